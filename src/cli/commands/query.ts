@@ -1,0 +1,73 @@
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import type { Command } from 'commander';
+import { ConfigError, InputError } from '../../core/errors.js';
+
+type Format = 'table' | 'json' | 'csv';
+
+export function registerQuery(program: Command): void {
+  program
+    .command('query')
+    .description('run SQL on a run store (read-only); tables: samples, quarantine, runs, stages, files; view: selection')
+    .argument('<run>', 'a run output folder or its results.duckdb')
+    .argument('<sql>', 'the SQL to run')
+    .option('--format <format>', 'table, json or csv', 'table')
+    .addHelpText('after', '\nExample:\n  winnow query out/quickstart "select reason, count(*) from samples where status = \'rejected\' group by all"\n')
+    .action(async (run: string, sql: string, flags: { format: string }) => {
+      if (!['table', 'json', 'csv'].includes(flags.format)) throw new ConfigError(`--format must be table, json or csv (got "${flags.format}")`);
+      process.stdout.write(await runQuery(run, sql, flags.format as Format));
+    });
+}
+
+export async function resolveStore(run: string): Promise<string> {
+  const st = await stat(run).catch(() => null);
+  if (st === null) throw new InputError(`${run} does not exist; give a run output folder or a results.duckdb file`);
+  const file = st.isDirectory() ? path.join(run, 'results.duckdb') : run;
+  if (!(await stat(file).catch(() => null))?.isFile()) throw new InputError(`${file} not found: is ${run} the output folder of a completed run?`);
+  return file;
+}
+
+export async function runQuery(run: string, sql: string, format: Format): Promise<string> {
+  const file = await resolveStore(run);
+  const instance = await DuckDBInstance.create(file, { access_mode: 'READ_ONLY' });
+  const conn = await instance.connect();
+  try {
+    let reader;
+    try {
+      reader = await conn.runAndReadAll(sql);
+    } catch (err) {
+      throw new ConfigError(`query failed: ${(err as Error).message}`);
+    }
+    const names = reader.columnNames();
+    const rows = reader.getRowsJson() as unknown[][];
+    if (format === 'json') return JSON.stringify(rows.map((r) => Object.fromEntries(names.map((n, i) => [n, r[i]])))) + '\n';
+    if (format === 'csv') return [names.map(csvCell).join(','), ...rows.map((r) => r.map(csvCell).join(','))].join('\n') + '\n';
+    return formatTable(names, rows);
+  } finally {
+    conn.closeSync();
+    instance.closeSync();
+  }
+}
+
+function cellText(v: unknown): string {
+  if (v === null || v === undefined) return 'NULL';
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+function csvCell(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  const s = cellText(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+function formatTable(names: string[], rows: unknown[][]): string {
+  const cells = rows.map((r) => r.map((v) => cellText(v).replace(/\n/g, '\\n')));
+  const widths = names.map((n, j) => Math.min(60, Math.max(n.length, ...cells.map((r) => [...r[j]!].length))));
+  const fit = (s: string, w: number): string => {
+    const chars = [...s];
+    return chars.length > w ? chars.slice(0, w - 1).join('') + '…' : s + ' '.repeat(w - chars.length);
+  };
+  const line = (r: string[]): string => r.map((c, j) => fit(c, widths[j]!)).join(' | ');
+  return [line(names), widths.map((w) => '-'.repeat(w)).join('-+-'), ...cells.map(line), `(${rows.length} row${rows.length === 1 ? '' : 's'})`].join('\n') + '\n';
+}

@@ -1,0 +1,77 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import { defaultPipeline } from '../../config/default-pipeline.js';
+import { loadPipelineFile } from '../../config/load.js';
+import { ConfigError } from '../../core/errors.js';
+import { runPipeline, type RunSummary } from '../../pipeline/run.js';
+import { createLogger } from '../../util/log.js';
+
+interface RunFlags {
+  input?: string[];
+  textColumn?: string;
+  idColumn?: string;
+  langColumn?: string;
+  labelColumn?: string;
+  out?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description('run a pipeline: read, normalize, filter, and emit the selection with a DuckDB record of every row')
+    .argument('[pipeline]', 'pipeline YAML file (see pipelines/); omit it and give --input to run the default pipeline')
+    .option('--input <path...>', 'file, folder or glob to read with the default pipeline (repeatable)')
+    .option('--text-column <name>', 'column holding the text (default: text)')
+    .option('--id-column <name>', 'column holding a stable id, kept as samples.id (default: derived from source, file and row)')
+    .option('--lang-column <name>', 'column holding a language code')
+    .option('--label-column <name>', 'column holding a label')
+    .option('--out <dir>', 'output folder (default: output.dir of the pipeline, else out/<pipeline name>)')
+    .option('--json', 'print the run summary as JSON on stdout')
+    .option('--quiet', 'no progress or summary on stderr')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  winnow run pipelines/quickstart.yaml --out out/quickstart\n  winnow run --input "lake/**/*.jsonl.gz" --id-column doc_id --out out/lake\n',
+    )
+    .action(async (pipelineFile: string | undefined, flags: RunFlags) => {
+      if (pipelineFile && flags.input) throw new ConfigError('give either a pipeline file or --input, not both');
+      if (!pipelineFile && !flags.input) throw new ConfigError('give a pipeline file (winnow run pipelines/quickstart.yaml) or --input <path|glob>');
+      if (pipelineFile && (flags.textColumn || flags.idColumn || flags.langColumn || flags.labelColumn)) {
+        throw new ConfigError('--text-column/--id-column/--lang-column/--label-column go with --input; in a pipeline file set sources[].columns');
+      }
+      const loaded = pipelineFile
+        ? loadPipelineFile(pipelineFile)
+        : defaultPipeline({ input: flags.input!, textColumn: flags.textColumn, idColumn: flags.idColumn, langColumn: flags.langColumn, labelColumn: flags.labelColumn });
+      const outDir = flags.out ?? (loaded.config.output.dir ? path.resolve(loaded.baseDir, loaded.config.output.dir) : path.join('out', loaded.config.name));
+      const log = createLogger({ quiet: flags.quiet });
+      const summary = await runPipeline(loaded, { outDir, log });
+      if (flags.json) process.stdout.write(JSON.stringify(summaryJson(summary)) + '\n');
+      if (!flags.quiet) process.stderr.write(formatSummary(summary));
+    });
+}
+
+export function summaryJson(s: RunSummary): Record<string, unknown> {
+  return { run_id: s.runId, out_dir: s.outDir, counts: s.counts, stages: s.stages, outputs: s.outputs, seconds: s.seconds };
+}
+
+export function formatSummary(s: RunSummary): string {
+  const n = (x: number): string => x.toLocaleString('en-US');
+  const lines = [
+    '',
+    `winnow run ${s.runId} finished in ${s.seconds.toFixed(1)} s`,
+    `  rows read   ${n(s.counts.input)}`,
+    `  selected    ${n(s.counts.selected)}`,
+    `  rejected    ${n(s.counts.rejected_total)}`,
+    ...Object.entries(s.counts.rejected)
+      .sort((a, b) => b[1] - a[1])
+      .map(([reason, k]) => `    ${reason.padEnd(18)}${n(k)}`),
+    '  stages',
+    ...s.stages.map((st) => `    ${st.stage.padEnd(18)}in ${n(st.in)}  out ${n(st.out)}  ${st.seconds.toFixed(2)} s`),
+    '  outputs',
+    ...Object.values(s.outputs).map((p) => `    ${path.relative('.', p) || p}`),
+    `  query it:   winnow query ${path.relative('.', s.outDir) || '.'} "select reason, count(*) from samples group by all"`,
+    '',
+  ];
+  return lines.join('\n');
+}

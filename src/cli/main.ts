@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { ExitCode, WinnowError } from '../core/errors.js';
+import { WINNOW_VERSION } from '../util/versions.js';
+import { registerQuery } from './commands/query.js';
+import { registerRun } from './commands/run.js';
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('winnow')
+    .description('curate compute-optimal training data from raw text corpora')
+    .version(WINNOW_VERSION)
+    .showHelpAfterError()
+    .exitOverride();
+  registerRun(program);
+  registerQuery(program);
+  for (const c of program.commands) c.exitOverride();
+  return program;
+}
+
+/** Maps every failure to a documented exit code and a message without a stack trace for user errors. */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return ExitCode.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end through here with exit code 0.
+      return err.exitCode === 0 ? ExitCode.ok : ExitCode.config;
+    }
+    if (err instanceof WinnowError) {
+      process.stderr.write(`error: ${err.message}\n`);
+      return err.exitCode;
+    }
+    process.stderr.write(`internal error (please report it): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return ExitCode.internal;
+  }
+}
+
+main(process.argv).then((code) => {
+  process.exitCode = code;
+});

@@ -1,0 +1,110 @@
+import { z } from 'zod';
+
+/**
+ * The pipeline config, as written in `pipelines/*.yaml`. Every object is strict: an unknown key is an
+ * error naming its path, because a misspelt option silently ignored is a wrong dataset shipped.
+ */
+
+const sourceName = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, "_", "-" or "." only (it becomes part of derived ids)');
+
+export const ColumnsSchema = z.strictObject({
+  text: z.string().min(1).default('text'),
+  id: z.string().min(1).optional(),
+  lang: z.string().min(1).optional(),
+  label: z.string().min(1).optional(),
+  /** Columns copied through to the outputs unchanged. */
+  metadata: z.array(z.string().min(1)).default([]),
+});
+
+export const FORMATS = ['auto', 'jsonl', 'csv', 'tsv', 'parquet', 'text'] as const;
+
+export const SourceSchema = z.strictObject({
+  name: sourceName,
+  /** A file, a folder (read recursively) or a glob with `*`, `?`, `**`, `{a,b}`; or a list of them. */
+  path: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+  format: z.enum(FORMATS).default('auto'),
+  /** Plain text only: one document per line, or one per file. */
+  text_unit: z.enum(['line', 'file']).default('line'),
+  columns: ColumnsSchema.default(ColumnsSchema.parse({})),
+  /** A DuckDB SQL boolean expression over the source's columns; rows where it is not true are rejected. */
+  where: z.string().min(1).optional(),
+  /** A language code for every row of this source (used when the data has no language column). */
+  lang: z.string().min(1).optional(),
+  csv: z
+    .strictObject({
+      delimiter: z.string().min(1).max(4).optional(),
+      header: z.boolean().default(true),
+      quote: z.string().max(1).default('"'),
+    })
+    .optional(),
+});
+
+export const NormalizeSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** Unicode normalization form applied to the text. NFC keeps text as users typed it, composed. */
+  form: z.enum(['NFC', 'NFKC', 'none']).default('NFC'),
+  /** Collapse runs of spaces and tabs to one space and trim each line; keeps line breaks. */
+  collapse_whitespace: z.boolean().default(true),
+  /** Remove C0/C1 control characters (except newline and tab), zero-width no-break spaces and BOMs. */
+  strip_control: z.boolean().default(true),
+});
+
+export const FiltersSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  min_chars: z.number().int().min(0).default(1),
+  max_chars: z.number().int().min(1).default(1_000_000),
+});
+
+export const StagesSchema = z.strictObject({
+  normalize: NormalizeSchema.default(NormalizeSchema.parse({})),
+  filters: FiltersSchema.default(FiltersSchema.parse({})),
+});
+
+export const LimitsSchema = z.strictObject({
+  /** Records per batch flowing between stages. */
+  batch_size: z.number().int().min(16).max(65_536).default(2048),
+  /** A raw row (line, CSV record or text file) larger than this is rejected as `oversized_row`. */
+  max_row_bytes: z.number().int().min(1024).default(1_048_576),
+  /** How much of a malformed row's raw content the quarantine table keeps. */
+  quarantine_chars: z.number().int().min(0).default(2000),
+  /** Batches in flight between the reader and the store; bounds memory. */
+  max_in_flight: z.number().int().min(1).max(64).default(4),
+});
+
+export const StoreSchema = z.strictObject({
+  /** DuckDB's buffer-pool cap; spills to disk beyond it. */
+  memory_limit: z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i, 'a size such as "1GB" or "512MB"').default('1GB'),
+  threads: z.number().int().min(1).max(256).optional(),
+});
+
+export const PipelineSchema = z
+  .strictObject({
+    name: sourceName.default('pipeline'),
+    seed: z.number().int().min(0).default(0),
+    sources: z.array(SourceSchema).min(1, 'give at least one source'),
+    stages: StagesSchema.default(StagesSchema.parse({})),
+    limits: LimitsSchema.default(LimitsSchema.parse({})),
+    store: StoreSchema.default(StoreSchema.parse({})),
+    output: z
+      .strictObject({
+        /** Output folder, relative to the config file. `--out` overrides it. */
+        dir: z.string().min(1).optional(),
+      })
+      .default({}),
+  })
+  .superRefine((p, ctx) => {
+    const seen = new Set<string>();
+    p.sources.forEach((s, i) => {
+      if (seen.has(s.name)) {
+        ctx.addIssue({ code: 'custom', path: ['sources', i, 'name'], message: `duplicate source name "${s.name}": names must be unique` });
+      }
+      seen.add(s.name);
+    });
+  });
+
+export type PipelineInput = z.input<typeof PipelineSchema>;
+export type Pipeline = z.output<typeof PipelineSchema>;
+export type SourceConfig = Pipeline['sources'][number];
+export type StagesConfig = Pipeline['stages'];

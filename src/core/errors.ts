@@ -1,0 +1,40 @@
+/**
+ * Errors a user can act on. Each kind maps to its own process exit code so a scheduler
+ * (cron, Kubernetes, Slurm, Airflow) can tell "fix your config" from "fix your data" from "bug".
+ */
+export const ExitCode = {
+  ok: 0,
+  internal: 1,
+  config: 2,
+  input: 3,
+} as const;
+
+export type ExitCodeName = keyof typeof ExitCode;
+
+export class WinnowError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** The pipeline config or the command line is wrong: nothing was read or written. */
+export class ConfigError extends WinnowError {
+  constructor(message: string) {
+    super(message, ExitCode.config);
+  }
+}
+
+/** The input data cannot be read as configured (missing file, empty glob, unreadable file). */
+export class InputError extends WinnowError {
+  constructor(message: string) {
+    super(message, ExitCode.input);
+  }
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,20 @@
+/**
+ * Rejection reason codes. Every input record ends either `selected` or `rejected` with exactly one
+ * of these, so counts reconcile: input = selected + sum(rejected by reason).
+ * Stages added later register their own codes here so the README and the report can list them.
+ */
+export const REASONS = {
+  invalid_json: 'the line is not valid JSON (or not a JSON object)',
+  invalid_utf8: 'the bytes are not valid UTF-8',
+  malformed_row: 'the CSV/TSV row could not be parsed (wrong column count, unterminated quote)',
+  oversized_row: 'the raw row is larger than limits.max_row_bytes',
+  missing_text: 'the text column is absent or null in this row',
+  non_string_text: 'the text column holds a number, boolean, list or object instead of a string',
+  empty_text: 'the text is empty or only whitespace/control characters after normalization',
+  truncated_file: 'the file ended early or could not be decompressed past this point',
+  where_filter: "the row did not match the source's `where` filter",
+  too_short: 'the text is shorter than filters.min_chars',
+  too_long: 'the text is longer than filters.max_chars',
+} as const;
+
+export type Reason = keyof typeof REASONS | (string & {});

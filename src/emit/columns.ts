@@ -1,0 +1,31 @@
+/**
+ * The columns of the selection outputs, declared once so the Arrow file, the Parquet file and the
+ * `selection` view agree. `sql` is evaluated against the `samples` table.
+ */
+export type ColumnKind = 'utf8' | 'dict' | 'uint32' | 'int64';
+
+export interface OutputColumn {
+  name: string;
+  sql: string;
+  kind: ColumnKind;
+}
+
+export function selectionColumns(metadata: readonly string[], quoteIdent: (s: string) => string, quoteLiteral: (s: string) => string): OutputColumn[] {
+  const cols: OutputColumn[] = [
+    { name: 'id', sql: 'id', kind: 'utf8' },
+    { name: 'text', sql: 'text', kind: 'utf8' },
+    { name: 'lang', sql: 'lang', kind: 'dict' },
+    { name: 'label', sql: 'label', kind: 'dict' },
+    { name: 'source', sql: 'source', kind: 'dict' },
+    { name: 'file', sql: 'file', kind: 'dict' },
+    { name: 'row', sql: '"row"', kind: 'uint32' },
+    { name: 'text_chars', sql: 'text_chars', kind: 'uint32' },
+  ];
+  const taken = new Set(cols.map((c) => c.name));
+  for (const m of metadata) {
+    const name = taken.has(m) ? `meta_${m}` : m;
+    taken.add(name);
+    cols.push({ name, sql: `meta->>${quoteLiteral(m)}`, kind: 'utf8' });
+  }
+  return cols.map((c) => ({ ...c, sql: `${c.sql} AS ${quoteIdent(c.name)}` }));
+}

@@ -1,0 +1,72 @@
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+
+const GLOB_CHARS = /[*?[{]/;
+
+export function hasGlob(p: string): boolean {
+  return GLOB_CHARS.test(p);
+}
+
+/** Splits "/data/lake/**\/*.jsonl" into the folder to walk and the pattern below it. */
+export function splitGlob(pattern: string): { base: string; rest: string } {
+  const parts = pattern.split('/');
+  const idx = parts.findIndex((s) => hasGlob(s));
+  if (idx < 0) return { base: pattern, rest: '' };
+  const base = parts.slice(0, idx).join('/') || (pattern.startsWith('/') ? '/' : '.');
+  return { base, rest: parts.slice(idx).join('/') };
+}
+
+/** Glob (relative, "/"-separated) to an anchored RegExp: `**` spans folders, `*` and `?` do not. */
+export function globToRegExp(glob: string): RegExp {
+  let re = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    if (c === '*') {
+      if (glob[i + 1] === '*') {
+        const slashAfter = glob[i + 2] === '/';
+        re += slashAfter ? '(?:.*/)?' : '.*';
+        i += slashAfter ? 2 : 1;
+      } else re += '[^/]*';
+    } else if (c === '?') re += '[^/]';
+    else if (c === '{') {
+      const end = glob.indexOf('}', i);
+      if (end < 0) re += '\\{';
+      else {
+        const alts = glob.slice(i + 1, end).split(',').map((a) => globToRegExp(a).source.slice(1, -1));
+        re += `(?:${alts.join('|')})`;
+        i = end;
+      }
+    } else if (c === '[') {
+      const end = glob.indexOf(']', i + 1);
+      if (end < 0) re += '\\[';
+      else {
+        let body = glob.slice(i + 1, end);
+        if (body.startsWith('!')) body = '^' + body.slice(1);
+        re += `[${body.replace(/\\/g, '\\\\')}]`;
+        i = end;
+      }
+    } else re += c.replace(/[.+^$()|\\]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`);
+}
+
+/** All regular files under `dir`, relative paths with "/" separators, sorted; hidden entries skipped. */
+export async function walkFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  async function visit(rel: string): Promise<void> {
+    const entries = await readdir(path.join(dir, rel), { withFileTypes: true });
+    for (const e of entries) {
+      if (e.name.startsWith('.')) continue;
+      const child = rel === '' ? e.name : `${rel}/${e.name}`;
+      if (e.isDirectory()) await visit(child);
+      else if (e.isFile()) out.push(child);
+      else if (e.isSymbolicLink()) {
+        const s = await stat(path.join(dir, child)).catch(() => null);
+        if (s?.isFile()) out.push(child);
+        else if (s?.isDirectory()) await visit(child);
+      }
+    }
+  }
+  await visit('');
+  return out.sort();
+}

@@ -1,0 +1,38 @@
+import type { z } from 'zod';
+import { reject, type Batch } from '../core/batch.js';
+import type { NormalizeSchema } from '../config/schema.js';
+import { batchStage, type Stage } from './stage.js';
+
+type NormalizeConfig = z.output<typeof NormalizeSchema>;
+
+// C0/C1 controls except \t and \n, plus BOM/zero-width no-break space, which web text carries around.
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\uFEFF]/g;
+const HSPACE = /[ \t\u00A0\u1680\u2000-\u200A\u202F\u205F\u3000]+/g;
+const AROUND_NEWLINE = / ?\n ?/g;
+const MANY_NEWLINES = /\n{3,}/g;
+
+export function normalizeText(text: string, cfg: NormalizeConfig): string {
+  let t = text.indexOf('\r') >= 0 ? text.replace(/\r\n?/g, '\n') : text;
+  if (cfg.form !== 'none') t = t.normalize(cfg.form);
+  if (cfg.strip_control) t = t.replace(CONTROL, '');
+  if (cfg.collapse_whitespace) {
+    t = t.replace(HSPACE, ' ');
+    if (t.indexOf('\n') >= 0) t = t.replace(AROUND_NEWLINE, '\n').replace(MANY_NEWLINES, '\n\n');
+    t = t.trim();
+  }
+  return t;
+}
+
+/** Unicode NFC, control characters and whitespace; text that ends up empty is rejected as `empty_text`. */
+export function normalizeStage(cfg: NormalizeConfig): Stage {
+  return batchStage((b: Batch) => {
+    for (let i = 0; i < b.size; i++) {
+      const t = b.text[i];
+      if (b.reason[i] !== null || t === null || t === undefined) continue;
+      const n = normalizeText(t, cfg);
+      b.text[i] = n;
+      if (n.length === 0) reject(b, i, 'empty_text', t.length === 0 ? 'empty string' : `${t.length} whitespace/control characters`);
+    }
+    return b;
+  });
+}

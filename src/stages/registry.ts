@@ -1,0 +1,12 @@
+import { lengthFilterStage } from './length-filter.js';
+import { normalizeStage } from './normalize.js';
+import type { StageDefinition } from './stage.js';
+
+/**
+ * Streaming stages in the order they run. A stage is on when its config block is enabled; the
+ * default pipeline (`winnow run --input`) runs every stage with its defaults.
+ */
+export const STREAMING_STAGES: StageDefinition[] = [
+  { name: 'normalize', enabled: (p) => p.stages.normalize.enabled, create: (p) => normalizeStage(p.stages.normalize) },
+  { name: 'filters', enabled: (p) => p.stages.filters.enabled, create: (p) => lengthFilterStage(p.stages.filters) },
+];

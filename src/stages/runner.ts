@@ -1,0 +1,92 @@
+import type { Batch } from '../core/batch.js';
+import type { Stage, StageContext } from './stage.js';
+
+export interface StageCounters {
+  stage: string;
+  /** Rows alive when they reached the stage. */
+  in: number;
+  /** Rows still alive after it. */
+  out: number;
+  rejected: Record<string, number>;
+  seconds: number;
+}
+
+/** Counts alive rows and newly rejected rows (by reason) for every batch flowing past a point. */
+function aliveMask(b: Batch): Uint8Array {
+  const m = new Uint8Array(b.size);
+  for (let i = 0; i < b.size; i++) m[i] = b.reason[i] === null ? 1 : 0;
+  return m;
+}
+
+/**
+ * Chains stages and measures each: rows in/out, rejections by reason, and the seconds spent inside
+ * the stage itself (time waiting on the upstream stage is subtracted, so slow readers do not make
+ * a fast stage look slow).
+ */
+export function runStages(
+  source: AsyncIterable<Batch>,
+  stages: { name: string; stage: Stage }[],
+  ctx: StageContext,
+  sourceCounters: StageCounters,
+): { output: AsyncIterable<Batch>; counters: StageCounters[] } {
+  const counters: StageCounters[] = [sourceCounters];
+  let upstream: AsyncIterable<Batch> = countSource(source, sourceCounters);
+  for (const { name, stage } of stages) {
+    const c: StageCounters = { stage: name, in: 0, out: 0, rejected: {}, seconds: 0 };
+    counters.push(c);
+    upstream = measure(upstream, stage, c, ctx);
+  }
+  return { output: upstream, counters };
+}
+
+async function* countSource(source: AsyncIterable<Batch>, c: StageCounters): AsyncGenerator<Batch> {
+  const it = source[Symbol.asyncIterator]();
+  for (;;) {
+    const t0 = performance.now();
+    const r = await it.next();
+    c.seconds += (performance.now() - t0) / 1000;
+    if (r.done) return;
+    const b = r.value;
+    c.in += b.size;
+    for (let i = 0; i < b.size; i++) {
+      const reason = b.reason[i];
+      if (reason === null) c.out++;
+      else c.rejected[reason] = (c.rejected[reason] ?? 0) + 1;
+    }
+    yield b;
+  }
+}
+
+async function* measure(upstream: AsyncIterable<Batch>, stage: Stage, c: StageCounters, ctx: StageContext): AsyncGenerator<Batch> {
+  const masks = new WeakMap<Batch, Uint8Array>();
+  let waited = 0;
+  const tapped = (async function* () {
+    const it = upstream[Symbol.asyncIterator]();
+    for (;;) {
+      const t0 = performance.now();
+      const r = await it.next();
+      waited += performance.now() - t0;
+      if (r.done) return;
+      const m = aliveMask(r.value);
+      for (let i = 0; i < m.length; i++) c.in += m[i]!;
+      masks.set(r.value, m);
+      yield r.value;
+    }
+  })();
+  const it = stage(tapped, ctx)[Symbol.asyncIterator]();
+  for (;;) {
+    const t0 = performance.now();
+    const before = waited;
+    const r = await it.next();
+    c.seconds += Math.max(0, performance.now() - t0 - (waited - before)) / 1000;
+    if (r.done) return;
+    const b = r.value;
+    const m = masks.get(b);
+    for (let i = 0; i < b.size; i++) {
+      const reason = b.reason[i];
+      if (reason === null) c.out++;
+      else if (m === undefined || m[i] === 1) c.rejected[reason] = (c.rejected[reason] ?? 0) + 1;
+    }
+    yield b;
+  }
+}

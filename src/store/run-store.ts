@@ -1,0 +1,143 @@
+import { BIGINT, DuckDBDataChunk, DuckDBInstance, INTEGER, VARCHAR, type DuckDBAppender, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
+import type { Batch } from '../core/batch.js';
+import { codePointLength } from '../util/text.js';
+
+/** DuckDB's appender takes at most one vector (2048 rows) per data chunk. */
+const CHUNK_ROWS = 2048;
+
+export const SAMPLES_DDL = `CREATE TABLE samples (
+  uid BIGINT NOT NULL,
+  id VARCHAR NOT NULL,
+  source VARCHAR NOT NULL,
+  file VARCHAR NOT NULL,
+  "row" BIGINT NOT NULL,
+  lang VARCHAR,
+  label VARCHAR,
+  text VARCHAR,
+  text_chars INTEGER,
+  meta JSON,
+  status VARCHAR NOT NULL,
+  reason VARCHAR,
+  reason_detail VARCHAR
+)`;
+
+const SAMPLE_TYPES: DuckDBType[] = [BIGINT, VARCHAR, VARCHAR, VARCHAR, BIGINT, VARCHAR, VARCHAR, VARCHAR, INTEGER, VARCHAR, VARCHAR, VARCHAR, VARCHAR];
+
+const OTHER_DDL = [
+  `CREATE TABLE runs (
+    run_id VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP, status VARCHAR, pipeline VARCHAR,
+    config_hash VARCHAR, seed BIGINT, winnow_version VARCHAR, input_rows BIGINT, selected_rows BIGINT, rejected_rows BIGINT
+  )`,
+  `CREATE TABLE quarantine (uid BIGINT, source VARCHAR, file VARCHAR, "row" BIGINT, reason VARCHAR, detail VARCHAR, raw VARCHAR)`,
+  `CREATE TABLE stages (stage VARCHAR, rows_in BIGINT, rows_out BIGINT, rejected JSON, seconds DOUBLE)`,
+  `CREATE TABLE files (source VARCHAR, file VARCHAR, path VARCHAR, format VARCHAR, size BIGINT, mtime VARCHAR, sha256 VARCHAR, rows BIGINT, blank_lines BIGINT)`,
+];
+
+export interface StoreOptions {
+  memoryLimit: string;
+  threads?: number;
+}
+
+/**
+ * The run store: one DuckDB file that records what happened to every input row. Rows arrive batch
+ * by batch through DuckDB data chunks (the appender), never row-by-row INSERTs.
+ */
+export class RunStore {
+  private samplesAppender: DuckDBAppender | null = null;
+  private constructor(
+    readonly instance: DuckDBInstance,
+    readonly conn: DuckDBConnection,
+    readonly path: string,
+  ) {}
+
+  static async create(path: string, opts: StoreOptions): Promise<RunStore> {
+    const settings: Record<string, string> = { memory_limit: opts.memoryLimit, preserve_insertion_order: 'true' };
+    if (opts.threads !== undefined) settings.threads = String(opts.threads);
+    const instance = await DuckDBInstance.create(path, settings);
+    const conn = await instance.connect();
+    await conn.run(SAMPLES_DDL);
+    for (const ddl of OTHER_DDL) await conn.run(ddl);
+    return new RunStore(instance, conn, path);
+  }
+
+  async appendBatch(b: Batch): Promise<void> {
+    this.samplesAppender ??= await this.conn.createAppender('samples');
+    const quarantined: number[] = [];
+    for (let off = 0; off < b.size; off += CHUNK_ROWS) {
+      const n = Math.min(CHUNK_ROWS, b.size - off);
+      const uid = new Array<bigint>(n);
+      const row = new Array<bigint>(n);
+      const chars = new Array<number | null>(n);
+      const status = new Array<string>(n);
+      const source = new Array<string>(n).fill(b.source);
+      const file = new Array<string>(n).fill(b.file);
+      for (let k = 0; k < n; k++) {
+        const i = off + k;
+        uid[k] = BigInt(b.uid[i]!);
+        row[k] = BigInt(b.row[i]!);
+        const t = b.text[i];
+        chars[k] = t === null ? null : codePointLength(t);
+        status[k] = b.reason[i] === null ? 'selected' : 'rejected';
+        if (b.raw[i] !== null) quarantined.push(i);
+      }
+      const chunk = DuckDBDataChunk.create(SAMPLE_TYPES, n);
+      chunk.setColumns([
+        uid,
+        b.id.slice(off, off + n),
+        source,
+        file,
+        row,
+        b.lang.slice(off, off + n),
+        b.label.slice(off, off + n),
+        b.text.slice(off, off + n),
+        chars,
+        b.meta.slice(off, off + n),
+        status,
+        b.reason.slice(off, off + n),
+        b.detail.slice(off, off + n),
+      ]);
+      this.samplesAppender.appendDataChunk(chunk);
+    }
+    if (quarantined.length > 0) await this.appendQuarantine(b, quarantined);
+  }
+
+  private async appendQuarantine(b: Batch, rows: number[]): Promise<void> {
+    const app = await this.conn.createAppender('quarantine');
+    appendColumns(app, [BIGINT, VARCHAR, VARCHAR, BIGINT, VARCHAR, VARCHAR, VARCHAR], [
+      rows.map((i) => BigInt(b.uid[i]!)),
+      rows.map(() => b.source),
+      rows.map(() => b.file),
+      rows.map((i) => BigInt(b.row[i]!)),
+      rows.map((i) => b.reason[i] ?? null),
+      rows.map((i) => b.detail[i] ?? null),
+      rows.map((i) => b.raw[i] ?? null),
+    ]);
+    app.closeSync();
+  }
+
+  /** Flushes buffered rows so queries see them. */
+  flush(): void {
+    this.samplesAppender?.closeSync();
+    this.samplesAppender = null;
+  }
+
+  async close(): Promise<void> {
+    this.flush();
+    await this.conn.run('CHECKPOINT');
+    this.conn.closeSync();
+    this.instance.closeSync();
+  }
+}
+
+/** Appends equal-length columns through data chunks of at most one DuckDB vector each. */
+export function appendColumns(app: DuckDBAppender, types: DuckDBType[], columns: DuckDBValueColumn[]): void {
+  const total = columns[0]?.length ?? 0;
+  for (let off = 0; off < total; off += CHUNK_ROWS) {
+    const n = Math.min(CHUNK_ROWS, total - off);
+    const chunk = DuckDBDataChunk.create(types, n);
+    chunk.setColumns(off === 0 && n === total ? columns : columns.map((c) => c.slice(off, off + n)));
+    app.appendDataChunk(chunk);
+  }
+}
+
+type DuckDBValueColumn = readonly (DuckDBValue)[];
