@@ -5,20 +5,26 @@ import type { SourceConfig } from '../config/schema.js';
 import { ConfigError } from '../core/errors.js';
 import { quoteIdent, quoteLiteral } from '../store/sql.js';
 import type { InputFile } from './discover.js';
+import { readCsvHeader } from './csv-header.js';
 import { BatchBuilder, type ReadContext } from './record.js';
 
 let scanCounter = 0;
 
 /** The DuckDB table function that reads one CSV/TSV/Parquet file. */
-export function tableFunction(file: InputFile, src: SourceConfig, ctx: ReadContext, rejects?: { table: string; scan: string }): string {
+export async function tableFunction(file: InputFile, src: SourceConfig, ctx: ReadContext, rejects?: { table: string; scan: string }): Promise<string> {
   const p = quoteLiteral(file.abs);
   if (file.format === 'parquet') return `read_parquet(${p}, file_row_number = true)`;
   const delim = src.csv?.delimiter ?? (file.format === 'tsv' ? '\t' : ',');
+  const quote = src.csv?.quote ?? '"';
+  const header = src.csv?.header ?? true;
+  const names = await readCsvHeader(file.abs, file.gzip, delim, quote, header);
   const opts = [
     `delim = ${quoteLiteral(delim)}`,
-    `header = ${src.csv?.header ?? true}`,
-    `quote = ${quoteLiteral(src.csv?.quote ?? '"')}`,
-    'all_varchar = true',
+    `header = ${header}`,
+    `quote = ${quoteLiteral(quote)}`,
+    `escape = ${quoteLiteral(quote)}`,
+    'auto_detect = false',
+    `columns = {${names.map((n) => `${quoteLiteral(n)}: 'VARCHAR'`).join(', ')}}`,
     `max_line_size = ${Math.max(ctx.maxRowBytes, 1 << 16)}`,
   ];
   if (rejects) opts.push('store_rejects = true', `rejects_table = ${quoteLiteral(rejects.table)}`, `rejects_scan = ${quoteLiteral(rejects.scan)}`);
@@ -34,7 +40,7 @@ export function tableFunction(file: InputFile, src: SourceConfig, ctx: ReadConte
 export async function* readWithDuckDB(file: InputFile, src: SourceConfig, ctx: ReadContext, conn: DuckDBConnection): AsyncGenerator<Batch> {
   const n = ++scanCounter;
   const rejects = file.format === 'parquet' ? undefined : { table: `__rej_${n}`, scan: `__scan_${n}` };
-  const from = tableFunction(file, src, ctx, rejects);
+  const from = await tableFunction(file, src, ctx, rejects);
   const described = await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${from}`);
   const columns = new Set(described.getRows().map((r) => String(r[0])));
   const cols = src.columns;

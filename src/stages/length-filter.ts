@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { reject, type Batch } from '../core/batch.js';
 import type { FiltersSchema } from '../config/schema.js';
 import { codePointLength } from '../util/text.js';
+import { isBlank } from './normalize.js';
 import { batchStage, type Stage } from './stage.js';
 
 type FiltersConfig = z.output<typeof FiltersSchema>;
@@ -14,7 +15,7 @@ export function lengthFilterStage(cfg: FiltersConfig): Stage {
       if (b.reason[i] !== null || t === null) continue;
       const n = codePointLength(t);
       // Catches whitespace-only text even when the normalize stage is switched off.
-      if (t.trim().length === 0) reject(b, i, 'empty_text', `${n} whitespace characters`);
+      if (isBlank(t)) reject(b, i, 'empty_text', `${n} whitespace characters`);
       else if (n < cfg.min_chars) reject(b, i, 'too_short', `chars=${n} < ${cfg.min_chars}`);
       else if (n > cfg.max_chars) reject(b, i, 'too_long', `chars=${n} > ${cfg.max_chars}`);
     }

@@ -10,6 +10,14 @@ const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\uFEFF]/g;
 const HSPACE = /[ \t\u00A0\u1680\u2000-\u200A\u202F\u205F\u3000]+/g;
 const AROUND_NEWLINE = / ?\n ?/g;
 const MANY_NEWLINES = /\n{3,}/g;
+// Only spaces and invisible format characters (ZWSP, ZWJ, bidi marks...): nothing a reader could see.
+const INVISIBLE_ONLY = /^[\p{White_Space}\p{Cf}]*$/u;
+
+/** True when the text has no visible character. Zero-width characters are kept inside text (Khmer,
+ * Myanmar and Thai use ZWSP between words) but a text made only of them is empty. */
+export function isBlank(text: string): boolean {
+  return INVISIBLE_ONLY.test(text);
+}
 
 export function normalizeText(text: string, cfg: NormalizeConfig): string {
   let t = text.indexOf('\r') >= 0 ? text.replace(/\r\n?/g, '\n') : text;
@@ -31,7 +39,7 @@ export function normalizeStage(cfg: NormalizeConfig): Stage {
       if (b.reason[i] !== null || t === null || t === undefined) continue;
       const n = normalizeText(t, cfg);
       b.text[i] = n;
-      if (n.length === 0) reject(b, i, 'empty_text', t.length === 0 ? 'empty string' : `${t.length} whitespace/control characters`);
+      if (isBlank(n)) reject(b, i, 'empty_text', t.length === 0 ? 'empty string' : `${t.length} whitespace/control characters`);
     }
     return b;
   });

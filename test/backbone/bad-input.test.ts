@@ -1,0 +1,186 @@
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadPipelineFile } from '../../src/config/load.js';
+import { ConfigError, InputError } from '../../src/core/errors.js';
+import { runPipeline } from '../../src/pipeline/run.js';
+import { silentLogger } from '../../src/util/log.js';
+import { fixture, tempDir, writePipeline } from '../helpers.js';
+import { runYaml } from './run-helpers.js';
+
+const yor = fixture('sib200/yor_Latn');
+const line = (o: unknown): Buffer => Buffer.from(JSON.stringify(o) + '\n');
+
+interface Manifest {
+  counts: { input: number; selected: number; rejected: Record<string, number>; rejected_total: number; reconciled: boolean };
+  inputs: { file: string; rows: number; blank_lines: number; sha256: string }[];
+}
+
+describe('malformed JSONL rows are rejected with reason and location, and nothing is lost', () => {
+  it('every kind of bad row lands in samples and quarantine, and the counts reconcile', async () => {
+    const dir = tempDir();
+    const good = yor.slice(0, 20);
+    const parts: Buffer[] = [
+      Buffer.from([0xef, 0xbb, 0xbf]), // BOM before the first row
+      line(good[0]), // 1
+      Buffer.from('{"id": "broken", "text": "no closing brace"\n'), // 2 invalid_json
+      Buffer.concat([Buffer.from('{"id":"bad-utf8","text":"abc '), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from('"}\n')]), // 3 invalid_utf8
+      Buffer.from(JSON.stringify({ id: 'crlf', text: good[1]!.text }) + '\r\n'), // 4 CRLF
+      line({ id: 'empty', text: '' }), // 5 empty_text
+      line({ id: 'spaces', text: ' \t \u00a0 \u200b\u0007 ' }), // 6 empty_text after normalization
+      line({ id: 'null', text: null }), // 7 missing_text
+      line({ id: 'number', text: 42 }), // 8 non_string_text
+      line({ id: 'no-text-key', body: 'x' }), // 9 missing_text
+      line([1, 2, 3]), // 10 invalid_json (not an object)
+      Buffer.from('\n'), // 11 blank line: not a record
+      line({ id: 'huge', text: 'a'.repeat(5 * 1024 * 1024) }), // 12 oversized_row (5 MB single line)
+      ...good.slice(2).map(line), // 13..30
+    ];
+    writeFileSync(path.join(dir, 'mixed.jsonl'), Buffer.concat(parts));
+    const run = await runYaml(dir, `sources:\n  - { name: m, path: mixed.jsonl, columns: { id: id } }\n`);
+
+    const rows = await run.q<{ id: string; row: number; status: string; reason: string | null; text: string | null }>(
+      `SELECT id, "row"::INT AS row, status, reason, text FROM samples ORDER BY uid`,
+    );
+    const byRow = new Map(rows.map((r) => [r.row, r]));
+    expect(byRow.get(1)).toMatchObject({ id: good[0]!.id, status: 'selected' });
+    expect(byRow.get(2)).toMatchObject({ reason: 'invalid_json', id: 'm:mixed.jsonl:2' });
+    expect(byRow.get(3)).toMatchObject({ reason: 'invalid_utf8' });
+    expect(byRow.get(4)).toMatchObject({ id: 'crlf', status: 'selected', text: good[1]!.text.normalize('NFC') });
+    expect(byRow.get(5)).toMatchObject({ id: 'empty', reason: 'empty_text' });
+    expect(byRow.get(6)).toMatchObject({ id: 'spaces', reason: 'empty_text' });
+    expect(byRow.get(7)).toMatchObject({ id: 'null', reason: 'missing_text' });
+    expect(byRow.get(8)).toMatchObject({ id: 'number', reason: 'non_string_text' });
+    expect(byRow.get(9)).toMatchObject({ id: 'no-text-key', reason: 'missing_text' });
+    expect(byRow.get(10)).toMatchObject({ reason: 'invalid_json' });
+    expect(byRow.has(11)).toBe(false);
+    expect(byRow.get(12)).toMatchObject({ reason: 'oversized_row' });
+    expect(rows.filter((r) => r.status === 'selected')).toHaveLength(20);
+
+    // Raw content of malformed rows is quarantined, truncated, with file and line.
+    const q = await run.q<{ row: number; reason: string; raw: string; file: string }>(`SELECT "row"::INT AS row, reason, raw, file FROM quarantine ORDER BY "row"`);
+    expect(q.map((r) => [r.row, r.reason])).toEqual([
+      [2, 'invalid_json'],
+      [3, 'invalid_utf8'],
+      [7, 'missing_text'],
+      [8, 'non_string_text'],
+      [9, 'missing_text'],
+      [10, 'invalid_json'],
+      [12, 'oversized_row'],
+    ]);
+    expect(q[0]!.raw).toContain('no closing brace');
+    expect(q[0]!.file).toBe('mixed.jsonl');
+    expect(q.find((r) => r.row === 12)!.raw.length).toBeLessThanOrEqual(2000);
+
+    const manifest = JSON.parse(readFileSync(path.join(run.out, 'manifest.json'), 'utf8')) as Manifest;
+    expect(manifest.counts).toMatchObject({
+      input: 29,
+      selected: 20,
+      rejected: { invalid_json: 2, invalid_utf8: 1, empty_text: 2, missing_text: 2, non_string_text: 1, oversized_row: 1 },
+      rejected_total: 9,
+    });
+    expect(manifest.counts.reconciled).toBe(true);
+    expect(manifest.inputs[0]).toMatchObject({ file: 'mixed.jsonl', rows: 29, blank_lines: 1 });
+    expect(manifest.inputs[0]!.sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('a CSV with a broken row, bad UTF-8 and a missing text column', async () => {
+    const dir = tempDir();
+    const good = yor.slice(0, 10);
+    const header = 'id,text,label\n';
+    const body = good.map((r) => `${r.id},"${r.text.replace(/"/g, '""')}",${r.label}`);
+    body.splice(3, 0, 'x1,"unterminated quote,politics,extra,cols,here');
+    writeFileSync(
+      path.join(dir, 'data.csv'),
+      Buffer.concat([Buffer.from(header + body.slice(0, 6).join('\n') + '\n'), Buffer.from([0x79, 0x2c, 0x61, 0xff, 0x62, 0x2c, 0x7a, 0x0a]), Buffer.from(body.slice(6).join('\n') + '\n')]),
+    );
+    const run = await runYaml(dir, `sources:\n  - { name: c, path: data.csv, columns: { id: id, label: label } }\n`);
+    // The unterminated quote runs into the next physical line, so DuckDB rejects both lines as one
+    // record (line 5 of the file, the header being line 1); the bad-UTF-8 line is its own record,
+    // numbered by DuckDB's record-based line count (physical line 8, counted as 7 after the merge).
+    const q = await run.q<{ row: number; reason: string; raw: string }>(`SELECT "row"::INT AS row, reason, raw FROM quarantine ORDER BY "row"`);
+    expect(q.map((r) => [r.row, r.reason])).toEqual([
+      [5, 'malformed_row'],
+      [7, 'invalid_utf8'],
+    ]);
+    expect(q[0]!.raw).toContain('unterminated quote');
+    expect(q[0]!.raw).toContain(good[3]!.id);
+    const selected = await run.q<{ id: string }>(`SELECT id FROM samples WHERE status = 'selected' ORDER BY uid`);
+    expect(selected.map((r) => r.id)).toEqual(good.filter((_, i) => i !== 3).map((r) => r.id));
+    expect(run.summary.counts).toMatchObject({ input: 11, selected: 9, rejected_total: 2 });
+
+    const missing = await runYaml(dir, `sources:\n  - { name: c, path: data.csv, columns: { text: body } }\n`);
+    const m = await missing.q<{ reason: string; n: number }>(`SELECT reason, count(*)::INT AS n FROM samples WHERE status = 'rejected' GROUP BY ALL ORDER BY n DESC`);
+    // Without the text column in the projection DuckDB does not decode it, so the bad-UTF-8 record
+    // parses too: every parsed record is missing its text, only the broken-quote record is malformed.
+    expect(m).toEqual([
+      { reason: 'missing_text', n: 10 },
+      { reason: 'malformed_row', n: 1 },
+    ]);
+    expect(missing.summary.counts.selected).toBe(0);
+    expect(missing.warnings.join('\n')).toMatch(/no column "body"/);
+  });
+
+  it('a JSONL file without the configured text column rejects every row as missing_text', async () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'a.jsonl'), yor.slice(0, 15).map((r) => JSON.stringify({ id: r.id, sentence: r.text })).join('\n'));
+    const run = await runYaml(dir, `sources:\n  - { name: a, path: a.jsonl }\n`);
+    expect(run.summary.counts).toMatchObject({ input: 15, selected: 0, rejected: { missing_text: 15 } });
+  });
+});
+
+describe('problems found before any work stop the run with a clear error and write nothing', () => {
+  it('an unknown config key names its path', () => {
+    const dir = tempDir();
+    const file = writePipeline(dir, `sources:\n  - name: a\n    path: x.jsonl\n    columns: { txt: body }\nstages:\n  normalise: {}\n`);
+    let err: unknown;
+    try {
+      loadPipelineFile(file);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message).toContain('sources[0].columns.txt: unknown key');
+    expect((err as Error).message).toContain('stages.normalise: unknown key');
+  });
+
+  it('a wrong type names the key and the expected form', () => {
+    const dir = tempDir();
+    const file = writePipeline(dir, `sources:\n  - { name: a, path: x.jsonl, format: xml }\nlimits: { batch_size: "big" }\n`);
+    expect(() => loadPipelineFile(file)).toThrow(/sources\[0\]\.format: .*"jsonl"/);
+    expect(() => loadPipelineFile(file)).toThrow(/limits\.batch_size: .*number/);
+  });
+
+  it('a glob that matches nothing, a missing file, and an unreadable file are input errors', async () => {
+    const dir = tempDir();
+    const run = (yaml: string): Promise<unknown> => runPipeline(loadPipelineFile(writePipeline(dir, yaml)), { outDir: path.join(dir, 'out'), log: silentLogger });
+    await expect(run(`sources:\n  - { name: a, path: "nowhere/**/*.jsonl" }\n`)).rejects.toThrow(InputError);
+    await expect(run(`sources:\n  - { name: a, path: "nowhere/**/*.jsonl" }\n`)).rejects.toThrow(/matched no files/);
+    await expect(run(`sources:\n  - { name: a, path: missing.jsonl }\n`)).rejects.toThrow(/missing\.jsonl does not exist/);
+
+    writeFileSync(path.join(dir, 'corrupt.jsonl.gz'), 'this is not gzip');
+    await expect(run(`sources:\n  - { name: a, path: corrupt.jsonl.gz }\n`)).rejects.toThrow(/not gzip data/);
+
+    const locked = path.join(dir, 'locked.jsonl');
+    writeFileSync(locked, line(yor[0]));
+    chmodSync(locked, 0o000);
+    // root reads any file whatever its mode; the check only bites for other users.
+    if (process.getuid?.() !== 0) await expect(run(`sources:\n  - { name: a, path: locked.jsonl }\n`)).rejects.toThrow(/cannot be read \(EACCES\)/);
+    chmodSync(locked, 0o644);
+
+    // None of the failed runs left outputs behind.
+    expect(existsSync(path.join(dir, 'out', 'manifest.json'))).toBe(false);
+    expect(existsSync(path.join(dir, 'out', 'selection.arrow'))).toBe(false);
+  });
+
+  it('a gzip file that breaks off midway keeps the rows before the break and records the truncation', async () => {
+    const dir = tempDir();
+    const { gzipSync } = await import('node:zlib');
+    const full = gzipSync(yor.slice(0, 400).map((r) => JSON.stringify(r)).join('\n') + '\n');
+    writeFileSync(path.join(dir, 'cut.jsonl.gz'), full.subarray(0, Math.floor(full.length * 0.6)));
+    const run = await runYaml(dir, `sources:\n  - { name: a, path: cut.jsonl.gz }\n`);
+    expect(run.summary.counts.rejected.truncated_file).toBe(1);
+    expect(run.summary.counts.selected).toBeGreaterThan(100);
+    expect(run.summary.counts.selected).toBeLessThan(400);
+  });
+});
