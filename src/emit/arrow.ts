@@ -16,18 +16,17 @@ import {
   Struct,
   Uint32,
   Utf8,
-  vectorFromArray,
+  Vector,
   type Data,
   type DataType,
-  type Vector,
 } from 'apache-arrow';
+import { quoteIdent, quoteLiteral } from '../store/sql.js';
 import type { OutputColumn } from './columns.js';
 
 const ROWS_PER_BATCH = 16_384;
 
 interface DictState {
   type: Dictionary;
-  index: Map<string, number>;
   vector: Vector;
 }
 
@@ -40,13 +39,24 @@ interface DictState {
 export async function writeArrowFile(conn: DuckDBConnection, query: string, columns: OutputColumn[], outPath: string): Promise<number> {
   const dicts = new Map<string, DictState>();
   let dictId = 0;
+  const selects: string[] = [];
+  const types: string[] = [];
   for (const c of columns) {
-    if (c.kind !== 'dict') continue;
-    const distinct = await conn.runAndReadAll(`SELECT DISTINCT "${c.name}" FROM (${query}) WHERE "${c.name}" IS NOT NULL ORDER BY 1`);
+    const col = quoteIdent(c.name);
+    if (c.kind !== 'dict') {
+      selects.push(col);
+      continue;
+    }
+    const distinct = await conn.runAndReadAll(`SELECT DISTINCT ${col}::VARCHAR AS v FROM (${query}) WHERE ${col} IS NOT NULL ORDER BY v`);
     const values = distinct.getRows().map((r) => String(r[0]));
     const indexType = values.length < 128 ? new Int8() : values.length < 32_768 ? new Int16() : new Int32();
-    const type = new Dictionary(new Utf8(), indexType, dictId++);
-    dicts.set(c.name, { type, index: new Map(values.map((v, i) => [v, i])), vector: vectorFromArray(values, new Utf8()) });
+    dicts.set(c.name, { type: new Dictionary(new Utf8(), indexType, dictId), vector: utf8Data(values) });
+    // DuckDB hands over the dictionary index (enum_code of a sorted ENUM), so these strings never
+    // cross into JS, and no join disturbs the scan order.
+    const typeName = quoteIdent(`__winnow_dict_${dictId++}`);
+    types.push(typeName);
+    await conn.run(`DROP TYPE IF EXISTS ${typeName}; CREATE TYPE ${typeName} AS ENUM (${values.length > 0 ? values.map(quoteLiteral).join(', ') : "''"})`);
+    selects.push(`enum_code(${col}::VARCHAR::${typeName})::INTEGER AS ${col}`);
   }
   const fields = columns.map((c) => new Field(c.name, c.kind === 'dict' ? dicts.get(c.name)!.type : arrowType(c.kind), true));
   const schema = new Schema(fields);
@@ -73,7 +83,8 @@ export async function writeArrowFile(conn: DuckDBConnection, query: string, colu
     else await new Promise((r) => setImmediate(r));
   };
 
-  const result = await conn.stream(query);
+  // `query` must yield rows in output order without ORDER BY (insertion order is preserved).
+  const result = await conn.stream(`SELECT ${selects.join(', ')} FROM (${query})`);
   for (;;) {
     const chunk = await result.fetchChunk();
     if (chunk === null || chunk.rowCount === 0) break;
@@ -86,6 +97,7 @@ export async function writeArrowFile(conn: DuckDBConnection, query: string, colu
     if (bufferedRows >= ROWS_PER_BATCH) await emit();
   }
   await emit();
+  for (const t of types) await conn.run(`DROP TYPE IF EXISTS ${t}`);
   writer.finish();
   writer.close();
   await finished(file);
@@ -108,7 +120,7 @@ function arrowType(kind: OutputColumn['kind']): DataType {
 function columnData(c: OutputColumn, values: unknown[], dict: DictState | undefined): Data {
   switch (c.kind) {
     case 'utf8':
-      return vectorFromArray(values.map((v) => (v === null ? null : String(v))), new Utf8()).data[0]!;
+      return utf8Data(values).data[0]!;
     case 'uint32': {
       const arr = new Uint32Array(values.length);
       const nulls = nullBitmap(values);
@@ -126,7 +138,7 @@ function columnData(c: OutputColumn, values: unknown[], dict: DictState | undefi
       const IndexArray = d.type.indices.ArrayType as Int8ArrayConstructor | Int16ArrayConstructor | Int32ArrayConstructor;
       const idx = new IndexArray(values.length);
       const nulls = nullBitmap(values);
-      values.forEach((v, i) => (idx[i] = v === null ? 0 : d.index.get(String(v))!));
+      values.forEach((v, i) => (idx[i] = v === null ? 0 : (v as number)));
       return makeData({ type: d.type, length: values.length, nullCount: nulls.count, nullBitmap: nulls.bitmap, data: idx, dictionary: d.vector });
     }
   }
@@ -141,4 +153,27 @@ function nullBitmap(values: unknown[]): { bitmap: Uint8Array | undefined; count:
     if (v !== null) bitmap[i >> 3]! |= 1 << (i & 7);
   });
   return { bitmap, count };
+}
+
+/**
+ * A Utf8 vector built straight into one byte buffer: apache-arrow's generic builder costs several
+ * times more per string, and text is most of the bytes.
+ */
+function utf8Data(values: unknown[]): Vector<Utf8> {
+  const n = values.length;
+  const offsets = new Int32Array(n + 1);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (v !== null && v !== undefined) total += Buffer.byteLength(v as string, 'utf8');
+    offsets[i + 1] = total;
+  }
+  const bytes = Buffer.allocUnsafe(total);
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (v !== null && v !== undefined) bytes.write(v as string, offsets[i]!, 'utf8');
+  }
+  const nulls = nullBitmap(values);
+  const data = makeData({ type: new Utf8(), length: n, nullCount: nulls.count, nullBitmap: nulls.bitmap, valueOffsets: offsets, data: new Uint8Array(bytes.buffer, bytes.byteOffset, total) });
+  return new Vector([data]);
 }

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { LoadedPipeline } from '../config/load.js';
@@ -37,6 +37,8 @@ export interface RunSummary {
   outDir: string;
   counts: RunCounts;
   stages: StageCounters[];
+  /** Wall seconds of each phase of the run, for the manifest and benchmarks. */
+  phases: Record<string, number>;
   outputs: Record<keyof typeof OUTPUT_FILES, string>;
   seconds: number;
 }
@@ -56,6 +58,13 @@ export async function runPipeline(loaded: LoadedPipeline, opts: RunOptions): Pro
   const startedAt = new Date();
   const runId = randomUUID();
   const outDir = path.resolve(opts.outDir);
+  const phases: Record<string, number> = {};
+  let mark = performance.now();
+  const phase = (name: string): void => {
+    const now = performance.now();
+    phases[name] = (now - mark) / 1000;
+    mark = now;
+  };
 
   const scratch = await DuckDBInstance.create(':memory:', { threads: String(config.store.threads ?? 2) });
   const conn = await scratch.connect();
@@ -65,10 +74,16 @@ export async function runPipeline(loaded: LoadedPipeline, opts: RunOptions): Pro
     await removeStalePartials(outDir);
     const fingerprints = new Map<string, FileFingerprint>();
     for (const f of planned.flatMap((p) => p.files)) fingerprints.set(f.abs, await fingerprint(f.abs));
+    phase('plan');
 
     const finals = Object.fromEntries(Object.entries(OUTPUT_FILES).map(([k, v]) => [k, path.join(outDir, v)])) as Record<keyof typeof OUTPUT_FILES, string>;
     const temps = Object.fromEntries(Object.entries(finals).map(([k, v]) => [k, tempPathFor(v)])) as Record<keyof typeof OUTPUT_FILES, string>;
-    const store = await RunStore.create(temps.store, { memoryLimit: config.store.memory_limit, threads: config.store.threads });
+    const store = await RunStore.create(temps.store, {
+      memoryLimit: config.store.memory_limit,
+      threads: config.store.threads,
+      sources: config.sources.map((s) => s.name),
+      files: planned.flatMap((p) => p.files.map((f) => f.rel)),
+    });
     try {
       const ctx: ReadContext = {
         nextUid: 0,
@@ -94,6 +109,7 @@ export async function runPipeline(loaded: LoadedPipeline, opts: RunOptions): Pro
       }
       opts.log.endProgress();
       store.flush();
+      phase('stream');
 
       const counts = await countOutcomes(store);
       if (counts.input !== rows) {
@@ -106,9 +122,13 @@ export async function runPipeline(loaded: LoadedPipeline, opts: RunOptions): Pro
       await recordRun(store, { runId, startedAt, config: loaded, counts, counters, fileStats, fingerprints });
 
       const selectionQuery = `SELECT ${columns.map((c) => c.sql).join(', ')} FROM samples WHERE status = 'selected' ORDER BY uid`;
-      await writeArrowFile(store.conn, selectionQuery, columns, temps.arrow);
+      phase('record');
+      await writeArrowFile(store.conn, `SELECT ${columns.map((c) => c.sql).join(', ')} FROM samples WHERE status = 'selected'`, columns, temps.arrow);
+      phase('emit_arrow');
       await store.conn.run(`COPY (${selectionQuery}) TO ${quoteLiteral(temps.parquet)} (FORMAT parquet, COMPRESSION zstd)`);
+      phase('emit_parquet');
       await store.close();
+      phase('close_store');
 
       const seconds = (performance.now() - t0) / 1000;
       const manifest = {
@@ -121,13 +141,14 @@ export async function runPipeline(loaded: LoadedPipeline, opts: RunOptions): Pro
         inputs: fileStats.map((s) => ({ ...fingerprints.get(s.abs)!, source: s.source, file: s.file, format: s.format, rows: s.rows, blank_lines: s.blankLines })),
         counts: { ...counts, reconciled: counts.input === counts.selected + counts.rejected_total },
         stages: counters,
+        phases,
         outputs: Object.fromEntries(Object.entries(OUTPUT_FILES).map(([k, v]) => [k, v])),
         versions: packageVersions(),
       };
       await writeFile(temps.manifest, JSON.stringify(manifest, null, 2) + '\n');
       // Data files first, manifest last: a manifest under its final name means the run completed.
       for (const k of ['arrow', 'parquet', 'store', 'manifest'] as const) await commit(temps[k], finals[k]);
-      return { runId, outDir, counts, stages: counters, outputs: finals, seconds };
+      return { runId, outDir, counts, stages: counters, phases, outputs: finals, seconds };
     } catch (err) {
       await store.close().catch(() => undefined);
       await Promise.all(Object.values(temps).flatMap((t) => [rm(t, { force: true }), rm(`${t}.wal`, { force: true })]));
@@ -187,8 +208,4 @@ async function recordRun(
     const fp = r.fingerprints.get(f.abs)!;
     await c.run(`INSERT INTO files VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, [f.source, f.file, f.abs, f.format, fp.size, fp.mtime, fp.sha256, f.rows, f.blankLines]);
   }
-}
-
-export async function fileSize(p: string): Promise<number> {
-  return (await stat(p)).size;
 }

@@ -19,9 +19,13 @@ export function isBlank(text: string): boolean {
   return INVISIBLE_ONLY.test(text);
 }
 
+// Anything the whitespace/control rules would change; most texts have none, and skip the rewrites.
+const NEEDS_WORK = /[\u0000-\u001F\u007F-\u00A0\u1680\u2000-\u200A\u202F\u205F\u3000\uFEFF]| {2}|^ | $/;
+
 export function normalizeText(text: string, cfg: NormalizeConfig): string {
-  let t = text.indexOf('\r') >= 0 ? text.replace(/\r\n?/g, '\n') : text;
-  if (cfg.form !== 'none') t = t.normalize(cfg.form);
+  let t = cfg.form !== 'none' ? text.normalize(cfg.form) : text;
+  if (!NEEDS_WORK.test(t)) return t;
+  if (t.indexOf('\r') >= 0) t = t.replace(/\r\n?/g, '\n');
   if (cfg.strip_control) t = t.replace(CONTROL, '');
   if (cfg.collapse_whitespace) {
     t = t.replace(HSPACE, ' ');

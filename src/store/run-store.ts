@@ -1,27 +1,35 @@
-import { BIGINT, DuckDBDataChunk, DuckDBInstance, INTEGER, VARCHAR, type DuckDBAppender, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
+import { BIGINT, DuckDBDataChunk, DuckDBInstance, ENUM, INTEGER, VARCHAR, type DuckDBAppender, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import type { Batch } from '../core/batch.js';
 import { codePointLength } from '../util/text.js';
+import { quoteLiteral } from './sql.js';
 
 /** DuckDB's appender takes at most one vector (2048 rows) per data chunk. */
 const CHUNK_ROWS = 2048;
 
-export const SAMPLES_DDL = `CREATE TABLE samples (
+/**
+ * `source`, `file` and `status` are ENUMs: their values are known before the first row is read, and
+ * an ENUM appends as a small integer instead of re-encoding the same string for every row.
+ */
+export function samplesDdl(sources: readonly string[], files: readonly string[]): string {
+  const enumOf = (values: readonly string[]): string => `ENUM(${[...new Set(values)].map(quoteLiteral).join(', ')})`;
+  return `CREATE TABLE samples (
   uid BIGINT NOT NULL,
   id VARCHAR NOT NULL,
-  source VARCHAR NOT NULL,
-  file VARCHAR NOT NULL,
+  source ${enumOf(sources)} NOT NULL,
+  file ${enumOf(files)} NOT NULL,
   "row" BIGINT NOT NULL,
   lang VARCHAR,
   label VARCHAR,
   text VARCHAR,
   text_chars INTEGER,
   meta JSON,
-  status VARCHAR NOT NULL,
+  status ${enumOf(STATUSES)} NOT NULL,
   reason VARCHAR,
   reason_detail VARCHAR
 )`;
+}
 
-const SAMPLE_TYPES: DuckDBType[] = [BIGINT, VARCHAR, VARCHAR, VARCHAR, BIGINT, VARCHAR, VARCHAR, VARCHAR, INTEGER, VARCHAR, VARCHAR, VARCHAR, VARCHAR];
+export const STATUSES = ['selected', 'rejected'] as const;
 
 const OTHER_DDL = [
   `CREATE TABLE runs (
@@ -36,6 +44,9 @@ const OTHER_DDL = [
 export interface StoreOptions {
   memoryLimit: string;
   threads?: number;
+  /** Every source name and input file (relative name) the run will read. */
+  sources: readonly string[];
+  files: readonly string[];
 }
 
 /**
@@ -44,20 +55,25 @@ export interface StoreOptions {
  */
 export class RunStore {
   private samplesAppender: DuckDBAppender | null = null;
+  private readonly sampleTypes: DuckDBType[];
   private constructor(
     readonly instance: DuckDBInstance,
     readonly conn: DuckDBConnection,
     readonly path: string,
-  ) {}
+    opts: StoreOptions,
+  ) {
+    const e = (values: readonly string[]): DuckDBType => ENUM([...new Set(values)]);
+    this.sampleTypes = [BIGINT, VARCHAR, e(opts.sources), e(opts.files), BIGINT, VARCHAR, VARCHAR, VARCHAR, INTEGER, VARCHAR, e(STATUSES), VARCHAR, VARCHAR];
+  }
 
   static async create(path: string, opts: StoreOptions): Promise<RunStore> {
     const settings: Record<string, string> = { memory_limit: opts.memoryLimit, preserve_insertion_order: 'true' };
     if (opts.threads !== undefined) settings.threads = String(opts.threads);
     const instance = await DuckDBInstance.create(path, settings);
     const conn = await instance.connect();
-    await conn.run(SAMPLES_DDL);
+    await conn.run(samplesDdl(opts.sources, opts.files));
     for (const ddl of OTHER_DDL) await conn.run(ddl);
-    return new RunStore(instance, conn, path);
+    return new RunStore(instance, conn, path, opts);
   }
 
   async appendBatch(b: Batch): Promise<void> {
@@ -80,7 +96,7 @@ export class RunStore {
         status[k] = b.reason[i] === null ? 'selected' : 'rejected';
         if (b.raw[i] !== null) quarantined.push(i);
       }
-      const chunk = DuckDBDataChunk.create(SAMPLE_TYPES, n);
+      const chunk = DuckDBDataChunk.create(this.sampleTypes, n);
       chunk.setColumns([
         uid,
         b.id.slice(off, off + n),

@@ -92,7 +92,7 @@ stages: { filters: { min_chars: 1 } }
 `,
     );
     const bySource = await run.q<{ source: string; status: string; reason: string | null; n: number }>(
-      `SELECT source, status, reason, count(*)::INT AS n FROM samples GROUP BY ALL ORDER BY ALL`,
+      `SELECT source::VARCHAR AS source, status::VARCHAR AS status, reason, count(*)::INT AS n FROM samples GROUP BY ALL ORDER BY ALL`,
     );
     const hauTrain = 50;
     expect(bySource).toEqual([

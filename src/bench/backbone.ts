@@ -1,0 +1,79 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { readLines } from '../sources/line-reader.js';
+import { PROJECT_ROOT } from '../util/versions.js';
+import { writeShortTextCorpus } from './corpus.js';
+import { fmt, table, writeSection } from './report.js';
+
+interface ChildResult {
+  rows: number;
+  selected: number;
+  seconds: number;
+  stages: { stage: string; seconds: number }[];
+  maxRssMB: number;
+}
+
+/** The least any JSONL reader must do: split lines and JSON.parse each. The pipeline is compared to it. */
+async function baselineParse(file: string): Promise<{ rows: number; seconds: number }> {
+  const t0 = performance.now();
+  let rows = 0;
+  for await (const lines of readLines(file, { gzip: false, maxBytes: 1 << 20, previewChars: 100 })) {
+    for (const l of lines) if ('text' in l && l.text !== '') {
+      JSON.parse(l.text);
+      rows++;
+    }
+  }
+  return { rows, seconds: (performance.now() - t0) / 1000 };
+}
+
+export async function benchBackbone(sizes = [1_000_000, 4_000_000]): Promise<void> {
+  const dir = path.join(PROJECT_ROOT, '.bench', 'backbone');
+  mkdirSync(dir, { recursive: true });
+  const rows: (string | number)[][] = [];
+  const results: { n: number; r: ChildResult; mb: number; base: { rows: number; seconds: number } }[] = [];
+  for (const n of sizes) {
+    const file = path.join(dir, `short-${n}.jsonl`);
+    console.log(`backbone: generating ${fmt(n)} rows`);
+    await writeShortTextCorpus(file, n, 7);
+    const mb = statSync(file).size / 1e6;
+    const base = await baselineParse(file);
+    const out = path.join(dir, `out-${n}`);
+    rmSync(out, { recursive: true, force: true });
+    console.log(`backbone: running the default pipeline on ${fmt(n)} rows`);
+    const r = JSON.parse(execFileSync(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'bench', 'run-child.js'), file, out], { encoding: 'utf8', maxBuffer: 1 << 24 })) as ChildResult;
+    results.push({ n, r, mb, base });
+    rows.push([
+      fmt(n),
+      fmt(mb, 0),
+      fmt(r.seconds, 1),
+      fmt(n / r.seconds),
+      fmt(mb / r.seconds, 1),
+      fmt(base.rows / base.seconds),
+      fmt(n / r.seconds / (base.rows / base.seconds), 2),
+      fmt(r.maxRssMB, 0),
+    ]);
+    rmSync(file, { force: true });
+    rmSync(out, { recursive: true, force: true });
+  }
+  const stageRows = results.map(({ n, r }) => [fmt(n), ...r.stages.map((s) => fmt(s.seconds, 1))]);
+  const rss = results.length >= 2 ? results[results.length - 1]!.r.maxRssMB / results[0]!.r.maxRssMB : NaN;
+  writeSection(
+    'backbone',
+    `## Backbone: read -> normalize -> filters -> store -> emit
+
+Generated corpus of short texts (4-24-word windows of real SIB-200 sentences in 12 languages, JSON Lines with
+\`id\`, \`lang\`, \`text\`), run through the default pipeline (\`winnow run --input\`) in a child process, so peak RSS
+is that run's own. The baseline is the least a JSONL reader does (split lines + \`JSON.parse\`), measured in the
+bench process on the same file; the ratio is pipeline rows/s over baseline rows/s.
+
+${table(['rows', 'MB', 'wall s', 'rows/s', 'MB/s', 'baseline rows/s', 'ratio to baseline', 'peak RSS MB'], rows)}
+
+Peak RSS at ${fmt(results[results.length - 1]?.n ?? 0)} rows over ${fmt(results[0]?.n ?? 0)} rows: **${fmt(rss, 2)}x** (target: at most 1.2x).
+Target throughput: at least 50,000 rows/s end to end.
+
+Seconds per stage (read includes JSON parsing; the store append and the emit of Arrow/Parquet are the rest of wall time):
+
+${table(['rows', ...(results[0]?.r.stages.map((s) => s.stage) ?? [])], stageRows)}`,
+  );
+}

@@ -1,0 +1,60 @@
+import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
+import { once } from 'node:events';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { PROJECT_ROOT } from '../util/versions.js';
+
+/** Small deterministic PRNG (mulberry32) so generated corpora are identical run to run. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Real sentences from the shipped SIB-200 fixtures (12 languages), the raw material of benchmarks. */
+export function fixtureSentences(): { lang: string; text: string }[] {
+  const dir = path.join(PROJECT_ROOT, 'test', 'fixtures', 'sib200');
+  const out: { lang: string; text: string }[] = [];
+  for (const f of readdirSync(dir).filter((f) => f.endsWith('.jsonl.gz')).sort()) {
+    for (const line of gunzipSync(readFileSync(path.join(dir, f))).toString('utf8').split('\n')) {
+      if (line) {
+        const r = JSON.parse(line) as { lang: string; text: string };
+        out.push({ lang: r.lang, text: r.text });
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Writes `rows` short documents: random word windows (4-24 words) of real sentences, so texts look
+ * like tweets or captions in 12 languages. Returns the file size in bytes.
+ */
+export async function writeShortTextCorpus(file: string, rows: number, seed = 1): Promise<number> {
+  const sentences = fixtureSentences().map((s) => ({ lang: s.lang, words: s.text.split(' ') }));
+  const rand = rng(seed);
+  const out = createWriteStream(file);
+  let bytes = 0;
+  let buf = '';
+  for (let i = 0; i < rows; i++) {
+    const s = sentences[Math.floor(rand() * sentences.length)]!;
+    const len = 4 + Math.floor(rand() * 21);
+    const start = Math.floor(rand() * Math.max(1, s.words.length - len));
+    const text = s.words.slice(start, start + len).join(' ');
+    buf += JSON.stringify({ id: `doc-${i}`, lang: s.lang, text }) + '\n';
+    if (buf.length > 1 << 20) {
+      bytes += Buffer.byteLength(buf);
+      if (!out.write(buf)) await once(out, 'drain');
+      buf = '';
+    }
+  }
+  bytes += Buffer.byteLength(buf);
+  out.end(buf);
+  await once(out, 'finish');
+  return bytes;
+}

@@ -1,0 +1,18 @@
+import { benchBackbone } from './backbone.js';
+
+/** `npm run bench` runs every benchmark; `npm run bench -- backbone` runs one. */
+const BENCHES: Record<string, () => Promise<void>> = {
+  backbone: () => benchBackbone(),
+};
+
+const wanted = process.argv.slice(2);
+for (const name of wanted.length > 0 ? wanted : Object.keys(BENCHES)) {
+  const bench = BENCHES[name];
+  if (!bench) {
+    console.error(`unknown benchmark "${name}"; choose from: ${Object.keys(BENCHES).join(', ')}`);
+    process.exit(2);
+  }
+  console.log(`== ${name}`);
+  await bench();
+}
+console.log('BENCHMARKS.md updated');

@@ -1,0 +1,132 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { tableFromIPC } from 'apache-arrow';
+import { describe, expect, it } from 'vitest';
+import { CLI, fixture, runCli, tempDir, writeJsonl } from '../helpers.js';
+
+const zul = fixture('sib200/zul_Latn');
+
+describe('winnow CLI', () => {
+  it('run --input runs the default pipeline and keeps the input ids; query answers on the selection view', async () => {
+    const dir = tempDir();
+    writeJsonl(
+      path.join(dir, 'in.jsonl'),
+      zul.slice(0, 120).map((r) => ({ doc: r.id, body: r.text })),
+    );
+    const out = path.join(dir, 'out');
+    const res = await runCli(['run', '--input', path.join(dir, 'in.jsonl'), '--text-column', 'body', '--id-column', 'doc', '--out', out, '--json']);
+    expect(res.code).toBe(0);
+    const summary = JSON.parse(res.stdout) as { counts: { input: number; selected: number } };
+    expect(summary.counts).toMatchObject({ input: 120, selected: 120 });
+    for (const f of ['selection.arrow', 'selection.parquet', 'results.duckdb', 'manifest.json']) expect(existsSync(path.join(out, f))).toBe(true);
+
+    const q = await runCli(['query', out, 'select count(*) as n from selection', '--format', 'json']);
+    expect(q.code).toBe(0);
+    expect(JSON.parse(q.stdout)).toEqual([{ n: '120' }]);
+    const ids = await runCli(['query', path.join(out, 'results.duckdb'), 'select id from samples order by uid limit 2', '--format', 'csv']);
+    expect(ids.stdout).toBe(`id\n${zul[0]!.id}\n${zul[1]!.id}\n`);
+    const table = await runCli(['query', out, "select status, count(*) as n from samples group by all"]);
+    expect(table.stdout).toMatch(/status\s+\| n/);
+    expect(table.stdout).toMatch(/selected\s+\| 120/);
+  });
+
+  it('the query connection is read-only', async () => {
+    const dir = tempDir();
+    writeJsonl(path.join(dir, 'in.jsonl'), zul.slice(0, 5));
+    const out = path.join(dir, 'out');
+    expect((await runCli(['run', '--input', path.join(dir, 'in.jsonl'), '--out', out, '--quiet'])).code).toBe(0);
+    const res = await runCli(['query', out, 'delete from samples']);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/read-only/i);
+  });
+
+  it('exit codes: 2 for config errors, 3 for input errors, 0 for --help', async () => {
+    const dir = tempDir();
+    const bad = path.join(dir, 'bad.yaml');
+    writeFileSync(bad, 'sources:\n  - { name: a, path: x.jsonl, colums: {} }\n');
+    const cfg = await runCli(['run', bad]);
+    expect(cfg.code).toBe(2);
+    expect(cfg.stderr).toContain('sources[0].colums: unknown key');
+    const noGlob = await runCli(['run', '--input', path.join(dir, 'none/**/*.jsonl'), '--out', path.join(dir, 'o')]);
+    expect(noGlob.code).toBe(3);
+    expect(noGlob.stderr).toMatch(/matched no files/);
+    expect((await runCli(['run', '--help'])).code).toBe(0);
+    expect((await runCli(['query', '--help'])).stdout).toMatch(/read-only/);
+    expect((await runCli(['run'])).code).toBe(2);
+    expect((await runCli(['frobnicate'])).code).toBe(2);
+  });
+
+  it('the quickstart pipeline runs on the shipped sample and prints a summary', async () => {
+    const out = path.join(tempDir(), 'qs');
+    const res = await runCli(['run', 'pipelines/quickstart.yaml', '--out', out]);
+    expect(res.code).toBe(0);
+    expect(res.stderr).toMatch(/rows read\s+8,147/);
+    expect(res.stderr).toMatch(/where_filter\s+1,337/);
+    const manifest = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8'));
+    expect(manifest.counts.reconciled).toBe(true);
+    expect(manifest.inputs.map((i: { source: string }) => i.source)).toEqual(['sib200', 'sib200', 'sib200', 'afrisenti_twi', 'ud_yor']);
+    const q = await runCli(['query', out, 'select count(*) as n from selection', '--format', 'json']);
+    expect(Number(JSON.parse(q.stdout)[0].n)).toBe(manifest.counts.selected);
+  });
+});
+
+describe('a killed run never leaves a truncated file under a final name', () => {
+  /** A corpus large enough that the run takes a few seconds: real sentences, repeated with new ids. */
+  function bigCorpus(dir: string): string {
+    const file = path.join(dir, 'big.jsonl');
+    const rows: unknown[] = [];
+    for (let k = 0; k < 60; k++) for (const r of zul) rows.push({ id: `${r.id}-${k}`, text: `${r.text} (${k})` });
+    writeJsonl(file, rows);
+    return file;
+  }
+
+  function startRun(input: string, out: string) {
+    return spawn(process.execPath, [CLI, 'run', '--input', input, '--out', out, '--quiet'], { stdio: 'ignore' });
+  }
+
+  async function killWhen(child: ReturnType<typeof startRun>, out: string, seen: RegExp, delayMs: number): Promise<boolean> {
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline && child.exitCode === null) {
+      const hit = existsSync(out) && readdirSync(out).some((f) => seen.test(f));
+      if (hit) {
+        await new Promise((r) => setTimeout(r, delayMs));
+        child.kill('SIGKILL');
+        await new Promise((r) => child.once('exit', r));
+        return true;
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    return false;
+  }
+
+  const finals = ['selection.arrow', 'selection.parquet', 'results.duckdb', 'manifest.json'];
+
+  it('killed while reading: no final outputs; a rerun completes and clears the partial files', async () => {
+    const dir = tempDir();
+    const input = bigCorpus(dir);
+    const out = path.join(dir, 'out');
+    const child = startRun(input, out);
+    expect(await killWhen(child, out, /^\.results\.duckdb\.partial-/, 300)).toBe(true);
+    const left = readdirSync(out);
+    for (const f of finals) expect(left).not.toContain(f);
+    expect(left.some((f) => f.includes('.partial-'))).toBe(true);
+
+    const rerun = await runCli(['run', '--input', input, '--out', out, '--quiet']);
+    expect(rerun.code).toBe(0);
+    expect(readdirSync(out).sort()).toEqual([...finals].sort());
+  });
+
+  it('killed while writing outputs: the previous complete outputs stay intact', async () => {
+    const dir = tempDir();
+    const input = bigCorpus(dir);
+    const out = path.join(dir, 'out');
+    expect((await runCli(['run', '--input', input, '--out', out, '--quiet'])).code).toBe(0);
+    const before = readFileSync(path.join(out, 'manifest.json'), 'utf8');
+    const child = startRun(input, out);
+    expect(await killWhen(child, out, /^\.selection\.arrow\.partial-/, 20)).toBe(true);
+    expect(readFileSync(path.join(out, 'manifest.json'), 'utf8')).toBe(before);
+    const rows = JSON.parse(before).counts.selected;
+    expect(tableFromIPC(readFileSync(path.join(out, 'selection.arrow'))).numRows).toBe(rows);
+  });
+});
