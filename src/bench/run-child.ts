@@ -6,9 +6,11 @@ import { silentLogger } from '../util/log.js';
  * Runs the default pipeline in a fresh process and prints its figures as JSON, so peak RSS belongs
  * to this run alone.
  */
-const [input, out] = process.argv.slice(2);
+const [input, out, memoryLimit] = process.argv.slice(2);
 const t0 = performance.now();
-const s = await runPipeline(defaultPipeline({ input: [input!], idColumn: 'id', langColumn: 'lang' }), { outDir: out!, log: silentLogger });
+const loaded = defaultPipeline({ input: [input!], idColumn: 'id', langColumn: 'lang' });
+if (memoryLimit) loaded.config.store.memory_limit = memoryLimit;
+const s = await runPipeline(loaded, { outDir: out!, log: silentLogger });
 process.stdout.write(
   JSON.stringify({
     rows: s.counts.input,

@@ -75,7 +75,7 @@ export const LimitsSchema = z.strictObject({
 
 export const StoreSchema = z.strictObject({
   /** DuckDB's buffer-pool cap; spills to disk beyond it. */
-  memory_limit: z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i, 'a size such as "1GB" or "512MB"').default('1GB'),
+  memory_limit: z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i, 'a size such as "1GB" or "512MB"').default('256MB'),
   threads: z.number().int().min(1).max(256).optional(),
 });
 
