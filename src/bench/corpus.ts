@@ -2,19 +2,9 @@ import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { rng } from '../math/random.js';
 import { PROJECT_ROOT } from '../util/versions.js';
 
-/** Small deterministic PRNG (mulberry32) so generated corpora are identical run to run. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Real sentences from the shipped SIB-200 fixtures (12 languages), the raw material of benchmarks. */
 export function fixtureSentences(): { lang: string; text: string }[] {

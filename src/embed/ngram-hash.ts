@@ -1,0 +1,87 @@
+/**
+ * Hashed character n-grams, the features of the built-in encoder. Script-agnostic: it needs no
+ * tokenizer, no word list and no pretrained model, so it works for any language and any script.
+ *
+ * Each word is padded with boundary marks (\u0002 word \u0003), so a prefix or suffix n-gram differs
+ * from the same letters inside a word; n-grams never cross words. Hashes are FNV-1a over UTF-16 code
+ * units, extended one unit at a time, so all n for one start position cost n steps, not n^2.
+ */
+export interface HashingParams {
+  buckets: number;
+  minN: number;
+  maxN: number;
+  lowercase: boolean;
+  /** Also hash each whole word (with its boundary marks) as one feature. */
+  words: boolean;
+}
+
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+const BOW = 0x0002;
+const EOW = 0x0003;
+const WORD_SALT = 0x9e3779b1;
+
+function isSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0x3000 || (c >= 0x2000 && c <= 0x200a) || c === 0x1680 || c === 0x202f || c === 0x205f;
+}
+
+/**
+ * Sparse term counts of one text: unique bucket ids and how often each occurs. `scratch` is a
+ * reusable Map to avoid allocating one per text.
+ */
+export function ngramCounts(text: string, p: HashingParams, scratch: Map<number, number>): { ids: Int32Array; counts: Float32Array } {
+  scratch.clear();
+  const t = p.lowercase ? text.toLowerCase() : text;
+  const n = t.length;
+  let i = 0;
+  while (i < n) {
+    while (i < n && isSpace(t.charCodeAt(i))) i++;
+    if (i >= n) break;
+    const start = i;
+    while (i < n && !isSpace(t.charCodeAt(i))) i++;
+    addWord(t, start, i, p, scratch);
+  }
+  const ids = new Int32Array(scratch.size);
+  const counts = new Float32Array(scratch.size);
+  let k = 0;
+  // Sorted ids make the feature list, and so every float sum over it, independent of Map order.
+  const keys = [...scratch.keys()].sort((a, b) => a - b);
+  for (const key of keys) {
+    ids[k] = key;
+    counts[k++] = scratch.get(key)!;
+  }
+  return { ids, counts };
+}
+
+function addWord(t: string, start: number, end: number, p: HashingParams, acc: Map<number, number>): void {
+  // Padded word: BOW, chars..., EOW. Position j in [0, len+2).
+  const len = end - start + 2;
+  const at = (j: number): number => (j === 0 ? BOW : j === len - 1 ? EOW : t.charCodeAt(start + j - 1));
+  const mod = p.buckets;
+  for (let j = 0; j < len; j++) {
+    let h = FNV_OFFSET;
+    const maxN = Math.min(p.maxN, len - j);
+    for (let k = 0; k < maxN; k++) {
+      h = Math.imul(h ^ at(j + k), FNV_PRIME);
+      if (k + 1 >= p.minN) {
+        // A lone boundary mark carries no information.
+        if (k === 0 && (j === 0 || j === len - 1)) continue;
+        const b = (h >>> 0) % mod;
+        acc.set(b, (acc.get(b) ?? 0) + 1);
+      }
+    }
+  }
+  if (p.words && len - 2 > p.maxN - 2) {
+    let h = FNV_OFFSET ^ WORD_SALT;
+    for (let j = 0; j < len; j++) h = Math.imul(h ^ at(j), FNV_PRIME);
+    const b = (h >>> 0) % mod;
+    acc.set(b, (acc.get(b) ?? 0) + 1);
+  }
+}
+
+/** Sublinear term frequency (1 + ln tf), as in scikit-learn's TfidfVectorizer(sublinear_tf=True). */
+export function sublinearTf(counts: Float32Array): Float32Array {
+  const out = new Float32Array(counts.length);
+  for (let i = 0; i < counts.length; i++) out[i] = 1 + Math.log(counts[i]!);
+  return out;
+}
