@@ -57,9 +57,52 @@ export const FiltersSchema = z.strictObject({
   max_chars: z.number().int().min(1).default(1_000_000),
 });
 
+export const BuiltinEncoderSchema = z.strictObject({
+  /** Embedding dimension (rank of the truncated SVD). */
+  dim: z.number().int().min(2).max(4096).default(256),
+  /** Hash buckets for character n-grams; the projection has buckets x dim floats. */
+  buckets: z.number().int().min(256).max(1 << 22).default(1 << 16),
+  min_n: z.number().int().min(1).max(10).default(1),
+  max_n: z.number().int().min(1).max(10).default(5),
+  lowercase: z.boolean().default(true),
+  /** Also hash whole words as features. */
+  words: z.boolean().default(true),
+  /** Texts the encoder is fitted on (an even stride through the corpus). */
+  fit_sample: z.number().int().min(10).default(10_000),
+});
+
+export const TransformersSchema = z.strictObject({
+  pooling: z.enum(['mean', 'cls']).default('mean'),
+  normalize: z.boolean().default(true),
+  max_length: z.number().int().min(8).max(8192).default(256),
+});
+
+export const EmbedSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    /** "builtin" (fitted to the corpus), a model directory (built-in or Hugging Face layout), or a Hub id. */
+    model: z.string().min(1).default('builtin'),
+    /** Hub ids download only when this is true (needs internet). */
+    allow_download: z.boolean().default(false),
+    device: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
+    /** onnxruntime intra-op threads; 0 = one per core. */
+    threads: z.number().int().min(0).max(256).default(0),
+    batch_size: z.number().int().min(1).max(4096).default(64),
+    /** Batches being encoded at once (bounded, so memory stays flat). */
+    in_flight: z.number().int().min(1).max(16).default(2),
+    /** Storage type of embeddings in the run store and cache. */
+    dtype: z.enum(['float32', 'float16']).default('float32'),
+    /** true: the user cache folder; false: no cache; a path: that folder. */
+    cache: z.union([z.boolean(), z.string().min(1)]).default(true),
+    builtin: BuiltinEncoderSchema.default(BuiltinEncoderSchema.parse({})),
+    transformers: TransformersSchema.default(TransformersSchema.parse({})),
+  })
+  .refine((e) => e.builtin.min_n <= e.builtin.max_n, { path: ['builtin', 'min_n'], message: 'min_n must not exceed max_n' });
+
 export const StagesSchema = z.strictObject({
   normalize: NormalizeSchema.default(NormalizeSchema.parse({})),
   filters: FiltersSchema.default(FiltersSchema.parse({})),
+  embed: EmbedSchema.default(EmbedSchema.parse({})),
 });
 
 export const LimitsSchema = z.strictObject({
@@ -91,8 +134,10 @@ export const PipelineSchema = z
       .strictObject({
         /** Output folder, relative to the config file. `--out` overrides it. */
         dir: z.string().min(1).optional(),
+        /** Add an `embedding` column (FixedSizeList of float16) to selection.arrow and the Parquet copy. */
+        embeddings: z.boolean().default(false),
       })
-      .default({}),
+      .default({ embeddings: false }),
   })
   .superRefine((p, ctx) => {
     const seen = new Set<string>();
@@ -108,3 +153,4 @@ export type PipelineInput = z.input<typeof PipelineSchema>;
 export type Pipeline = z.output<typeof PipelineSchema>;
 export type SourceConfig = Pipeline['sources'][number];
 export type StagesConfig = Pipeline['stages'];
+export type EmbedConfig = Pipeline['stages']['embed'];

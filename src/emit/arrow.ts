@@ -4,6 +4,8 @@ import { finished } from 'node:stream/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import {
   Dictionary,
+  FixedSizeList,
+  Float16,
   Field,
   Int16,
   Int32,
@@ -20,6 +22,8 @@ import {
   type Data,
   type DataType,
 } from 'apache-arrow';
+import { toHalfArray } from '../embed/float16.js';
+import { readArrayColumn } from '../embed/vector-chunk.js';
 import { quoteIdent, quoteLiteral } from '../store/sql.js';
 import type { OutputColumn } from './columns.js';
 
@@ -58,7 +62,7 @@ export async function writeArrowFile(conn: DuckDBConnection, query: string, colu
     await conn.run(`DROP TYPE IF EXISTS ${typeName}; CREATE TYPE ${typeName} AS ENUM (${values.length > 0 ? values.map(quoteLiteral).join(', ') : "''"})`);
     selects.push(`enum_code(${col}::VARCHAR::${typeName})::INTEGER AS ${col}`);
   }
-  const fields = columns.map((c) => new Field(c.name, c.kind === 'dict' ? dicts.get(c.name)!.type : arrowType(c.kind), true));
+  const fields = columns.map((c) => new Field(c.name, c.kind === 'dict' ? dicts.get(c.name)!.type : arrowType(c.kind, c.dim), true));
   const schema = new Schema(fields);
 
   const writer = new RecordBatchFileWriter();
@@ -68,11 +72,12 @@ export async function writeArrowFile(conn: DuckDBConnection, query: string, colu
   writer.reset(undefined, schema);
 
   let rows = 0;
+  // Scalar columns buffer JS values; f16list columns buffer half-float parts (rows x dim each).
   let buffered: unknown[][] = columns.map(() => []);
   let bufferedRows = 0;
   const emit = async (): Promise<void> => {
     if (bufferedRows === 0) return;
-    const data = columns.map((c, j) => columnData(c, buffered[j]!, dicts.get(c.name)));
+    const data = columns.map((c, j) => (c.kind === 'f16list' ? halfListData(c.dim!, buffered[j] as Uint16Array[], bufferedRows) : columnData(c, buffered[j]!, dicts.get(c.name))));
     const struct = makeData({ type: new Struct(fields), length: bufferedRows, nullCount: 0, children: data });
     writer.write(new RecordBatch(schema, struct));
     rows += bufferedRows;
@@ -88,10 +93,13 @@ export async function writeArrowFile(conn: DuckDBConnection, query: string, colu
   for (;;) {
     const chunk = await result.fetchChunk();
     if (chunk === null || chunk.rowCount === 0) break;
-    const cols = chunk.getColumns();
     for (let j = 0; j < columns.length; j++) {
       const target = buffered[j]!;
-      for (const v of cols[j]!) target.push(v);
+      if (columns[j]!.kind === 'f16list') {
+        // Rows without an embedding read as zeros here; the validity is not carried over.
+        const raw = readArrayColumn(chunk, j);
+        target.push(raw instanceof Uint16Array ? Uint16Array.from(raw) : toHalfArray(raw));
+      } else for (const v of chunk.getColumnValues(j)) target.push(v);
     }
     bufferedRows += chunk.rowCount;
     if (bufferedRows >= ROWS_PER_BATCH) await emit();
@@ -104,8 +112,10 @@ export async function writeArrowFile(conn: DuckDBConnection, query: string, colu
   return rows;
 }
 
-function arrowType(kind: OutputColumn['kind']): DataType {
+function arrowType(kind: OutputColumn['kind'], dim = 0): DataType {
   switch (kind) {
+    case 'f16list':
+      return new FixedSizeList(dim, new Field('item', new Float16(), false));
     case 'utf8':
       return new Utf8();
     case 'uint32':
@@ -117,8 +127,22 @@ function arrowType(kind: OutputColumn['kind']): DataType {
   }
 }
 
+/** A FixedSizeList<Float16> column from consecutive (rows x dim) half-float parts. */
+function halfListData(dim: number, parts: Uint16Array[], rows: number): Data {
+  const all = new Uint16Array(rows * dim);
+  let off = 0;
+  for (const p of parts) {
+    all.set(p, off);
+    off += p.length;
+  }
+  const child = makeData({ type: new Float16(), length: rows * dim, nullCount: 0, data: all });
+  return makeData({ type: new FixedSizeList(dim, new Field('item', new Float16(), false)), length: rows, nullCount: 0, child });
+}
+
 function columnData(c: OutputColumn, values: unknown[], dict: DictState | undefined): Data {
   switch (c.kind) {
+    case 'f16list':
+      throw new Error('f16list columns are built by halfListData');
     case 'utf8':
       return utf8Data(values).data[0]!;
     case 'uint32': {

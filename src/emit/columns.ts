@@ -2,15 +2,17 @@
  * The columns of the selection outputs, declared once so the Arrow file, the Parquet file and the
  * `selection` view agree. `sql` is evaluated against the `samples` table.
  */
-export type ColumnKind = 'utf8' | 'dict' | 'uint32' | 'int64';
+export type ColumnKind = 'utf8' | 'dict' | 'uint32' | 'int64' | 'f16list';
 
 export interface OutputColumn {
   name: string;
   sql: string;
   kind: ColumnKind;
+  /** List size of an f16list column. */
+  dim?: number;
 }
 
-export function selectionColumns(metadata: readonly string[], quoteIdent: (s: string) => string, quoteLiteral: (s: string) => string): OutputColumn[] {
+export function selectionColumns(metadata: readonly string[], quoteIdent: (s: string) => string, quoteLiteral: (s: string) => string, embeddingDim: number | null = null): OutputColumn[] {
   const cols: OutputColumn[] = [
     { name: 'id', sql: 'id', kind: 'utf8' },
     { name: 'text', sql: 'text', kind: 'utf8' },
@@ -27,5 +29,6 @@ export function selectionColumns(metadata: readonly string[], quoteIdent: (s: st
     taken.add(name);
     cols.push({ name, sql: `meta->>${quoteLiteral(m)}`, kind: 'utf8' });
   }
+  if (embeddingDim !== null) cols.push({ name: 'embedding', sql: 'embedding', kind: 'f16list', dim: embeddingDim });
   return cols.map((c) => ({ ...c, sql: `${c.sql} AS ${quoteIdent(c.name)}` }));
 }

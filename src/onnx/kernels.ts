@@ -99,4 +99,8 @@ export class SparseKernel {
     return y;
   }
 
+
+  async release(): Promise<void> {
+    await this.gatherSum.release();
+  }
 }

@@ -3,7 +3,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { LoadedPipeline } from '../config/load.js';
-import { WinnowError } from '../core/errors.js';
+import { ConfigError, WinnowError } from '../core/errors.js';
 import { writeArrowFile } from '../emit/arrow.js';
 import { commit, removeStalePartials, tempPathFor } from '../emit/atomic.js';
 import { selectionColumns } from '../emit/columns.js';
@@ -11,7 +11,7 @@ import { fingerprint, type FileFingerprint } from '../sources/fingerprint.js';
 import { planSources, readSources, type FileStats } from '../sources/read.js';
 import type { ReadContext } from '../sources/record.js';
 import { prefetch } from '../stages/concurrency.js';
-import { STREAMING_STAGES } from '../stages/registry.js';
+import { BARRIER_STAGES, STREAMING_STAGES } from '../stages/registry.js';
 import { runStages, type StageCounters } from '../stages/runner.js';
 import { RunStore } from '../store/run-store.js';
 import { quoteIdent, quoteLiteral } from '../store/sql.js';
@@ -110,22 +110,32 @@ export async function runPipeline(loaded: LoadedPipeline, opts: RunOptions): Pro
       opts.log.endProgress();
       store.flush();
       phase('stream');
+      const barrierManifest: Record<string, unknown> = {};
+      for (const stage of BARRIER_STAGES.filter((b) => b.enabled(config))) {
+        const result = await stage.run({ store, config, baseDir: loaded.baseDir, outDir, log: opts.log });
+        counters.push(result.counters);
+        if (result.manifest) barrierManifest[stage.name] = result.manifest;
+        phase(stage.name);
+      }
 
       const counts = await countOutcomes(store);
       if (counts.input !== rows) {
         throw new WinnowError(`internal: ${rows} rows were read but the run store holds ${counts.input}; outputs were not written`, 1);
       }
       const metadata = [...new Set(config.sources.flatMap((s) => s.columns.metadata))];
-      const columns = selectionColumns(metadata, quoteIdent, quoteLiteral);
+      const embedDim = config.output.embeddings ? await embeddingDim(store) : null;
+      const columns = selectionColumns(metadata, quoteIdent, quoteLiteral, embedDim);
+      const from = embedDim === null ? 'samples' : 'samples LEFT JOIN embeddings USING (uid)';
       const selectList = ['uid', ...columns.map((c) => c.sql)].join(', ');
-      await store.conn.run(`CREATE VIEW selection AS SELECT ${selectList} FROM samples WHERE status = 'selected'`);
+      await store.conn.run(`CREATE VIEW selection AS SELECT ${selectList} FROM ${from} WHERE status = 'selected'`);
       await recordRun(store, { runId, startedAt, config: loaded, counts, counters, fileStats, fingerprints });
 
-      const selectionQuery = `SELECT ${columns.map((c) => c.sql).join(', ')} FROM samples WHERE status = 'selected' ORDER BY uid`;
+      // A join may reorder rows, so only then is ORDER BY needed; a plain scan keeps insertion order.
+      const selectionQuery = `SELECT ${columns.map((c) => c.sql).join(', ')} FROM ${from} WHERE status = 'selected'${embedDim === null ? '' : ' ORDER BY uid'}`;
       phase('record');
-      await writeArrowFile(store.conn, `SELECT ${columns.map((c) => c.sql).join(', ')} FROM samples WHERE status = 'selected'`, columns, temps.arrow);
+      await writeArrowFile(store.conn, selectionQuery, columns, temps.arrow);
       phase('emit_arrow');
-      await store.conn.run(`COPY (${selectionQuery}) TO ${quoteLiteral(temps.parquet)} (FORMAT parquet, COMPRESSION zstd)`);
+      await store.conn.run(`COPY (${selectionQuery}${embedDim === null ? ' ORDER BY uid' : ''}) TO ${quoteLiteral(temps.parquet)} (FORMAT parquet, COMPRESSION zstd)`);
       phase('emit_parquet');
       await store.close();
       phase('close_store');
@@ -141,6 +151,7 @@ export async function runPipeline(loaded: LoadedPipeline, opts: RunOptions): Pro
         inputs: fileStats.map((s) => ({ ...fingerprints.get(s.abs)!, source: s.source, file: s.file, format: s.format, rows: s.rows, blank_lines: s.blankLines })),
         counts: { ...counts, reconciled: counts.input === counts.selected + counts.rejected_total },
         stages: counters,
+        ...barrierManifest,
         phases,
         outputs: Object.fromEntries(Object.entries(OUTPUT_FILES).map(([k, v]) => [k, v])),
         versions: packageVersions(),
@@ -158,6 +169,14 @@ export async function runPipeline(loaded: LoadedPipeline, opts: RunOptions): Pro
     conn.closeSync();
     scratch.closeSync();
   }
+}
+
+/** The embedding dimension of this run, or a config error when embeddings were asked for but not made. */
+async function embeddingDim(store: RunStore): Promise<number> {
+  const r = await store.conn.runAndReadAll(`SELECT dim FROM duckdb_tables() t, embedding_model WHERE t.table_name = 'embedding_model' LIMIT 1`).catch(() => null);
+  const dim = r?.getRows()[0]?.[0];
+  if (dim === undefined || dim === null) throw new ConfigError('output.embeddings: true needs the embed stage (stages.embed.enabled: true)');
+  return Number(dim);
 }
 
 async function countOutcomes(store: RunStore): Promise<RunCounts> {

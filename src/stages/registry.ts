@@ -1,5 +1,7 @@
 import { lengthFilterStage } from './length-filter.js';
 import { normalizeStage } from './normalize.js';
+import type { BarrierStage } from './barrier.js';
+import { embedStage } from './embed.js';
 import type { StageDefinition } from './stage.js';
 
 /**
@@ -10,3 +12,6 @@ export const STREAMING_STAGES: StageDefinition[] = [
   { name: 'normalize', enabled: (p) => p.stages.normalize.enabled, create: (p) => normalizeStage(p.stages.normalize) },
   { name: 'filters', enabled: (p) => p.stages.filters.enabled, create: (p) => lengthFilterStage(p.stages.filters) },
 ];
+
+/** Barrier stages in the order they run, after the streaming stages have filled the run store. */
+export const BARRIER_STAGES: BarrierStage[] = [embedStage];

@@ -1,0 +1,30 @@
+import type { Pipeline } from '../config/schema.js';
+import type { RunStore } from '../store/run-store.js';
+import type { Logger } from '../util/log.js';
+import type { StageCounters } from './runner.js';
+
+export interface BarrierContext {
+  store: RunStore;
+  config: Pipeline;
+  /** Folder that relative paths in the config resolve against. */
+  baseDir: string;
+  /** The run's output folder (a stage may leave artifacts there, such as a fitted model). */
+  outDir: string;
+  log: Logger;
+}
+
+export interface BarrierResult {
+  counters: StageCounters;
+  /** What the stage wants recorded in manifest.json. */
+  manifest?: Record<string, unknown>;
+}
+
+/**
+ * A barrier stage needs the whole pool (fitting an encoder, dedup clusters, selection): it runs
+ * after the streaming stages, reads its input from the run store and writes its results there.
+ */
+export interface BarrierStage {
+  name: string;
+  enabled: (p: Pipeline) => boolean;
+  run: (ctx: BarrierContext) => Promise<BarrierResult>;
+}
