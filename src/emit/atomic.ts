@@ -15,8 +15,25 @@ export async function commit(tempPath: string, finalPath: string): Promise<void>
   await rename(tempPath, finalPath);
 }
 
+/**
+ * Puts a completed folder in place of `finalPath`. A folder cannot be renamed over a non-empty one,
+ * so the old one is moved aside first and removed after; a crash in between leaves only hidden names.
+ */
+export async function commitDir(tempPath: string, finalPath: string): Promise<void> {
+  const old = tempPathFor(finalPath);
+  const hadOld = await rename(finalPath, old).then(
+    () => true,
+    (e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return false;
+      throw e;
+    },
+  );
+  await rename(tempPath, finalPath);
+  if (hadOld) await rm(old, { recursive: true, force: true });
+}
+
 /** Removes partial files a killed run left behind in `dir` (they never carry a final name). */
 export async function removeStalePartials(dir: string): Promise<void> {
   const entries = await readdir(dir).catch(() => [] as string[]);
-  await Promise.all(entries.filter((e) => /^\..+\.partial-\d+-[0-9a-f]+(\.wal)?$/.test(e)).map((e) => rm(path.join(dir, e), { force: true })));
+  await Promise.all(entries.filter((e) => /^\..+\.partial-\d+-[0-9a-f]+(\.wal)?$/.test(e)).map((e) => rm(path.join(dir, e), { recursive: true, force: true })));
 }

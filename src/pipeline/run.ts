@@ -1,11 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { LoadedPipeline } from '../config/load.js';
 import { ConfigError, WinnowError } from '../core/errors.js';
 import { writeArrowFile } from '../emit/arrow.js';
-import { commit, removeStalePartials, tempPathFor } from '../emit/atomic.js';
+import { commit, commitDir, removeStalePartials, tempPathFor } from '../emit/atomic.js';
 import { selectionColumns } from '../emit/columns.js';
 import { fingerprint, type FileFingerprint } from '../sources/fingerprint.js';
 import { planSources, readSources, type FileStats } from '../sources/read.js';
@@ -24,6 +25,9 @@ export const OUTPUT_FILES = {
   store: 'results.duckdb',
   manifest: 'manifest.json',
 } as const;
+
+/** Folder of the built-in encoder fitted by the run (reusable with `embed.model: <out>/model`). */
+export const MODEL_DIR = 'model';
 
 export interface RunCounts {
   input: number;
@@ -78,6 +82,7 @@ export async function runPipeline(loaded: LoadedPipeline, opts: RunOptions): Pro
 
     const finals = Object.fromEntries(Object.entries(OUTPUT_FILES).map(([k, v]) => [k, path.join(outDir, v)])) as Record<keyof typeof OUTPUT_FILES, string>;
     const temps = Object.fromEntries(Object.entries(finals).map(([k, v]) => [k, tempPathFor(v)])) as Record<keyof typeof OUTPUT_FILES, string>;
+    const modelTemp = tempPathFor(path.join(outDir, MODEL_DIR));
     const store = await RunStore.create(temps.store, {
       memoryLimit: config.store.memory_limit,
       threads: config.store.threads,
@@ -112,7 +117,7 @@ export async function runPipeline(loaded: LoadedPipeline, opts: RunOptions): Pro
       phase('stream');
       const barrierManifest: Record<string, unknown> = {};
       for (const stage of BARRIER_STAGES.filter((b) => b.enabled(config))) {
-        const result = await stage.run({ store, config, baseDir: loaded.baseDir, outDir, log: opts.log });
+        const result = await stage.run({ store, config, baseDir: loaded.baseDir, artifactDir: modelTemp, log: opts.log });
         counters.push(result.counters);
         if (result.manifest) barrierManifest[stage.name] = result.manifest;
         phase(stage.name);
@@ -158,11 +163,12 @@ export async function runPipeline(loaded: LoadedPipeline, opts: RunOptions): Pro
       };
       await writeFile(temps.manifest, JSON.stringify(manifest, null, 2) + '\n');
       // Data files first, manifest last: a manifest under its final name means the run completed.
+      if (existsSync(modelTemp)) await commitDir(modelTemp, path.join(outDir, MODEL_DIR));
       for (const k of ['arrow', 'parquet', 'store', 'manifest'] as const) await commit(temps[k], finals[k]);
       return { runId, outDir, counts, stages: counters, phases, outputs: finals, seconds };
     } catch (err) {
       await store.close().catch(() => undefined);
-      await Promise.all(Object.values(temps).flatMap((t) => [rm(t, { force: true }), rm(`${t}.wal`, { force: true })]));
+      await Promise.all([...Object.values(temps).flatMap((t) => [rm(t, { force: true }), rm(`${t}.wal`, { force: true })]), rm(modelTemp, { recursive: true, force: true })]);
       throw err;
     }
   } finally {

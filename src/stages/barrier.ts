@@ -8,8 +8,8 @@ export interface BarrierContext {
   config: Pipeline;
   /** Folder that relative paths in the config resolve against. */
   baseDir: string;
-  /** The run's output folder (a stage may leave artifacts there, such as a fitted model). */
-  outDir: string;
+  /** Folder for the run's artifacts (the fitted model); committed to <out>/model with the outputs. */
+  artifactDir: string;
   log: Logger;
 }
 

@@ -49,7 +49,7 @@ async function runEmbed(ctx: BarrierContext): Promise<BarrierResult> {
     baseDir: ctx.baseDir,
     seed: ctx.config.seed,
     sample: () => fitSample(ctx, cfg.builtin.fit_sample),
-    saveDir: path.join(ctx.outDir, 'model'),
+    saveDir: ctx.artifactDir,
     notice: ctx.log.info,
   });
   const fitSeconds = (performance.now() - fitStart) / 1000;

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { parse, stringify } from 'yaml';
 import { loadPipelineFile } from '../../src/config/load.js';
 import { runPipeline, type RunSummary } from '../../src/pipeline/run.js';
 import { silentLogger, type Logger } from '../../src/util/log.js';
@@ -11,9 +12,16 @@ export interface RunResult {
   q: <T = Record<string, unknown>>(sql: string) => Promise<T[]>;
 }
 
-/** Writes a pipeline YAML into `dir`, runs it in-process and gives a query helper over its store. */
+/**
+ * Writes a pipeline YAML into `dir`, runs it in-process and gives a query helper over its store.
+ * Backbone tests switch the embed stage off unless the YAML configures it: it has its own tests and
+ * would only add seconds here.
+ */
 export async function runYaml(dir: string, yaml: string): Promise<RunResult> {
-  const file = writePipeline(dir, yaml);
+  const doc = parse(yaml) as { stages?: { embed?: unknown } };
+  doc.stages ??= {};
+  doc.stages.embed ??= { enabled: false };
+  const file = writePipeline(dir, stringify(doc));
   const out = path.join(dir, 'out');
   const warnings: string[] = [];
   const log: Logger = { ...silentLogger, warn: (m) => warnings.push(m) };
