@@ -52,9 +52,9 @@ export function runCli(args: string[], opts: { cwd?: string; timeoutMs?: number 
   });
 }
 
-/** Runs SQL on a finished run's store through a read-only connection. */
+/** Runs SQL on a finished run's store through a read-only connection (or on files, with ":memory:"). */
 export async function queryStore<T = Record<string, unknown>>(dbFile: string, sql: string): Promise<T[]> {
-  const inst = await DuckDBInstance.create(dbFile, { access_mode: 'READ_ONLY' });
+  const inst = await DuckDBInstance.create(dbFile, dbFile === ':memory:' ? {} : { access_mode: 'READ_ONLY' });
   const conn = await inst.connect();
   try {
     const r = await conn.runAndReadAll(sql);

@@ -2,6 +2,8 @@
 import { Command, CommanderError } from 'commander';
 import { ExitCode, WinnowError } from '../core/errors.js';
 import { WINNOW_VERSION } from '../util/versions.js';
+import { registerDoctor } from './commands/doctor.js';
+import { registerEmbed } from './commands/embed.js';
 import { registerQuery } from './commands/query.js';
 import { registerRun } from './commands/run.js';
 
@@ -15,6 +17,8 @@ export function buildProgram(): Command {
     .exitOverride();
   registerRun(program);
   registerQuery(program);
+  registerEmbed(program);
+  registerDoctor(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

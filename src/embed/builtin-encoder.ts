@@ -35,31 +35,69 @@ export class BuiltinEncoder implements Encoder {
     return Int32Array.from(texts, (t) => t.length);
   }
 
-  /** The padded model inputs for a batch: exposed so benchmarks can time the bare session alone. */
-  features(texts: readonly string[]): { ids: ort.Tensor; tf: ort.Tensor } {
-    const feats = texts.map((t) => {
-      const { ids, counts } = ngramCounts(t, this.model.params, this.scratch);
-      return { ids, tf: sublinearTf(counts) };
-    });
-    let width = 1;
-    for (const f of feats) width = Math.max(width, f.ids.length);
-    const ids = new BigInt64Array(texts.length * width);
-    const tf = new Float32Array(texts.length * width);
+  /**
+   * The padded model inputs for texts of one width class (exposed so benchmarks can time the bare
+   * session). Every row is padded to `width`, and a lone text gets an empty companion row.
+   */
+  features(texts: readonly string[], width?: number): { ids: ort.Tensor; tf: ort.Tensor } {
+    const feats = texts.map((t) => this.featurize(t));
+    const w = width ?? widthClass(Math.max(1, ...feats.map((f) => f.ids.length)));
+    return this.pack(feats, w);
+  }
+
+  private featurize(text: string): { ids: Int32Array; tf: Float32Array } {
+    const { ids, counts } = ngramCounts(text, this.model.params, this.scratch);
+    return { ids, tf: sublinearTf(counts) };
+  }
+
+  private pack(feats: { ids: Int32Array; tf: Float32Array }[], width: number): { ids: ort.Tensor; tf: ort.Tensor } {
+    const rows = Math.max(2, feats.length);
+    const ids = new BigInt64Array(rows * width);
+    const tf = new Float32Array(rows * width);
     feats.forEach((f, r) => {
       const o = r * width;
       for (let k = 0; k < f.ids.length; k++) ids[o + k] = BigInt(f.ids[k]!);
       tf.set(f.tf, o);
     });
-    return { ids: new ort.Tensor('int64', ids, [texts.length, width]), tf: new ort.Tensor('float32', tf, [texts.length, width]) };
+    return { ids: new ort.Tensor('int64', ids, [rows, width]), tf: new ort.Tensor('float32', tf, [rows, width]) };
   }
 
+  /**
+   * onnxruntime's ReduceSum adds in an order that depends on the padded width (and differs for a
+   * batch of one), so a text is always run at the width class of its own feature count, with at
+   * least two rows: then its vector is bit-identical whatever batch it lands in, and a cached vector
+   * equals a fresh one.
+   */
   async encode(texts: readonly string[]): Promise<Float32Array> {
-    if (texts.length === 0) return new Float32Array(0);
-    const out = await this.session.run(this.features(texts));
-    return out.embedding!.data as Float32Array;
+    const d = this.dim;
+    const out = new Float32Array(texts.length * d);
+    const feats = texts.map((t) => this.featurize(t));
+    const groups = new Map<number, number[]>();
+    feats.forEach((f, i) => {
+      const w = widthClass(Math.max(1, f.ids.length));
+      const g = groups.get(w);
+      if (g) g.push(i);
+      else groups.set(w, [i]);
+    });
+    for (const [width, members] of groups) {
+      const result = await this.session.run(this.pack(members.map((i) => feats[i]!), width));
+      const data = result.embedding!.data as Float32Array;
+      members.forEach((i, r) => out.set(data.subarray(r * d, r * d + d), i * d));
+    }
+    return out;
   }
 
   async close(): Promise<void> {
     await this.session.release();
+  }
+}
+
+/** Padded widths: powers of two and 1.5 times powers of two from 32, so padding wastes at most a third. */
+export function widthClass(n: number): number {
+  let w = 32;
+  for (;;) {
+    if (n <= w) return w;
+    if (n <= w * 1.5) return w * 1.5;
+    w *= 2;
   }
 }

@@ -23,8 +23,10 @@ const ManifestSchema = z.object({
 
 /**
  * The built-in encoder as an ONNX graph: Gather the projection rows of a text's n-gram buckets,
- * weight them by sublinear term frequency (a batched MatMul), and L2-normalize. Inputs are padded
- * per batch; padding has weight 0.
+ * weight them by sublinear term frequency, sum, and L2-normalize. Inputs are padded per batch with
+ * weight 0. The sum is a ReduceSum over the feature axis rather than a batched MatMul: it adds in
+ * feature order whatever the padded width, so a text gets bit-identical vectors in any batch (a GEMM
+ * blocks its reduction by the padded width and does not).
  */
 export function builtinOnnx(model: BuiltinModel): Uint8Array {
   const { buckets, dim } = model.params;
@@ -36,12 +38,12 @@ export function builtinOnnx(model: BuiltinModel): Uint8Array {
       { name: 'tf', elemType: DataType.FLOAT, shape: ['batch', 'features'] },
     ],
     outputs: [{ name: 'embedding', elemType: DataType.FLOAT, shape: ['batch', dim] }],
-    initializers: [floatTensor('projection', [buckets, dim], model.projection), int64Tensor('axis1', [1]), floatTensor('eps', [], Float32Array.of(1e-12))],
+    initializers: [floatTensor('projection', [buckets, dim], model.projection), int64Tensor('axis1', [1]), int64Tensor('axis2', [2]), floatTensor('eps', [], Float32Array.of(1e-12))],
     nodes: [
       { op: 'Gather', inputs: ['projection', 'ids'], outputs: ['rows'], attrs: { axis: 0 } },
-      { op: 'Unsqueeze', inputs: ['tf', 'axis1'], outputs: ['tf3'] },
-      { op: 'MatMul', inputs: ['tf3', 'rows'], outputs: ['sum3'] },
-      { op: 'Squeeze', inputs: ['sum3', 'axis1'], outputs: ['sum'] },
+      { op: 'Unsqueeze', inputs: ['tf', 'axis2'], outputs: ['tf3'] },
+      { op: 'Mul', inputs: ['rows', 'tf3'], outputs: ['weighted'] },
+      { op: 'ReduceSum', inputs: ['weighted', 'axis1'], outputs: ['sum'], attrs: { keepdims: 0 } },
       { op: 'Mul', inputs: ['sum', 'sum'], outputs: ['sq'] },
       { op: 'ReduceSum', inputs: ['sq', 'axis1'], outputs: ['ss'], attrs: { keepdims: 1 } },
       { op: 'Sqrt', inputs: ['ss'], outputs: ['norm'] },
@@ -51,8 +53,10 @@ export function builtinOnnx(model: BuiltinModel): Uint8Array {
   });
 }
 
-export function fingerprintOf(onnx: Uint8Array, params: object): string {
-  return createHash('sha256').update(onnx).update(JSON.stringify(params)).digest('hex').slice(0, 32);
+/** Hash of the ONNX bytes and the hashing parameters (fixed field order, so any object shape agrees). */
+export function fingerprintOf(onnx: Uint8Array, p: BuiltinParams): string {
+  const canonical = [p.buckets, p.dim, p.minN, p.maxN, p.lowercase, p.words, p.seed].join('|');
+  return createHash('sha256').update(onnx).update(canonical).digest('hex').slice(0, 32);
 }
 
 /** Writes model.onnx and winnow-encoder.json into `dir` (temp names, then rename). */

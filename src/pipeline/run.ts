@@ -50,6 +50,8 @@ export interface RunSummary {
 export interface RunOptions {
   outDir: string;
   log: Logger;
+  /** Called with the complete run store before the outputs are written (used by `winnow embed`). */
+  onStore?: (store: RunStore) => Promise<void>;
 }
 
 /**
@@ -127,6 +129,7 @@ export async function runPipeline(loaded: LoadedPipeline, opts: RunOptions): Pro
       if (counts.input !== rows) {
         throw new WinnowError(`internal: ${rows} rows were read but the run store holds ${counts.input}; outputs were not written`, 1);
       }
+      await opts.onStore?.(store);
       const metadata = [...new Set(config.sources.flatMap((s) => s.columns.metadata))];
       const embedDim = config.output.embeddings ? await embeddingDim(store) : null;
       const columns = selectionColumns(metadata, quoteIdent, quoteLiteral, embedDim);
