@@ -1,8 +1,10 @@
 import { benchBackbone } from './backbone.js';
+import { benchEmbed } from './embed.js';
 
 /** `npm run bench` runs every benchmark; `npm run bench -- backbone` runs one. */
 const BENCHES: Record<string, () => Promise<void>> = {
   backbone: () => benchBackbone(),
+  embed: () => benchEmbed(),
 };
 
 const wanted = process.argv.slice(2);

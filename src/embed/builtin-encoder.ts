@@ -1,17 +1,19 @@
 import { openSession, ort, type Device } from '../onnx/runtime.js';
 import type { LoadedBuiltin } from './builtin-model.js';
 import type { Encoder } from './encoder.js';
-import { ngramCounts, sublinearTf } from './ngram-hash.js';
+import { NgramCounter, sublinearTf } from './ngram-hash.js';
 
 /** The built-in encoder at inference: n-gram features in JS, the projection and norm in onnxruntime. */
 export class BuiltinEncoder implements Encoder {
   readonly kind = 'builtin' as const;
-  private readonly scratch = new Map<number, number>();
+  private readonly counter: NgramCounter;
   private constructor(
     private readonly model: LoadedBuiltin,
     private readonly session: ort.InferenceSession,
     readonly provider: 'cpu' | 'cuda',
-  ) {}
+  ) {
+    this.counter = new NgramCounter(model.params);
+  }
 
   static async open(model: LoadedBuiltin, opts: { device: Device; threads?: number; notice?: (m: string) => void }): Promise<BuiltinEncoder> {
     const { session, provider } = await openSession(model.onnx, { device: opts.device, threads: opts.threads, notice: opts.notice });
@@ -46,20 +48,19 @@ export class BuiltinEncoder implements Encoder {
   }
 
   private featurize(text: string): { ids: Int32Array; tf: Float32Array } {
-    const { ids, counts } = ngramCounts(text, this.model.params, this.scratch);
+    const { ids, counts } = this.counter.count(text);
     return { ids, tf: sublinearTf(counts) };
   }
 
   private pack(feats: { ids: Int32Array; tf: Float32Array }[], width: number): { ids: ort.Tensor; tf: ort.Tensor } {
     const rows = Math.max(2, feats.length);
-    const ids = new BigInt64Array(rows * width);
+    const ids = new Int32Array(rows * width);
     const tf = new Float32Array(rows * width);
     feats.forEach((f, r) => {
-      const o = r * width;
-      for (let k = 0; k < f.ids.length; k++) ids[o + k] = BigInt(f.ids[k]!);
-      tf.set(f.tf, o);
+      ids.set(f.ids, r * width);
+      tf.set(f.tf, r * width);
     });
-    return { ids: new ort.Tensor('int64', ids, [rows, width]), tf: new ort.Tensor('float32', tf, [rows, width]) };
+    return { ids: new ort.Tensor('int32', ids, [rows, width]), tf: new ort.Tensor('float32', tf, [rows, width]) };
   }
 
   /**

@@ -1,7 +1,7 @@
 import { csrFromRows } from '../math/sparse.js';
 import { randomizedSvd } from '../math/randomized-svd.js';
 import type { Kernels } from '../math/randomized-svd.js';
-import { ngramCounts, sublinearTf, type HashingParams } from './ngram-hash.js';
+import { NgramCounter, ngramCounts, sublinearTf, type HashingParams } from './ngram-hash.js';
 
 export interface BuiltinParams extends HashingParams {
   dim: number;
@@ -24,9 +24,9 @@ export interface BuiltinModel {
  * its n-gram term frequencies: embedding = normalize(sum_j tf_j * projection[j]).
  */
 export async function fitBuiltin(texts: readonly string[], params: BuiltinParams, kernels: Kernels): Promise<BuiltinModel> {
-  const scratch = new Map<number, number>();
+  const counter = new NgramCounter(params);
   const rows = texts.map((t) => {
-    const { ids, counts } = ngramCounts(t, params, scratch);
+    const { ids, counts } = counter.count(t);
     return { ids, values: sublinearTf(counts) };
   });
   const df = new Float64Array(params.buckets);
@@ -65,8 +65,8 @@ export async function fitBuiltin(texts: readonly string[], params: BuiltinParams
 }
 
 /** The reference computation of an embedding in plain TypeScript (what the ONNX graph must match). */
-export function encodeReference(model: BuiltinModel, text: string, scratch = new Map<number, number>()): Float32Array {
-  const { ids, counts } = ngramCounts(text, model.params, scratch);
+export function encodeReference(model: BuiltinModel, text: string): Float32Array {
+  const { ids, counts } = ngramCounts(text, model.params);
   const tf = sublinearTf(counts);
   const d = model.params.dim;
   const out = new Float64Array(d);

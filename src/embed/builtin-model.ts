@@ -34,7 +34,7 @@ export function builtinOnnx(model: BuiltinModel): Uint8Array {
     docString: 'winnow built-in encoder: hashed character n-grams, TF-IDF, truncated SVD projection',
     metadata: { 'winnow.format': 'winnow-builtin-encoder' },
     inputs: [
-      { name: 'ids', elemType: DataType.INT64, shape: ['batch', 'features'] },
+      { name: 'ids', elemType: DataType.INT32, shape: ['batch', 'features'] },
       { name: 'tf', elemType: DataType.FLOAT, shape: ['batch', 'features'] },
     ],
     outputs: [{ name: 'embedding', elemType: DataType.FLOAT, shape: ['batch', dim] }],
@@ -72,7 +72,7 @@ export async function saveBuiltin(dir: string, model: LoadedBuiltin): Promise<vo
     seed: model.params.seed,
     fitted_on: model.fittedOn,
     fingerprint,
-    inputs: { ids: 'int64 [batch, features]: hashed n-gram bucket ids, 0-padded', tf: 'float32 [batch, features]: 1 + ln(count), 0 for padding' },
+    inputs: { ids: 'int32 [batch, features]: hashed n-gram bucket ids, 0-padded', tf: 'float32 [batch, features]: 1 + ln(count), 0 for padding' },
     output: 'float32 [batch, dim]: L2-normalized embedding',
   };
   const tmpOnnx = path.join(dir, `.${BUILTIN_ONNX}.partial-${process.pid}`);

@@ -26,34 +26,56 @@ function isSpace(c: number): boolean {
 }
 
 /**
- * Sparse term counts of one text: unique bucket ids and how often each occurs. `scratch` is a
- * reusable Map to avoid allocating one per text.
+ * Reusable per-thread counting state: a dense count per bucket plus the list of buckets touched, so
+ * counting a text costs its n-grams, not a hash map, and resetting costs only what was touched.
  */
-export function ngramCounts(text: string, p: HashingParams, scratch: Map<number, number>): { ids: Int32Array; counts: Float32Array } {
-  scratch.clear();
-  const t = p.lowercase ? text.toLowerCase() : text;
-  const n = t.length;
-  let i = 0;
-  while (i < n) {
-    while (i < n && isSpace(t.charCodeAt(i))) i++;
-    if (i >= n) break;
-    const start = i;
-    while (i < n && !isSpace(t.charCodeAt(i))) i++;
-    addWord(t, start, i, p, scratch);
+export class NgramCounter {
+  private readonly counts: Uint16Array;
+  private readonly touched: Int32Array;
+  private size = 0;
+  constructor(private readonly p: HashingParams) {
+    this.counts = new Uint16Array(p.buckets);
+    this.touched = new Int32Array(1 << 16);
   }
-  const ids = new Int32Array(scratch.size);
-  const counts = new Float32Array(scratch.size);
-  let k = 0;
-  // Sorted ids make the feature list, and so every float sum over it, independent of Map order.
-  const keys = [...scratch.keys()].sort((a, b) => a - b);
-  for (const key of keys) {
-    ids[k] = key;
-    counts[k++] = scratch.get(key)!;
+
+  /** Unique bucket ids of `text` in ascending order, with their counts. */
+  count(text: string): { ids: Int32Array; counts: Float32Array } {
+    const t = this.p.lowercase ? text.toLowerCase() : text;
+    const n = t.length;
+    this.size = 0;
+    let i = 0;
+    while (i < n) {
+      while (i < n && isSpace(t.charCodeAt(i))) i++;
+      if (i >= n) break;
+      const start = i;
+      while (i < n && !isSpace(t.charCodeAt(i))) i++;
+      addWord(t, start, i, this.p, this);
+    }
+    // Sorted ids make the feature list, and so every float sum over it, independent of text order.
+    const ids = this.touched.slice(0, this.size).sort();
+    const counts = new Float32Array(ids.length);
+    for (let k = 0; k < ids.length; k++) {
+      counts[k] = this.counts[ids[k]!]!;
+      this.counts[ids[k]!] = 0;
+    }
+    return { ids, counts };
   }
-  return { ids, counts };
+
+  add(bucket: number): void {
+    if (this.counts[bucket] === 0) {
+      if (this.size < this.touched.length) this.touched[this.size++] = bucket;
+      else return; // more than 65,536 distinct n-grams in one text: the rest are dropped
+    }
+    if (this.counts[bucket]! < 0xffff) this.counts[bucket]!++;
+  }
 }
 
-function addWord(t: string, start: number, end: number, p: HashingParams, acc: Map<number, number>): void {
+/** Convenience wrapper for one-off use (tests, fitting); hot loops keep one NgramCounter. */
+export function ngramCounts(text: string, p: HashingParams, counter = new NgramCounter(p)): { ids: Int32Array; counts: Float32Array } {
+  return counter.count(text);
+}
+
+function addWord(t: string, start: number, end: number, p: HashingParams, acc: NgramCounter): void {
   // Padded word: BOW, chars..., EOW. Position j in [0, len+2).
   const len = end - start + 2;
   const at = (j: number): number => (j === 0 ? BOW : j === len - 1 ? EOW : t.charCodeAt(start + j - 1));
@@ -66,16 +88,14 @@ function addWord(t: string, start: number, end: number, p: HashingParams, acc: M
       if (k + 1 >= p.minN) {
         // A lone boundary mark carries no information.
         if (k === 0 && (j === 0 || j === len - 1)) continue;
-        const b = (h >>> 0) % mod;
-        acc.set(b, (acc.get(b) ?? 0) + 1);
+        acc.add((h >>> 0) % mod);
       }
     }
   }
   if (p.words && len - 2 > p.maxN - 2) {
     let h = FNV_OFFSET ^ WORD_SALT;
     for (let j = 0; j < len; j++) h = Math.imul(h ^ at(j), FNV_PRIME);
-    const b = (h >>> 0) % mod;
-    acc.set(b, (acc.get(b) ?? 0) + 1);
+    acc.add((h >>> 0) % mod);
   }
 }
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../core/errors.js';
-import { DeviceError, onnxruntimeInfo, type Device } from '../onnx/runtime.js';
+import { openSession, ort, type Device } from '../onnx/runtime.js';
 import type { Encoder } from './encoder.js';
 
 export interface TransformersOptions {
@@ -29,15 +29,16 @@ export function missingModelFiles(dir: string): string[] {
 }
 
 /**
- * A Hugging Face ONNX model through @huggingface/transformers (tokenizer + onnxruntime-node). A local
+ * A Hugging Face ONNX model: the tokenizer of @huggingface/transformers, the model on onnxruntime
+ * through winnow's own session (same execution-provider handling as the built-in encoder), and
+ * pooling plus normalization as a small ONNX graph, so no per-token loop runs in JS. A local
  * directory loads with remote models disabled; a Hub id downloads only with `allow_download: true`.
  */
 export class TransformersEncoder implements Encoder {
   readonly kind = 'transformers' as const;
   private constructor(
-    private readonly tokenizer: (texts: string[], o: object) => Record<string, unknown>,
-    private readonly model: (inputs: Record<string, unknown>) => Promise<Record<string, { data: Float32Array; dims: number[] }>>,
-    private readonly disposeModel: () => Promise<unknown>,
+    private readonly tokenizer: (texts: string[], o: object) => Record<string, { data: BigInt64Array; dims: number[] }>,
+    private readonly model: ort.InferenceSession,
     readonly dim: number,
     readonly fingerprint: string,
     readonly provider: 'cpu' | 'cuda',
@@ -50,7 +51,7 @@ export class TransformersEncoder implements Encoder {
     const isDir = existsSync(local) && statSync(local).isDirectory();
     const hf: Transformers = await import('@huggingface/transformers');
     let id: string;
-    let fingerprint: string;
+    let modelDir: string;
     if (isDir) {
       const missing = missingModelFiles(local);
       if (missing.length > 0) {
@@ -60,7 +61,7 @@ export class TransformersEncoder implements Encoder {
       hf.env.allowLocalModels = true;
       hf.env.localModelPath = path.dirname(local);
       id = path.basename(local);
-      fingerprint = fingerprintDir(local, opts);
+      modelDir = local;
     } else {
       if (!/^[\w.-]+\/[\w.-]+$/.test(opts.model)) {
         throw new ConfigError(`embed.model: ${opts.model} is neither "builtin", an existing directory, nor a Hugging Face Hub id (org/name).`);
@@ -72,37 +73,22 @@ export class TransformersEncoder implements Encoder {
       }
       hf.env.allowRemoteModels = true;
       id = opts.model;
-      fingerprint = createHash('sha256').update(`hub:${opts.model}:${opts.pooling}:${opts.normalize}:${opts.maxLength}`).digest('hex').slice(0, 32);
+      // Download config, tokenizer and ONNX weights into the Hugging Face cache, then load from there.
+      await hf.AutoModel.from_pretrained(id, { dtype: 'fp32' } as never).then((m) => (m as unknown as { dispose: () => Promise<unknown> }).dispose());
+      modelDir = path.join(hf.env.cacheDir ?? '', id);
     }
-    let provider: 'cpu' | 'cuda' = 'cpu';
-    if (opts.device !== 'cpu') {
-      const info = onnxruntimeInfo();
-      if (info.cudaInstalled) provider = 'cuda';
-      else if (opts.device === 'cuda') {
-        throw new DeviceError(`device: cuda requested but the CUDA execution provider is not installed (looked for ${info.cudaLibrary}). Run \`npm run setup:gpu\` on a machine with internet and a CUDA 12 driver, or use device: auto.`);
-      } else opts.notice?.('device auto: CUDA execution provider not installed (npm run setup:gpu adds it); running on CPU');
-    }
-    const session_options = opts.threads ? { intraOpNumThreads: opts.threads } : undefined;
     const tokenizer = await hf.AutoTokenizer.from_pretrained(id);
-    let model;
-    try {
-      model = await hf.AutoModel.from_pretrained(id, { device: provider, dtype: 'fp32', session_options } as never);
-    } catch (err) {
-      if (opts.device === 'auto' && provider === 'cuda') {
-        opts.notice?.(`device auto: CUDA failed to load (${(err as Error).message.split('\n')[0]}); running on CPU`);
-        provider = 'cpu';
-        model = await hf.AutoModel.from_pretrained(id, { device: 'cpu', dtype: 'fp32', session_options } as never);
-      } else throw err;
-    }
-    const config = (model as unknown as { config: { hidden_size?: number; d_model?: number } }).config;
+    const config = JSON.parse(readFileSync(path.join(modelDir, 'config.json'), 'utf8')) as { hidden_size?: number; d_model?: number };
     const dim = config.hidden_size ?? config.d_model;
     if (!dim) throw new ConfigError(`embed.model: ${opts.model}: config.json has no hidden_size`);
+    const onnxFile = modelFile(modelDir);
+    const session = { device: opts.device, threads: opts.threads, notice: opts.notice };
+    const { session: model, provider } = await openSession(onnxFile, session);
     return new TransformersEncoder(
       tokenizer as never,
-      model as never,
-      () => (model as unknown as { dispose: () => Promise<unknown> }).dispose(),
+      model,
       dim,
-      fingerprint,
+      fingerprintDir(modelDir, onnxFile, opts),
       provider,
       `transformers ${isDir ? local : opts.model} (${opts.pooling} pooling${opts.normalize ? ', normalized' : ''}, max ${opts.maxLength} tokens)`,
       opts,
@@ -115,47 +101,87 @@ export class TransformersEncoder implements Encoder {
 
   async encode(texts: readonly string[]): Promise<Float32Array> {
     if (texts.length === 0) return new Float32Array(0);
-    const inputs = this.tokenizer([...texts], { padding: true, truncation: true, max_length: this.opts.maxLength });
-    const out = await this.model(inputs);
-    const hidden = out.last_hidden_state ?? Object.values(out)[0]!;
-    const [n, seq, h] = hidden.dims as [number, number, number];
-    const mask = (inputs.attention_mask as { data: BigInt64Array }).data;
-    const result = new Float32Array(n * h);
-    for (let i = 0; i < n; i++) {
-      const o = i * h;
-      if (this.opts.pooling === 'cls') {
-        result.set(hidden.data.subarray(i * seq * h, i * seq * h + h), o);
-      } else {
-        let count = 0;
-        for (let t = 0; t < seq; t++) {
-          if (mask[i * seq + t] === 0n) continue;
-          count++;
-          const ho = (i * seq + t) * h;
-          for (let c = 0; c < h; c++) result[o + c]! += hidden.data[ho + c]!;
-        }
-        for (let c = 0; c < h; c++) result[o + c]! /= Math.max(count, 1);
-      }
-      if (this.opts.normalize) {
-        let norm = 0;
-        for (let c = 0; c < h; c++) norm += result[o + c]! * result[o + c]!;
-        const inv = 1 / Math.max(Math.sqrt(norm), 1e-12);
-        for (let c = 0; c < h; c++) result[o + c]! *= inv;
-      }
+    return this.embedTokens(this.tokenize(texts));
+  }
+
+  /** Tokenizer output for a batch (padded, truncated to max_length), as onnxruntime tensors. */
+  tokenize(texts: readonly string[]): Record<string, ort.Tensor> {
+    const t = this.tokenizer([...texts], { padding: true, truncation: true, max_length: this.opts.maxLength });
+    const ids = t.input_ids!;
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const name of this.model.inputNames) {
+      const src = t[name];
+      // BERT-style models want token_type_ids even when the tokenizer omits them: all zeros then.
+      feeds[name] = src ? new ort.Tensor('int64', src.data, src.dims) : new ort.Tensor('int64', new BigInt64Array(ids.data.length), ids.dims);
     }
-    return result;
+    if (!feeds.attention_mask) feeds.attention_mask = new ort.Tensor('int64', t.attention_mask!.data, t.attention_mask!.dims);
+    return feeds;
+  }
+
+  /** The model run and pooling on tokenized inputs: the part benchmarks compare with a bare session. */
+  async embedTokens(feeds: Record<string, ort.Tensor>): Promise<Float32Array> {
+    const modelFeeds = Object.fromEntries(this.model.inputNames.map((n) => [n, feeds[n]!]));
+    const out = await this.model.run(modelFeeds);
+    const hidden = out.last_hidden_state ?? out[this.model.outputNames[0]!]!;
+    return pool(hidden.data as Float32Array, hidden.dims as number[], feeds.attention_mask!.data as BigInt64Array, this.opts);
   }
 
   async close(): Promise<void> {
-    await this.disposeModel();
+    await this.model.release();
   }
 }
 
+/**
+ * Masked mean (or first-token) pooling and optional L2 normalization over [batch, seq, dim] states.
+ * A plain loop over the typed array: for small models a second onnxruntime call costs more.
+ */
+export function pool(states: Float32Array, dims: readonly number[], mask: BigInt64Array, opts: { pooling: 'mean' | 'cls'; normalize: boolean }): Float32Array {
+  const n = dims[0]!;
+  const seq = dims[1]!;
+  const h = dims[2]!;
+  const result = new Float32Array(n * h);
+  const acc = new Float64Array(h);
+  for (let i = 0; i < n; i++) {
+    acc.fill(0);
+    if (opts.pooling === 'cls') {
+      for (let c = 0; c < h; c++) acc[c] = states[i * seq * h + c]!;
+    } else {
+      let count = 0;
+      for (let t = 0; t < seq; t++) {
+        // Padding sits at the end; one BigInt test per token, none per dimension.
+        if (mask[i * seq + t] === 0n) continue;
+        count++;
+        const row = states.subarray((i * seq + t) * h, (i * seq + t + 1) * h);
+        for (let c = 0; c < h; c++) acc[c] += row[c]!;
+      }
+      const inv = 1 / Math.max(count, 1);
+      for (let c = 0; c < h; c++) acc[c] *= inv;
+    }
+    let scale = 1;
+    if (opts.normalize) {
+      let norm = 0;
+      for (let c = 0; c < h; c++) norm += acc[c]! * acc[c]!;
+      scale = 1 / Math.max(Math.sqrt(norm), 1e-12);
+    }
+    const o = i * h;
+    for (let c = 0; c < h; c++) result[o + c] = acc[c]! * scale;
+  }
+  return result;
+}
+
+function modelFile(dir: string): string {
+  const onnxDir = path.join(dir, 'onnx');
+  if (existsSync(path.join(onnxDir, 'model.onnx'))) return path.join(onnxDir, 'model.onnx');
+  const any = readdirSync(onnxDir).filter((f) => /^model.*\.onnx$/.test(f)).sort()[0];
+  if (!any) throw new ConfigError(`embed.model: ${dir} has no onnx/model*.onnx`);
+  return path.join(onnxDir, any);
+}
+
 /** Hash of the weights, tokenizer and pooling settings: a changed file means a new cache key. */
-function fingerprintDir(dir: string, opts: TransformersOptions): string {
+function fingerprintDir(dir: string, onnxFile: string, opts: TransformersOptions): string {
   const h = createHash('sha256');
   for (const f of ['config.json', 'tokenizer.json']) h.update(readFileSync(path.join(dir, f)));
-  const onnxDir = path.join(dir, 'onnx');
-  for (const f of readdirSync(onnxDir).filter((f) => f === 'model.onnx')) h.update(readFileSync(path.join(onnxDir, f)));
+  h.update(readFileSync(onnxFile));
   h.update(JSON.stringify({ pooling: opts.pooling, normalize: opts.normalize, maxLength: opts.maxLength }));
   return h.digest('hex').slice(0, 32);
 }
