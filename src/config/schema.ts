@@ -99,9 +99,48 @@ export const EmbedSchema = z
   })
   .refine((e) => e.builtin.min_n <= e.builtin.max_n, { path: ['builtin', 'min_n'], message: 'min_n must not exceed max_n' });
 
+export const DedupSchema = z.strictObject({
+  /** Which member of a duplicate cluster is kept: the first seen (lowest uid) or the longest text. */
+  keep: z.enum(['first', 'longest']).default('first'),
+  key: z
+    .strictObject({
+      strip_marks: z.boolean().default(true),
+      casefold: z.boolean().default(true),
+      collapse_punctuation: z.boolean().default(true),
+    })
+    .default({ strip_marks: true, casefold: true, collapse_punctuation: true }),
+  exact: z.strictObject({ enabled: z.boolean().default(true) }).default({ enabled: true }),
+  near: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Jaccard similarity of character shingles at or above which two texts are near-duplicates. */
+      threshold: z.number().min(0.05).max(1).default(0.7),
+      num_perm: z.number().int().min(8).max(1024).default(128),
+      /** Character shingle length (works for scripts without spaces). */
+      shingle: z.number().int().min(1).max(32).default(5),
+      /** Check every LSH candidate pair by its true (hashed-shingle) Jaccard before merging. */
+      verify: z.boolean().default(true),
+    })
+    .default({ enabled: true, threshold: 0.7, num_perm: 128, shingle: 5, verify: true }),
+  semantic: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      /** Drop a sample whose cosine to a kept sample exceeds 1 - eps. */
+      eps: z.number().min(0).max(1).default(0.05),
+      /** k-means clusters; 0 chooses about sqrt(n). */
+      clusters: z.number().int().min(0).default(0),
+      /** Pairs across languages: drop them like any duplicate, or flag them (dup_kind cross_lingual) and keep both. */
+      cross_lingual: z.enum(['drop', 'flag']).default('flag'),
+    })
+    .default({ enabled: false, eps: 0.05, clusters: 0, cross_lingual: 'flag' }),
+  /** Earlier run folders (or results.duckdb files) whose kept texts this run must not admit again. */
+  against: z.array(z.string().min(1)).default([]),
+});
+
 export const StagesSchema = z.strictObject({
   normalize: NormalizeSchema.default(NormalizeSchema.parse({})),
   filters: FiltersSchema.default(FiltersSchema.parse({})),
+  dedup: DedupSchema.default(DedupSchema.parse({})),
   embed: EmbedSchema.default(EmbedSchema.parse({})),
 });
 
@@ -154,3 +193,4 @@ export type Pipeline = z.output<typeof PipelineSchema>;
 export type SourceConfig = Pipeline['sources'][number];
 export type StagesConfig = Pipeline['stages'];
 export type EmbedConfig = Pipeline['stages']['embed'];
+export type DedupConfig = Pipeline['stages']['dedup'];

@@ -1,7 +1,7 @@
 import { ARRAY, DuckDBDataChunk, FLOAT, USMALLINT, type DuckDBType, type DuckDBVector } from '@duckdb/node-api';
 
 /**
- * DuckDB ARRAY columns filled straight from typed arrays. The public node-api path converts every
+ * DuckDB ARRAY columns (embeddings, band hashes) filled straight from typed arrays. The public node-api path converts every
  * element through a JS value (an array of numbers per row); the vector's child buffer takes the
  * whole batch with one copy. Pinned @duckdb/node-api version: the child buffer is checked at runtime.
  */
@@ -10,26 +10,26 @@ export function arrayType(dtype: 'float32' | 'float16', dim: number): DuckDBType
 }
 
 interface ArrayVectorInternals {
-  childData: { items: Float32Array | Uint16Array };
+  childData: { items: Float32Array | Uint16Array | Uint32Array };
   flush(): void;
 }
 
 function internals(vector: DuckDBVector): ArrayVectorInternals {
   const v = vector as unknown as ArrayVectorInternals;
-  if (!v.childData || !(v.childData.items instanceof Float32Array || v.childData.items instanceof Uint16Array)) {
+  if (!v.childData || !(v.childData.items instanceof Float32Array || v.childData.items instanceof Uint16Array || v.childData.items instanceof Uint32Array)) {
     throw new Error('unexpected @duckdb/node-api vector layout; winnow pins the version it was built against');
   }
   return v;
 }
 
 /** Writes n rows of `values` ((n x dim) row-major) into column `col` of `chunk`. */
-export function setArrayColumn(chunk: DuckDBDataChunk, col: number, values: Float32Array | Uint16Array): void {
+export function setArrayColumn(chunk: DuckDBDataChunk, col: number, values: Float32Array | Uint16Array | Uint32Array): void {
   const v = internals(chunk.getColumnVector(col));
   v.childData.items.set(values);
   v.flush();
 }
 
 /** The (rows x dim) values of an ARRAY column of a result chunk. */
-export function readArrayColumn(chunk: DuckDBDataChunk, col: number): Float32Array | Uint16Array {
+export function readArrayColumn(chunk: DuckDBDataChunk, col: number): Float32Array | Uint16Array | Uint32Array {
   return internals(chunk.getColumnVector(col)).childData.items;
 }

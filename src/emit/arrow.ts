@@ -98,7 +98,7 @@ export async function writeArrowFile(conn: DuckDBConnection, query: string, colu
       if (columns[j]!.kind === 'f16list') {
         // Rows without an embedding read as zeros here; the validity is not carried over.
         const raw = readArrayColumn(chunk, j);
-        target.push(raw instanceof Uint16Array ? Uint16Array.from(raw) : toHalfArray(raw));
+        target.push(raw instanceof Uint16Array ? Uint16Array.from(raw) : toHalfArray(Float32Array.from(raw)));
       } else for (const v of chunk.getColumnValues(j)) target.push(v);
     }
     bufferedRows += chunk.rowCount;

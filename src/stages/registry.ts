@@ -1,6 +1,7 @@
 import { lengthFilterStage } from './length-filter.js';
 import { normalizeStage } from './normalize.js';
 import type { BarrierStage } from './barrier.js';
+import { lexicalDedupStage } from './dedup-lexical.js';
 import { embedStage } from './embed.js';
 import type { StageDefinition } from './stage.js';
 
@@ -14,4 +15,4 @@ export const STREAMING_STAGES: StageDefinition[] = [
 ];
 
 /** Barrier stages in the order they run, after the streaming stages have filled the run store. */
-export const BARRIER_STAGES: BarrierStage[] = [embedStage];
+export const BARRIER_STAGES: BarrierStage[] = [lexicalDedupStage, embedStage];

@@ -1,0 +1,298 @@
+import { xxh64 } from '@node-rs/xxhash';
+import { ARRAY, BIGINT, DuckDBDataChunk, UBIGINT, UINTEGER, VARCHAR } from '@duckdb/node-api';
+import { setArrayColumn } from '../embed/vector-chunk.js';
+import type { DedupConfig } from '../config/schema.js';
+import { dedupKey, type DedupKeyOptions } from '../dedup/dedup-key.js';
+import { bandHashes, MinHasher, optimalBands } from '../dedup/minhash.js';
+import { clusterNear } from '../dedup/near-cluster.js';
+import { loadPrior, type NearParams, type PriorIndex } from '../dedup/prior.js';
+import { shingleHashes } from '../dedup/shingle-set.js';
+import { appendColumns } from '../store/run-store.js';
+import type { BarrierContext, BarrierResult, BarrierStage } from './barrier.js';
+
+/**
+ * Exact and near-duplicate removal (before embedding, so duplicates are never embedded). Exact: xxh64
+ * of the dedup key. Near: MinHash LSH over character shingles of the key, candidates verified by
+ * Jaccard, union-find into clusters. Rows of earlier runs named in `against` lead any cluster they
+ * are in. Writes samples.dup_cluster/dup_kind/dup_of, rejects with exact_dup/near_dup, and stores a
+ * dedup_index of the kept rows for later runs.
+ */
+export const lexicalDedupStage: BarrierStage = {
+  name: 'dedup',
+  enabled: (p) => p.stages.dedup.exact.enabled || p.stages.dedup.near.enabled,
+  run: runLexicalDedup,
+};
+
+function keyOptions(cfg: DedupConfig): DedupKeyOptions {
+  return { stripMarks: cfg.key.strip_marks, casefold: cfg.key.casefold, collapsePunctuation: cfg.key.collapse_punctuation };
+}
+
+export function nearParams(cfg: DedupConfig, seed: number): NearParams {
+  // Candidates are verified, so LSH leans to recall: false negatives weigh 4x false positives.
+  const { bands, rows } = optimalBands(cfg.near.threshold, cfg.near.num_perm, 0.2, 0.8);
+  return { numPerm: cfg.near.num_perm, bands, rows, shingle: cfg.near.shingle, seed };
+}
+
+interface Docs {
+  n: number;
+  uid: Float64Array;
+  chars: Int32Array;
+  keyHash: bigint[];
+  bandHashes: Uint32Array;
+}
+
+async function runLexicalDedup(ctx: BarrierContext): Promise<BarrierResult> {
+  const t0 = performance.now();
+  const cfg = ctx.config.stages.dedup;
+  const c = ctx.store.conn;
+  const keyOpts = keyOptions(cfg);
+  const np = nearParams(cfg, ctx.config.seed);
+  const hasher = new MinHasher(np.numPerm, np.shingle, np.seed);
+  const prior: PriorIndex = cfg.against.length > 0 ? await loadPrior(c, cfg.against, ctx.baseDir, np) : { ids: [], keyHash: [], texts: [], bandHashes: null };
+  const P = prior.ids.length;
+  if (P > 0 && prior.bandHashes === null) {
+    ctx.log.warn('stages.dedup.against: earlier runs used other MinHash settings; re-signing their kept texts');
+    prior.bandHashes = signAll(prior.texts, hasher, np, keyOpts);
+  }
+  const docs = await signCurrent(ctx, hasher, np, keyOpts, cfg.near.enabled);
+  const N = P + docs.n;
+  const counters = { stage: 'dedup', in: docs.n, out: docs.n, rejected: {} as Record<string, number>, seconds: 0 };
+
+  // Policy order: earlier runs first, then `first` (ingest order) or `longest`.
+  const better = (a: number, b: number): boolean => {
+    if ((a < P) !== (b < P)) return a < P;
+    if (a < P) return a < b;
+    if (cfg.keep === 'longest') {
+      const ca = docs.chars[a - P]!;
+      const cb = docs.chars[b - P]!;
+      if (ca !== cb) return ca > cb;
+    }
+    return a < b;
+  };
+
+  // Exact: one representative per key hash.
+  const exactRep = new Int32Array(N);
+  if (cfg.exact.enabled) {
+    const firstByKey = new Map<bigint, number>();
+    for (let i = 0; i < N; i++) {
+      const k = i < P ? prior.keyHash[i]! : docs.keyHash[i - P]!;
+      const r = firstByKey.get(k);
+      if (r === undefined || better(i, r)) firstByKey.set(k, i);
+    }
+    for (let i = 0; i < N; i++) exactRep[i] = firstByKey.get(i < P ? prior.keyHash[i]! : docs.keyHash[i - P]!)!;
+  } else for (let i = 0; i < N; i++) exactRep[i] = i;
+
+  // Near: LSH over the exact representatives.
+  const allBands = new Uint32Array(N * np.bands);
+  if (P > 0) allBands.set(prior.bandHashes!, 0);
+  allBands.set(docs.bandHashes, P * np.bands);
+  const active = new Uint8Array(N);
+  for (let i = 0; i < N; i++) active[i] = cfg.near.enabled && exactRep[i] === i ? 1 : 0;
+  const near = await clusterNear({
+    n: N,
+    bandHashes: allBands,
+    bands: np.bands,
+    active,
+    threshold: cfg.near.threshold,
+    verify: cfg.near.verify,
+    loadShingles: (ids) => loadShingles(ctx, ids, P, prior, docs, keyOpts, np.shingle),
+  });
+
+  // The kept member of each near cluster, by policy.
+  const leader = new Int32Array(N).fill(-1);
+  for (let i = 0; i < N; i++) {
+    if (!active[i]) continue;
+    const root = near.uf.find(i);
+    if (leader[root] === -1 || better(i, leader[root]!)) leader[root] = i;
+  }
+  const finalRep = (i: number): number => {
+    const e = exactRep[i]!;
+    return active[e] ? leader[near.uf.find(e)]! : e;
+  };
+  const clusterSize = new Int32Array(N);
+  for (let i = 0; i < N; i++) clusterSize[finalRep(i)]!++;
+
+  // Results for the current run's rows.
+  await c.run(`CREATE TEMP TABLE dedup_result (uid BIGINT, dup_cluster BIGINT, dup_kind VARCHAR, dup_of_uid BIGINT, dup_of_prior VARCHAR, detail VARCHAR)`);
+  const app = await c.createAppender('dedup_result');
+  const cols: [bigint[], (bigint | null)[], (string | null)[], (bigint | null)[], (string | null)[], (string | null)[]] = [[], [], [], [], [], []];
+  for (let j = 0; j < docs.n; j++) {
+    const i = P + j;
+    const rep = finalRep(i);
+    if (clusterSize[rep]! < 2) continue;
+    const repUid = rep < P ? null : BigInt(docs.uid[rep - P]!);
+    const cluster = rep < P ? BigInt(-1 - rep) : repUid!;
+    let kind: string | null = null;
+    let detail: string | null = null;
+    if (rep !== i) {
+      if (exactRep[i] !== i) {
+        kind = 'exact';
+        detail = 'same dedup key';
+      } else {
+        kind = 'near';
+        const score = near.linkScore[i]!;
+        detail = Number.isNaN(score) ? 'LSH bucket (unverified)' : `jaccard=${score.toFixed(3)}`;
+      }
+      counters.rejected[`${kind}_dup`] = (counters.rejected[`${kind}_dup`] ?? 0) + 1;
+      counters.out--;
+    }
+    cols[0].push(BigInt(docs.uid[j]!));
+    cols[1].push(cluster);
+    cols[2].push(kind);
+    cols[3].push(rep === i || rep < P ? null : repUid);
+    cols[4].push(rep < P && rep !== i ? prior.ids[rep]! : null);
+    cols[5].push(detail);
+  }
+  appendColumns(app, [BIGINT, BIGINT, VARCHAR, BIGINT, VARCHAR, VARCHAR], cols);
+  app.closeSync();
+  await c.run(`ALTER TABLE samples ADD COLUMN dup_cluster BIGINT; ALTER TABLE samples ADD COLUMN dup_kind VARCHAR; ALTER TABLE samples ADD COLUMN dup_of VARCHAR`);
+  await c.run(`
+    UPDATE samples SET
+      dup_cluster = r.dup_cluster,
+      dup_kind = r.dup_kind,
+      dup_of = coalesce(r.dup_of_prior, (SELECT s2.id FROM samples s2 WHERE s2.uid = r.dup_of_uid)),
+      status = CASE WHEN r.dup_kind IS NULL THEN samples.status ELSE 'rejected' END,
+      reason = CASE WHEN r.dup_kind IS NULL THEN samples.reason ELSE r.dup_kind || '_dup' END,
+      reason_detail = CASE WHEN r.dup_kind IS NULL THEN samples.reason_detail ELSE r.detail || ' with ' || coalesce(r.dup_of_prior, (SELECT s2.id FROM samples s2 WHERE s2.uid = r.dup_of_uid)) END
+    FROM dedup_result r WHERE samples.uid = r.uid`);
+  await c.run('DROP TABLE dedup_result');
+  await c.run(`CREATE VIEW dup_clusters AS
+    SELECT dup_cluster AS cluster, count(*) AS size, count(*) FILTER (dup_kind IS NOT NULL) AS removed,
+           list(DISTINCT dup_kind) FILTER (dup_kind IS NOT NULL) AS kinds,
+           coalesce(max(id) FILTER (dup_kind IS NULL), any_value(dup_of)) AS kept_id,
+           max(text) FILTER (dup_kind IS NULL) AS kept_text
+    FROM samples WHERE dup_cluster IS NOT NULL GROUP BY dup_cluster`);
+  await writeIndex(ctx, docs, prior, np);
+  counters.seconds = (performance.now() - t0) / 1000;
+  return {
+    counters,
+    manifest: {
+      key: keyOpts,
+      keep: cfg.keep,
+      near: cfg.near.enabled ? { threshold: cfg.near.threshold, num_perm: np.numPerm, bands: np.bands, rows: np.rows, shingle: np.shingle, verified: cfg.near.verify } : null,
+      earlier_runs: cfg.against,
+      earlier_rows: P,
+      candidate_docs: near.candidateDocs,
+      candidate_pairs: near.candidatePairs,
+      removed: counters.rejected,
+    },
+  };
+}
+
+function signAll(texts: string[], hasher: MinHasher, np: NearParams, keyOpts: DedupKeyOptions): Uint32Array {
+  const out = new Uint32Array(texts.length * np.bands);
+  const sig = new Uint32Array(np.numPerm);
+  texts.forEach((t, i) => {
+    hasher.signature(dedupKey(t, keyOpts), sig);
+    bandHashes(sig, np.bands, np.rows, out, i * np.bands);
+  });
+  return out;
+}
+
+/** One pass over the alive rows: key hash, MinHash band hashes, length; memory is typed arrays. */
+async function signCurrent(ctx: BarrierContext, hasher: MinHasher, np: NearParams, keyOpts: DedupKeyOptions, near: boolean): Promise<Docs> {
+  const reader = await ctx.store.instance.connect();
+  let cap = 1 << 16;
+  let uid: Float64Array = new Float64Array(cap);
+  let chars: Int32Array = new Int32Array(cap);
+  let bands: Uint32Array = new Uint32Array(near ? cap * np.bands : 0);
+  const keyHash: bigint[] = [];
+  const sig = new Uint32Array(np.numPerm);
+  let n = 0;
+  try {
+    const result = await reader.stream(`SELECT uid, text, text_chars FROM samples WHERE status = 'selected' ORDER BY uid`);
+    for (;;) {
+      const chunk = await result.fetchChunk();
+      if (chunk === null || chunk.rowCount === 0) break;
+      const [uids, texts, lens] = chunk.getColumns() as [bigint[], string[], number[]];
+      for (let r = 0; r < chunk.rowCount; r++) {
+        if (n === cap) {
+          cap *= 2;
+          uid = grow(uid, new Float64Array(cap));
+          chars = grow(chars, new Int32Array(cap));
+          if (near) bands = grow(bands, new Uint32Array(cap * np.bands));
+        }
+        const key = dedupKey(texts[r]!, keyOpts);
+        uid[n] = Number(uids[r]!);
+        chars[n] = lens[r]!;
+        keyHash.push(xxh64(key));
+        if (near) {
+          hasher.signature(key, sig);
+          bandHashes(sig, np.bands, np.rows, bands, n * np.bands);
+        }
+        n++;
+      }
+      ctx.log.progress('dedup', n);
+    }
+    ctx.log.endProgress();
+  } finally {
+    reader.closeSync();
+  }
+  return { n, uid: uid.subarray(0, n), chars: chars.subarray(0, n), keyHash, bandHashes: near ? bands.subarray(0, n * np.bands) : new Uint32Array(n * np.bands) };
+}
+
+function grow<T extends Float64Array | Int32Array | Uint32Array>(from: T, to: T): T {
+  to.set(from);
+  return to;
+}
+
+/** Shingle hashes of candidate documents, reading the texts of current rows back from the store. */
+async function loadShingles(ctx: BarrierContext, ids: Int32Array, P: number, prior: PriorIndex, docs: Docs, keyOpts: DedupKeyOptions, k: number): Promise<Map<number, Uint32Array>> {
+  const out = new Map<number, Uint32Array>();
+  const current: number[] = [];
+  for (const i of ids) {
+    if (i < P) out.set(i, shingleHashes(dedupKey(prior.texts[i]!, keyOpts), k));
+    else current.push(i);
+  }
+  if (current.length === 0) return out;
+  const c = ctx.store.conn;
+  await c.run('CREATE OR REPLACE TEMP TABLE dedup_candidates (uid BIGINT, i INTEGER)');
+  const app = await c.createAppender('dedup_candidates');
+  appendColumns(app, [BIGINT, BIGINT], [current.map((i) => BigInt(docs.uid[i - P]!)), current.map((i) => BigInt(i))]);
+  app.closeSync();
+  const result = await c.stream('SELECT d.i, s.text FROM dedup_candidates d JOIN samples s USING (uid)');
+  for (;;) {
+    const chunk = await result.fetchChunk();
+    if (chunk === null || chunk.rowCount === 0) break;
+    const [is, texts] = chunk.getColumns() as [bigint[], string[]];
+    for (let r = 0; r < chunk.rowCount; r++) out.set(Number(is[r]!), shingleHashes(dedupKey(texts[r]!, keyOpts), k));
+  }
+  await c.run('DROP TABLE dedup_candidates');
+  return out;
+}
+
+/** The kept rows (plus earlier runs' index, carried forward) for the next run's `against`. */
+async function writeIndex(ctx: BarrierContext, docs: Docs, prior: PriorIndex, np: NearParams): Promise<void> {
+  const c = ctx.store.conn;
+  await c.run(`CREATE TABLE dedup_params AS SELECT ${np.numPerm} AS num_perm, ${np.bands} AS bands, ${np.rows} AS "rows", ${np.shingle} AS shingle, ${np.seed} AS seed`);
+  await c.run(`CREATE TABLE dedup_index (ord BIGINT, id VARCHAR, key_hash UBIGINT, text VARCHAR, bands UINTEGER[${np.bands}])`);
+  const app = await c.createAppender('dedup_index');
+  const types = [BIGINT, VARCHAR, UBIGINT, VARCHAR, ARRAY(UINTEGER, np.bands)];
+  const P = prior.ids.length;
+  for (let off = 0; off < P; off += 2048) {
+    const n = Math.min(2048, P - off);
+    const chunk = DuckDBDataChunk.create(types, n);
+    chunk.setColumnValues(0, Array.from({ length: n }, (_, k) => BigInt(off + k)));
+    chunk.setColumnValues(1, prior.ids.slice(off, off + n));
+    chunk.setColumnValues(2, prior.keyHash.slice(off, off + n));
+    chunk.setColumnValues(3, prior.texts.slice(off, off + n));
+    setArrayColumn(chunk, 4, prior.bandHashes!.subarray(off * np.bands, (off + n) * np.bands));
+    app.appendDataChunk(chunk);
+  }
+  app.closeSync();
+  // The current run's kept rows: their band hashes come from the signing pass, by uid position.
+  await c.run(`CREATE TEMP TABLE dedup_bands (uid BIGINT, key_hash UBIGINT, bands UINTEGER[${np.bands}])`);
+  const bapp = await c.createAppender('dedup_bands');
+  for (let off = 0; off < docs.n; off += 2048) {
+    const n = Math.min(2048, docs.n - off);
+    const chunk = DuckDBDataChunk.create([BIGINT, UBIGINT, ARRAY(UINTEGER, np.bands)], n);
+    chunk.setColumnValues(0, Array.from(docs.uid.subarray(off, off + n), (u) => BigInt(u)));
+    chunk.setColumnValues(1, docs.keyHash.slice(off, off + n));
+    setArrayColumn(chunk, 2, docs.bandHashes.subarray(off * np.bands, (off + n) * np.bands));
+    bapp.appendDataChunk(chunk);
+  }
+  bapp.closeSync();
+  await c.run(`INSERT INTO dedup_index SELECT ${P} + row_number() OVER (ORDER BY s.uid), s.id, b.key_hash, s.text, b.bands
+               FROM samples s JOIN dedup_bands b USING (uid) WHERE s.status = 'selected'`);
+  await c.run('DROP TABLE dedup_bands');
+}
