@@ -17,12 +17,12 @@ export interface RunResult {
  * Backbone tests switch the embed stage off unless the YAML configures it: it has its own tests and
  * would only add seconds here.
  */
-export async function runYaml(dir: string, yaml: string): Promise<RunResult> {
+export async function runYaml(dir: string, yaml: string, outName = 'out'): Promise<RunResult> {
   const doc = parse(yaml) as { stages?: { embed?: unknown } };
   doc.stages ??= {};
   doc.stages.embed ??= { enabled: false };
   const file = writePipeline(dir, stringify(doc));
-  const out = path.join(dir, 'out');
+  const out = path.join(dir, outName);
   const warnings: string[] = [];
   const log: Logger = { ...silentLogger, warn: (m) => warnings.push(m) };
   const summary = await runPipeline(loadPipelineFile(file), { outDir: out, log });

@@ -1,0 +1,99 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { dedupKey } from '../../src/dedup/dedup-key.js';
+import { optimalBands } from '../../src/dedup/minhash.js';
+import { scoreClusters } from '../../src/eval/dedup-quality.js';
+import { fixture, tempDir, writeJsonl } from '../helpers.js';
+import { runYaml } from '../backbone/run-helpers.js';
+
+const KEY = { stripMarks: true, casefold: true, collapsePunctuation: true };
+
+describe('dedup key and LSH parameters', () => {
+  it('one key for a sentence with and without tone marks, NFD, curly quotes, case and spacing', () => {
+    const base = 'Ọlọ́run dá “ayé” àti ọ̀run.';
+    const variants = [base.normalize('NFD'), 'Olorun da "aye" ati orun', '  ỌLỌ́RUN   dá ‘ayé’ àti ọ̀run!! ', base];
+    for (const v of variants) expect(dedupKey(v, KEY)).toBe('olorun da aye ati orun');
+    expect(dedupKey('ሰላም ለዓለም።', KEY)).toBe('ሰላም ለዓለም');
+  });
+
+  it('bands x rows minimize the weighted false-positive and false-negative areas', () => {
+    expect(optimalBands(0.7, 128)).toEqual({ bands: 14, rows: 9 });
+    const recallLeaning = optimalBands(0.7, 128, 0.2, 0.8);
+    expect(recallLeaning.bands * recallLeaning.rows).toBeLessThanOrEqual(128);
+    expect(recallLeaning.rows).toBeLessThan(9);
+  });
+});
+
+describe('dedup on real data', () => {
+  it('neardup-sentences: pairwise precision >= 0.98, recall >= 0.95 on the lexical kinds, no neighbour merged', async () => {
+    const dir = tempDir();
+    const docs = fixture('neardup-sentences/docs');
+    const pairs = fixture('neardup-sentences/pairs') as never as { a: string; b: string; label: number; kind: string }[];
+    writeJsonl(path.join(dir, 'docs.jsonl'), docs);
+    const run = await runYaml(dir, `sources:\n  - { name: d, path: docs.jsonl, columns: { id: id, lang: lang } }\nstages:\n  filters: { min_chars: 1 }\n`);
+    const rows = await run.q<{ id: string; c: string | null }>('SELECT id, dup_cluster::VARCHAR AS c FROM samples');
+    const scores = scoreClusters(docs as never, new Map(rows.map((r) => [r.id, r.c])), pairs);
+    const table = Object.entries(scores.byKind)
+      .sort()
+      .map(([k, v]) => `${k.padEnd(36)} ${String(v.pairs).padStart(4)} pairs, merged ${(v.rate * 100).toFixed(1)}%`)
+      .join('\n');
+    console.log(`exact + near dedup on neardup-sentences (threshold 0.7, 128 perms, char 5-grams):\npairwise precision ${scores.precision.toFixed(4)} over ${scores.predictedPairs} predicted pairs\n${table}`);
+    mkdirSync('test-output', { recursive: true });
+    writeFileSync('test-output/dedup-neardup.json', JSON.stringify(scores, null, 2));
+    expect(scores.precision).toBeGreaterThanOrEqual(0.98);
+    for (const kind of ['exact', 'unicode_nfd', 'whitespace_punct_case', 'strip_diacritics', 'token_edit_5pct']) {
+      expect(scores.byKind[kind]!.rate, kind).toBeGreaterThanOrEqual(0.95);
+    }
+    expect(scores.byKind.neighbouring_sentence_same_article!.merged).toBe(0);
+    for (const [kind, v] of Object.entries(scores.byKind)) if (kind.startsWith('translation_')) expect(v.merged, kind).toBe(0);
+    // Every removed row says which kept row it duplicates, and the counts reconcile.
+    const [orphans] = await run.q<{ n: number }>(`SELECT count(*)::INT AS n FROM samples WHERE reason IN ('exact_dup', 'near_dup') AND (dup_of IS NULL OR dup_cluster IS NULL)`);
+    expect(orphans!.n).toBe(0);
+    expect(run.summary.counts.input).toBe(run.summary.counts.selected + run.summary.counts.rejected_total);
+  });
+
+  it('AfriSenti: every known exact duplicate (identical tweet text) is found', async () => {
+    const dir = tempDir();
+    const langs = ['kin', 'swa', 'tso', 'twi'];
+    const all = langs.flatMap((l) => fixture(`afrisenti/${l}`));
+    writeJsonl(path.join(dir, 'tweets.jsonl'), all);
+    const run = await runYaml(dir, `sources:\n  - { name: t, path: tweets.jsonl, columns: { id: id, lang: lang } }\nstages:\n  filters: { min_chars: 1 }\n  dedup: { near: { enabled: false } }\n`);
+    const byText = new Map<string, string[]>();
+    for (const r of all) byText.set(`${r.lang}\u0000${r.text}`, [...(byText.get(`${r.lang}\u0000${r.text}`) ?? []), r.id]);
+    const dupGroups = [...byText.values()].filter((g) => g.length > 1);
+    const extraCopies = dupGroups.reduce((n, g) => n + g.length - 1, 0);
+    // SOURCE.md counts exact-duplicate rows (copies beyond the first) per language: kin 117, swa 12, tso 0, twi 672.
+    expect(extraCopies).toBe(117 + 12 + 0 + 672);
+    const rows = await run.q<{ id: string; c: string | null }>('SELECT id, dup_cluster::VARCHAR AS c FROM samples');
+    const cluster = new Map(rows.map((r) => [r.id, r.c]));
+    for (const g of dupGroups) {
+      const c = cluster.get(g[0]!);
+      expect(c, g.join(',')).not.toBeNull();
+      for (const id of g) expect(cluster.get(id)).toBe(c);
+    }
+    const [removed] = await run.q<{ n: number }>(`SELECT count(*)::INT AS n FROM samples WHERE reason = 'exact_dup'`);
+    // At least one removal per extra copy (the normalized key also merges case and punctuation variants).
+    expect(removed!.n).toBeGreaterThanOrEqual(extraCopies);
+  });
+
+  it('a second run against the first run admits none of its texts again', async () => {
+    const dir = tempDir();
+    const rows = fixture('sib200/hau_Latn');
+    writeJsonl(path.join(dir, 'day1.jsonl'), rows.slice(0, 500));
+    // Day 2 repeats 200 day-1 texts (60 with their tone marks and case changed) and adds 300 new ones.
+    const repeats = rows.slice(100, 300).map((r, i) => ({ ...r, id: `${r.id}-again`, text: i < 60 ? r.text.toUpperCase() : r.text }));
+    writeJsonl(path.join(dir, 'day2.jsonl'), [...repeats, ...rows.slice(500, 800)]);
+    const first = await runYaml(dir, `sources:\n  - { name: d, path: day1.jsonl, columns: { id: id } }\n`, 'run1');
+    const second = await runYaml(dir, `sources:\n  - { name: d, path: day2.jsonl, columns: { id: id } }\nstages:\n  dedup: { against: [run1] }\n`, 'run2');
+    const firstKept = new Set((await first.q<{ text: string }>(`SELECT text FROM samples WHERE status = 'selected'`)).map((r) => dedupKey(r.text, KEY)));
+    const admitted = await second.q<{ text: string }>(`SELECT text FROM samples WHERE status = 'selected'`);
+    expect(admitted.filter((r) => firstKept.has(dedupKey(r.text, KEY)))).toEqual([]);
+    // Every repeat is rejected and points at the day-1 row it repeats (negative cluster ids lead to earlier runs).
+    const repeatsOut = await second.q<{ id: string; dup_of: string; reason: string }>(`SELECT id, dup_of, reason FROM samples WHERE id LIKE '%-again' AND status = 'rejected' AND dup_cluster < 0 ORDER BY uid`);
+    expect(repeatsOut).toHaveLength(200);
+    expect(repeatsOut.every((r) => r.id === `${r.dup_of}-again`)).toBe(true);
+    expect(new Set(repeatsOut.slice(0, 60).map((r) => r.reason))).toEqual(new Set(['exact_dup']));
+    expect(second.summary.counts.input).toBe(500);
+  });
+});
