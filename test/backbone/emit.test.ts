@@ -84,12 +84,13 @@ limits: { batch_size: 64 }
       { stage: 'read', rows_in: 500, rows_out: 500 },
       { stage: 'normalize', rows_in: 500, rows_out: 500 },
       { stage: 'filters', rows_in: 500, rows_out: 450 },
+      { stage: 'dedup', rows_in: 450, rows_out: 450 },
     ]);
     const manifest = JSON.parse(readFileSync(path.join(run.out, 'manifest.json'), 'utf8'));
     expect(manifest.counts).toEqual({ input: 500, selected: 450, rejected: { too_short: 50 }, rejected_total: 50, reconciled: true });
     expect(manifest.pipeline.config_hash).toMatch(/^[0-9a-f]{64}$/);
     expect(manifest.versions['@duckdb/node-api']).toMatch(/^1\./);
-    expect(manifest.stages.map((s: { stage: string }) => s.stage)).toEqual(['read', 'normalize', 'filters']);
+    expect(manifest.stages.map((s: { stage: string }) => s.stage)).toEqual(['read', 'normalize', 'filters', 'dedup']);
     const [runRow] = await run.q<{ status: string; input_rows: number }>(`SELECT status, input_rows::INT AS input_rows FROM runs`);
     expect(runRow).toEqual({ status: 'completed', input_rows: 500 });
   });

@@ -46,7 +46,8 @@ describe('embedding cache', () => {
   it('a rerun with the same model embeds nothing again, and gives the same vectors', async () => {
     const dir = tempDir();
     writeJsonl(path.join(dir, 'in.jsonl'), [...lin.slice(0, 300), ...lin.slice(0, 20).map((r) => ({ ...r, id: `${r.id}-copy` }))]);
-    const yaml = `sources:\n  - { name: s, path: in.jsonl, columns: { id: id } }\nstages:\n  embed: { cache: ${JSON.stringify(path.join(dir, 'cache'))}, device: cpu }\n`;
+    // Dedup off, so the 20 repeated texts reach the embed stage, which must embed each text once.
+    const yaml = `sources:\n  - { name: s, path: in.jsonl, columns: { id: id } }\nstages:\n  dedup: { exact: { enabled: false }, near: { enabled: false } }\n  embed: { cache: ${JSON.stringify(path.join(dir, 'cache'))}, device: cpu }\n`;
     const vectors = 'SELECT id, embedding AS e FROM samples JOIN embeddings USING (uid) ORDER BY uid';
     const embedManifest = (out: string) => JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8')).embed;
     const first = await runYaml(dir, yaml);
