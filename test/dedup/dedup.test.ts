@@ -97,3 +97,31 @@ describe('dedup on real data', () => {
     expect(second.summary.counts.input).toBe(500);
   });
 });
+
+describe('semantic dedup (SemDeDup on the built-in embeddings)', () => {
+  it('removes close paraphrases, keeps neighbouring sentences apart, and reports translation pairs', async () => {
+    const dir = tempDir();
+    const docs = fixture('neardup-sentences/docs');
+    const pairs = fixture('neardup-sentences/pairs') as never as { a: string; b: string; label: number; kind: string }[];
+    writeJsonl(path.join(dir, 'docs.jsonl'), docs);
+    const run = await runYaml(
+      dir,
+      `sources:\n  - { name: d, path: docs.jsonl, columns: { id: id, lang: lang } }\nstages:\n  filters: { min_chars: 1 }\n  embed: { enabled: true, device: cpu, cache: false }\n  dedup: { near: { enabled: false }, semantic: { enabled: true, eps: 0.15, cross_lingual: flag } }\n`,
+    );
+    const rows = await run.q<{ id: string; c: string | null; kind: string | null }>('SELECT id, dup_cluster::VARCHAR AS c, dup_kind AS kind FROM samples');
+    const scores = scoreClusters(docs as never, new Map(rows.map((r) => [r.id, r.c])), pairs);
+    const kinds = await run.q<{ kind: string; n: number }>(`SELECT dup_kind AS kind, count(*)::INT AS n FROM samples WHERE dup_kind IS NOT NULL GROUP BY ALL ORDER BY ALL`);
+    const table = Object.entries(scores.byKind)
+      .sort()
+      .map(([k, v]) => `${k.padEnd(36)} ${String(v.pairs).padStart(4)} pairs, in one cluster ${(v.rate * 100).toFixed(1)}%`)
+      .join('\n');
+    console.log(`exact + semantic dedup (eps 0.15, cross-lingual flagged) on neardup-sentences:\npairwise precision ${scores.precision.toFixed(4)}\n${table}\nrows by dup_kind: ${JSON.stringify(kinds)}`);
+    writeFileSync('test-output/dedup-semantic-neardup.json', JSON.stringify({ scores, kinds }, null, 2));
+    // Lexical near-duplicates are close in embedding space too; neighbouring sentences are not.
+    expect(scores.byKind.token_edit_5pct!.rate).toBeGreaterThanOrEqual(0.9);
+    expect(scores.byKind.neighbouring_sentence_same_article!.rate).toBeLessThanOrEqual(0.02);
+    const [semantic] = await run.q<{ n: number }>(`SELECT count(*)::INT AS n FROM samples WHERE reason = 'semantic_dup' AND dup_of IS NOT NULL`);
+    expect(semantic!.n).toBeGreaterThan(0);
+    expect(run.summary.counts.input).toBe(run.summary.counts.selected + run.summary.counts.rejected_total);
+  });
+});
