@@ -42,7 +42,9 @@ export async function benchBackbone(sizes = [1_000_000, 4_000_000]): Promise<voi
     const out = path.join(dir, `out-${n}`);
     rmSync(out, { recursive: true, force: true });
     console.log(`backbone: running the default pipeline on ${fmt(n)} rows`);
-    const r = JSON.parse(execFileSync(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'bench', 'run-child.js'), file, out], { encoding: 'utf8', maxBuffer: 1 << 24 })) as ChildResult;
+    // The backbone alone: the barrier stages have their own benchmarks.
+    const only = JSON.stringify({ stages: { embed: { enabled: false }, dedup: { exact: { enabled: false }, near: { enabled: false } }, budget: { tokenizer: 'none' } } });
+    const r = JSON.parse(execFileSync(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'bench', 'run-child.js'), file, out, '', only], { encoding: 'utf8', maxBuffer: 1 << 24 })) as ChildResult;
     results.push({ n, r, mb, base });
     rows.push([
       fmt(n),

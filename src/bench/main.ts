@@ -1,10 +1,12 @@
 import { benchBackbone } from './backbone.js';
+import { benchDedup } from './dedup.js';
 import { benchEmbed } from './embed.js';
 
 /** `npm run bench` runs every benchmark; `npm run bench -- backbone` runs one. */
 const BENCHES: Record<string, () => Promise<void>> = {
   backbone: () => benchBackbone(),
   embed: () => benchEmbed(),
+  dedup: () => benchDedup(),
 };
 
 const wanted = process.argv.slice(2);

@@ -4,6 +4,7 @@ import { ExitCode, WinnowError } from '../core/errors.js';
 import { WINNOW_VERSION } from '../util/versions.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerEmbed } from './commands/embed.js';
+import { registerPlan } from './commands/plan.js';
 import { registerQuery } from './commands/query.js';
 import { registerRun } from './commands/run.js';
 
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerQuery(program);
   registerEmbed(program);
   registerDoctor(program);
+  registerPlan(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

@@ -137,11 +137,40 @@ export const DedupSchema = z.strictObject({
   against: z.array(z.string().min(1)).default([]),
 });
 
+const positive = z.number().positive();
+
+export const BudgetSchema = z
+  .strictObject({
+    /** How training tokens are counted: o200k_base, cl100k_base, chars, whitespace, a tokenizer.json / model folder path, or none (no counting, no budget). */
+    tokenizer: z.string().min(1).default('o200k_base'),
+    /** Size the selection: exactly one of tokens, params or flops (none: count tokens, select everything). */
+    target: z
+      .strictObject({ tokens: positive.optional(), params: positive.optional(), flops: positive.optional() })
+      .refine((t) => [t.tokens, t.params, t.flops].filter((v) => v !== undefined).length <= 1, { message: 'give only one of tokens, params or flops' })
+      .default({}),
+    rule: z.enum(['chinchilla', 'chinchilla-fit', 'datablations']).default('chinchilla'),
+    /** D/N of the chinchilla rule. */
+    tokens_per_param: positive.default(20),
+    quota: z
+      .strictObject({
+        /** Quota groups: by language, by source, or none. */
+        by: z.enum(['lang', 'source', 'none']).default('lang'),
+        /** Temperature alpha of p ~ n^alpha across groups (1 = proportional to the tokens each has; 0.3 as in multilingual LMs). */
+        temperature: z.number().min(0).max(1).default(0.3),
+      })
+      .default({ by: 'lang', temperature: 0.3 }),
+    /** No single document may take more than this share of the token target. */
+    max_doc_share: z.number().gt(0).max(1).default(0.01),
+  })
+  .refine((b) => b.tokenizer !== 'none' || Object.keys(b.target).length === 0, { path: ['tokenizer'], message: 'a budget target needs a tokenizer (not none)' })
+  .default({ tokenizer: 'o200k_base', target: {}, rule: 'chinchilla', tokens_per_param: 20, quota: { by: 'lang', temperature: 0.3 }, max_doc_share: 0.01 });
+
 export const StagesSchema = z.strictObject({
   normalize: NormalizeSchema.default(NormalizeSchema.parse({})),
   filters: FiltersSchema.default(FiltersSchema.parse({})),
   dedup: DedupSchema.default(DedupSchema.parse({})),
   embed: EmbedSchema.default(EmbedSchema.parse({})),
+  budget: BudgetSchema,
 });
 
 export const LimitsSchema = z.strictObject({
@@ -194,3 +223,4 @@ export type SourceConfig = Pipeline['sources'][number];
 export type StagesConfig = Pipeline['stages'];
 export type EmbedConfig = Pipeline['stages']['embed'];
 export type DedupConfig = Pipeline['stages']['dedup'];
+export type BudgetConfig = Pipeline['stages']['budget'];

@@ -15,6 +15,11 @@ export const REASONS = {
   where_filter: "the row did not match the source's `where` filter",
   too_short: 'the text is shorter than filters.min_chars',
   too_long: 'the text is longer than filters.max_chars',
+  exact_dup: 'the same dedup key as a kept row (dup_of)',
+  near_dup: 'a near-duplicate (character-shingle Jaccard at or above the threshold) of a kept row (dup_of)',
+  over_budget: 'not needed to fill the token budget (lower value per token than the rows selected)',
+  over_doc_share: 'one document alone would take more than budget.max_doc_share of the token target',
+  semantic_dup: 'embedding cosine above 1 - eps to a kept row of its cluster (dup_of)',
 } as const;
 
 export type Reason = keyof typeof REASONS | (string & {});

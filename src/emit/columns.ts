@@ -22,6 +22,7 @@ export function selectionColumns(metadata: readonly string[], quoteIdent: (s: st
     { name: 'file', sql: 'file', kind: 'dict' },
     { name: 'row', sql: '"row"', kind: 'uint32' },
     { name: 'text_chars', sql: 'text_chars', kind: 'uint32' },
+    { name: 'tokens', sql: 'tokens', kind: 'uint32' },
   ];
   const taken = new Set(cols.map((c) => c.name));
   for (const m of metadata) {

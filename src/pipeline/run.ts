@@ -41,6 +41,8 @@ export interface RunSummary {
   outDir: string;
   counts: RunCounts;
   stages: StageCounters[];
+  /** The budget stage's plan and achieved totals. */
+  budget?: Record<string, unknown>;
   /** Wall seconds of each phase of the run, for the manifest and benchmarks. */
   phases: Record<string, number>;
   outputs: Record<keyof typeof OUTPUT_FILES, string>;
@@ -168,7 +170,7 @@ export async function runPipeline(loaded: LoadedPipeline, opts: RunOptions): Pro
       // Data files first, manifest last: a manifest under its final name means the run completed.
       if (existsSync(modelTemp)) await commitDir(modelTemp, path.join(outDir, MODEL_DIR));
       for (const k of ['arrow', 'parquet', 'store', 'manifest'] as const) await commit(temps[k], finals[k]);
-      return { runId, outDir, counts, stages: counters, phases, outputs: finals, seconds };
+      return { runId, outDir, counts, stages: counters, budget: barrierManifest.budget as Record<string, unknown> | undefined, phases, outputs: finals, seconds };
     } catch (err) {
       await store.close().catch(() => undefined);
       await Promise.all([...Object.values(temps).flatMap((t) => [rm(t, { force: true }), rm(`${t}.wal`, { force: true })]), rm(modelTemp, { recursive: true, force: true })]);

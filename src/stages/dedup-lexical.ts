@@ -1,5 +1,5 @@
 import { xxh64 } from '@node-rs/xxhash';
-import { ARRAY, BIGINT, DuckDBDataChunk, UBIGINT, UINTEGER, VARCHAR } from '@duckdb/node-api';
+import { ARRAY, BIGINT, DuckDBDataChunk, UBIGINT, UINTEGER, VARCHAR, type DuckDBConnection } from '@duckdb/node-api';
 import { setArrayColumn } from '../embed/vector-chunk.js';
 import type { DedupConfig } from '../config/schema.js';
 import { dedupKey, type DedupKeyOptions } from '../dedup/dedup-key.js';
@@ -22,6 +22,13 @@ export const lexicalDedupStage: BarrierStage = {
   enabled: (p) => p.stages.dedup.exact.enabled || p.stages.dedup.near.enabled,
   run: runLexicalDedup,
 };
+
+/** The dup_* columns of samples (added by whichever dedup stage runs first). */
+export async function addDupColumns(c: DuckDBConnection): Promise<void> {
+  await c.run(`ALTER TABLE samples ADD COLUMN IF NOT EXISTS dup_cluster BIGINT;
+    ALTER TABLE samples ADD COLUMN IF NOT EXISTS dup_kind VARCHAR;
+    ALTER TABLE samples ADD COLUMN IF NOT EXISTS dup_of VARCHAR`);
+}
 
 function keyOptions(cfg: DedupConfig): DedupKeyOptions {
   return { stripMarks: cfg.key.strip_marks, casefold: cfg.key.casefold, collapsePunctuation: cfg.key.collapse_punctuation };
@@ -145,7 +152,7 @@ async function runLexicalDedup(ctx: BarrierContext): Promise<BarrierResult> {
   }
   appendColumns(app, [BIGINT, BIGINT, VARCHAR, BIGINT, VARCHAR, VARCHAR], cols);
   app.closeSync();
-  await c.run(`ALTER TABLE samples ADD COLUMN dup_cluster BIGINT; ALTER TABLE samples ADD COLUMN dup_kind VARCHAR; ALTER TABLE samples ADD COLUMN dup_of VARCHAR`);
+  await addDupColumns(c);
   await c.run(`
     UPDATE samples SET
       dup_cluster = r.dup_cluster,

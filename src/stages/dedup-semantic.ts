@@ -6,6 +6,7 @@ import { transposeDense } from '../math/linalg.js';
 import { MatMulKernel } from '../onnx/kernels.js';
 import { appendColumns } from '../store/run-store.js';
 import type { BarrierContext, BarrierResult, BarrierStage } from './barrier.js';
+import { addDupColumns } from './dedup-lexical.js';
 
 /**
  * SemDeDup (Abbas et al. 2023): k-means on the embeddings, then inside each cluster, in keep-policy
@@ -115,6 +116,7 @@ async function runSemanticDedup(ctx: BarrierContext): Promise<BarrierResult> {
       }
     }
     // The kept row leads the cluster; rows that pointed at a row now dropped follow it to its leader.
+    await addDupColumns(c);
     await c.run(`
       UPDATE samples SET dup_cluster = r.rep, dup_kind = r.kind,
         dup_of = (SELECT s2.id FROM samples s2 WHERE s2.uid = r.rep),

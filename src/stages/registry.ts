@@ -1,6 +1,7 @@
 import { lengthFilterStage } from './length-filter.js';
 import { normalizeStage } from './normalize.js';
 import type { BarrierStage } from './barrier.js';
+import { budgetStage } from './budget.js';
 import { lexicalDedupStage } from './dedup-lexical.js';
 import { semanticDedupStage } from './dedup-semantic.js';
 import { embedStage } from './embed.js';
@@ -16,4 +17,4 @@ export const STREAMING_STAGES: StageDefinition[] = [
 ];
 
 /** Barrier stages in the order they run, after the streaming stages have filled the run store. */
-export const BARRIER_STAGES: BarrierStage[] = [lexicalDedupStage, embedStage, semanticDedupStage];
+export const BARRIER_STAGES: BarrierStage[] = [lexicalDedupStage, embedStage, semanticDedupStage, budgetStage];

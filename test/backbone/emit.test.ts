@@ -45,7 +45,7 @@ limits: { batch_size: 64 }
     expect(String(type('row'))).toBe('Uint32');
     expect(String(type('text_chars'))).toBe('Uint32');
     expect(String(type('lang'))).toBe('Dictionary<Int8, Utf8>');
-    expect(table.schema.fields.map((f) => f.name)).toEqual(['id', 'text', 'lang', 'label', 'source', 'file', 'row', 'text_chars', 'split', 'index_id']);
+    expect(table.schema.fields.map((f) => f.name)).toEqual(['id', 'text', 'lang', 'label', 'source', 'file', 'row', 'text_chars', 'tokens', 'split', 'index_id']);
     const ids = table.getChild('id')!.toArray() as string[];
     expect([...ids]).toEqual(expected.map((r) => r.id));
     const langs = [...table.getChild('lang')!].map(String);
@@ -85,12 +85,13 @@ limits: { batch_size: 64 }
       { stage: 'normalize', rows_in: 500, rows_out: 500 },
       { stage: 'filters', rows_in: 500, rows_out: 450 },
       { stage: 'dedup', rows_in: 450, rows_out: 450 },
+      { stage: 'budget', rows_in: 450, rows_out: 450 },
     ]);
     const manifest = JSON.parse(readFileSync(path.join(run.out, 'manifest.json'), 'utf8'));
     expect(manifest.counts).toEqual({ input: 500, selected: 450, rejected: { too_short: 50 }, rejected_total: 50, reconciled: true });
     expect(manifest.pipeline.config_hash).toMatch(/^[0-9a-f]{64}$/);
     expect(manifest.versions['@duckdb/node-api']).toMatch(/^1\./);
-    expect(manifest.stages.map((s: { stage: string }) => s.stage)).toEqual(['read', 'normalize', 'filters', 'dedup']);
+    expect(manifest.stages.map((s: { stage: string }) => s.stage)).toEqual(['read', 'normalize', 'filters', 'dedup', 'budget']);
     const [runRow] = await run.q<{ status: string; input_rows: number }>(`SELECT status, input_rows::INT AS input_rows FROM runs`);
     expect(runRow).toEqual({ status: 'completed', input_rows: 500 });
   });

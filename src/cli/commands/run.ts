@@ -2,7 +2,10 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { defaultPipeline } from '../../config/default-pipeline.js';
 import { loadPipelineFile } from '../../config/load.js';
+import { humanNumber, type Plan } from '../../budget/plan.js';
+import type { Pipeline } from '../../config/schema.js';
 import { ConfigError } from '../../core/errors.js';
+import { parsePositive } from './plan.js';
 import { runPipeline, type RunSummary } from '../../pipeline/run.js';
 import { createLogger } from '../../util/log.js';
 
@@ -15,6 +18,11 @@ interface RunFlags {
   out?: string;
   json?: boolean;
   quiet?: boolean;
+  budgetTokens?: string;
+  params?: string;
+  flops?: string;
+  rule?: string;
+  lang?: string;
 }
 
 export function registerRun(program: Command): void {
@@ -28,6 +36,10 @@ export function registerRun(program: Command): void {
     .option('--lang-column <name>', 'column holding a language code')
     .option('--label-column <name>', 'column holding a label')
     .option('--out <dir>', 'output folder (default: output.dir of the pipeline, else out/<pipeline name>)')
+    .option('--budget-tokens <d>', 'size the selection to this many training tokens')
+    .option('--params <n>', 'size the selection for a model of N parameters (compute-optimal)')
+    .option('--flops <c>', 'size the selection for C training FLOPs (compute-optimal)')
+    .option('--rule <rule>', 'budget rule: chinchilla | chinchilla-fit | datablations')
     .option('--json', 'print the run summary as JSON on stdout')
     .option('--quiet', 'no progress or summary on stderr')
     .addHelpText(
@@ -43,6 +55,7 @@ export function registerRun(program: Command): void {
       const loaded = pipelineFile
         ? loadPipelineFile(pipelineFile)
         : defaultPipeline({ input: flags.input!, textColumn: flags.textColumn, idColumn: flags.idColumn, langColumn: flags.langColumn, labelColumn: flags.labelColumn });
+      applyBudgetFlags(loaded.config, flags);
       const outDir = flags.out ?? (loaded.config.output.dir ? path.resolve(loaded.baseDir, loaded.config.output.dir) : path.join('out', loaded.config.name));
       const log = createLogger({ quiet: flags.quiet });
       const summary = await runPipeline(loaded, { outDir, log });
@@ -51,8 +64,37 @@ export function registerRun(program: Command): void {
     });
 }
 
+/** Budget flags override the pipeline's budget target (and rule). */
+function applyBudgetFlags(config: Pipeline, flags: RunFlags): void {
+  const target = {
+    tokens: parsePositive(flags.budgetTokens, '--budget-tokens'),
+    params: parsePositive(flags.params, '--params'),
+    flops: parsePositive(flags.flops, '--flops'),
+  };
+  const given = Object.entries(target).filter(([, v]) => v !== undefined);
+  if (given.length > 1) throw new ConfigError('give only one of --budget-tokens, --params or --flops');
+  if (given.length === 1) config.stages.budget.target = Object.fromEntries(given);
+  if (flags.rule) {
+    if (!['chinchilla', 'chinchilla-fit', 'datablations'].includes(flags.rule)) throw new ConfigError(`--rule must be chinchilla, chinchilla-fit or datablations (got "${flags.rule}")`);
+    config.stages.budget.rule = flags.rule as Pipeline['stages']['budget']['rule'];
+  }
+}
+
 export function summaryJson(s: RunSummary): Record<string, unknown> {
-  return { run_id: s.runId, out_dir: s.outDir, counts: s.counts, stages: s.stages, outputs: s.outputs, seconds: s.seconds };
+  return { run_id: s.runId, out_dir: s.outDir, counts: s.counts, stages: s.stages, budget: s.budget ?? null, outputs: s.outputs, seconds: s.seconds };
+}
+
+function budgetLines(s: RunSummary): string[] {
+  const b = s.budget as { plan: Plan | null; selected_unique_tokens?: number; unique_tokens_available?: number; tokenizer?: string } | undefined;
+  if (!b?.plan) return b?.unique_tokens_available !== undefined ? [`  tokens      ${b.unique_tokens_available.toLocaleString('en-US')} unique (${b.tokenizer}), no budget target`] : [];
+  const p = b.plan;
+  const sel = b.selected_unique_tokens ?? 0;
+  return [
+    `  budget      ${p.rule}: ${humanNumber(p.params)} params, ${humanNumber(p.tokens)} training tokens (${b.tokenizer})`,
+    `              unique tokens ${humanNumber(sel)} selected of ${humanNumber(b.unique_tokens_available ?? 0)} available; target ${humanNumber(p.unique_tokens)}`,
+    `              ${(p.tokens / Math.max(sel, 1)).toFixed(2)} epochs over the selection to reach the target${p.unique_tokens < p.tokens ? ` (shortfall: ${humanNumber(p.tokens - sel)} target tokens not covered by unique data)` : ''}`,
+    ...p.warnings.map((w) => `              warning: ${w}`),
+  ];
 }
 
 export function formatSummary(s: RunSummary): string {
@@ -70,6 +112,7 @@ export function formatSummary(s: RunSummary): string {
     ...s.stages.map((st) => `    ${st.stage.padEnd(18)}in ${n(st.in)}  out ${n(st.out)}  ${st.seconds.toFixed(2)} s`),
     '  outputs',
     ...Object.values(s.outputs).map((p) => `    ${path.relative('.', p) || p}`),
+    ...budgetLines(s),
     `  query it:   winnow query ${path.relative('.', s.outDir) || '.'} "select reason, count(*) from samples group by all"`,
     '',
   ];
