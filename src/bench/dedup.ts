@@ -60,9 +60,11 @@ async function writeCorpus(file: string, rows: number, share: number, seed: numb
   return planted;
 }
 
-function runChild(file: string, out: string, overrides: object): ChildResult {
+function runChild(file: string, out: string, overrides: { stages: Record<string, unknown> }): ChildResult {
   rmSync(out, { recursive: true, force: true });
-  return JSON.parse(execFileSync(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'bench', 'run-child.js'), file, out, '', JSON.stringify(overrides)], { encoding: 'utf8', maxBuffer: 1 << 24 })) as ChildResult;
+  // Token counting is not part of dedup; switch it off so the runs measure what they name.
+  const withoutBudget = { ...overrides, stages: { ...overrides.stages, budget: { tokenizer: 'none' } } };
+  return JSON.parse(execFileSync(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'bench', 'run-child.js'), file, out, '', JSON.stringify(withoutBudget)], { encoding: 'utf8', maxBuffer: 1 << 24 })) as ChildResult;
 }
 
 async function plantedRecall(out: string, planted: Map<string, string>): Promise<number> {

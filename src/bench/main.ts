@@ -1,4 +1,5 @@
 import { benchBackbone } from './backbone.js';
+import { benchBudget } from './budget.js';
 import { benchDedup } from './dedup.js';
 import { benchEmbed } from './embed.js';
 
@@ -7,6 +8,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   backbone: () => benchBackbone(),
   embed: () => benchEmbed(),
   dedup: () => benchDedup(),
+  budget: () => benchBudget(),
 };
 
 const wanted = process.argv.slice(2);
