@@ -1,0 +1,65 @@
+/** Unicode scripts winnow tells apart, with ISO 15924 codes as in FLORES language tags (yor_Latn). */
+const SCRIPTS: [string, RegExp][] = [
+  ['Latn', /\p{Script=Latin}/u],
+  ['Ethi', /\p{Script=Ethiopic}/u],
+  ['Arab', /\p{Script=Arabic}/u],
+  ['Cyrl', /\p{Script=Cyrillic}/u],
+  ['Deva', /\p{Script=Devanagari}/u],
+  ['Beng', /\p{Script=Bengali}/u],
+  ['Hans', /\p{Script=Han}/u],
+  ['Hira', /[\p{Script=Hiragana}\p{Script=Katakana}]/u],
+  ['Hang', /\p{Script=Hangul}/u],
+  ['Grek', /\p{Script=Greek}/u],
+  ['Hebr', /\p{Script=Hebrew}/u],
+  ['Thai', /\p{Script=Thai}/u],
+  ['Khmr', /\p{Script=Khmer}/u],
+  ['Laoo', /\p{Script=Lao}/u],
+  ['Mymr', /\p{Script=Myanmar}/u],
+  ['Sinh', /\p{Script=Sinhala}/u],
+  ['Tibt', /\p{Script=Tibetan}/u],
+  ['Geor', /\p{Script=Georgian}/u],
+  ['Armn', /\p{Script=Armenian}/u],
+  ['Taml', /\p{Script=Tamil}/u],
+  ['Telu', /\p{Script=Telugu}/u],
+  ['Knda', /\p{Script=Kannada}/u],
+  ['Mlym', /\p{Script=Malayalam}/u],
+  ['Gujr', /\p{Script=Gujarati}/u],
+  ['Guru', /\p{Script=Gurmukhi}/u],
+  ['Orya', /\p{Script=Oriya}/u],
+  ['Tfng', /\p{Script=Tifinagh}/u],
+  ['Nkoo', /\p{Script=Nko}/u],
+];
+
+const LETTER = /\p{L}/u;
+
+export interface ScriptCounts {
+  /** Dominant script of the letters ('Zyyy' when the text has none). */
+  script: string;
+  /** Share of letters in the dominant script. */
+  share: number;
+  letters: number;
+  counts: Map<string, number>;
+}
+
+/** Counts letters by script: the cheap first signal of language ID and of the wrong-script filter. */
+export function scriptCounts(text: string): ScriptCounts {
+  const counts = new Map<string, number>();
+  let letters = 0;
+  for (const ch of text) {
+    if (!LETTER.test(ch)) continue;
+    letters++;
+    let name = 'Zyyy';
+    // Latin first: most text here is Latin, and one regex test decides it.
+    for (const [code, re] of SCRIPTS) {
+      if (re.test(ch)) {
+        name = code;
+        break;
+      }
+    }
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+  }
+  let script = 'Zyyy';
+  let best = 0;
+  for (const [k, v] of counts) if (v > best || (v === best && k < script)) [script, best] = [k, v];
+  return { script, share: letters === 0 ? 0 : best / letters, letters, counts };
+}
