@@ -3,8 +3,9 @@ import { shingleHashes } from './shingle-set.js';
 
 /**
  * MinHash over character shingles. Shingles of the dedup key (character n-grams, so scripts without
- * spaces work too) are hashed once to 32 bits; each of the `numPerm` permutations is a fast
- * multiply-xorshift family member seeded from one seed. Signatures are Uint32Arrays.
+ * spaces work too) are hashed once to 32 bits and finalized with murmur3's fmix32, so the bits are
+ * well mixed; each of the `numPerm` permutations is then an affine map a*x + b mod 2^32 (a odd), two
+ * integer operations per shingle and permutation. Signatures are Uint32Arrays.
  */
 export class MinHasher {
   private readonly mulA: Uint32Array;
@@ -23,16 +24,20 @@ export class MinHasher {
   signature(key: string, out: Uint32Array): void {
     const hs = shingleHashes(key, this.shingle);
     const n = hs.length;
-    out.fill(0xffffffff);
+    for (let i = 0; i < n; i++) {
+      let x = hs[i]!;
+      x ^= x >>> 16;
+      x = Math.imul(x, 0x85ebca6b);
+      x ^= x >>> 13;
+      x = Math.imul(x, 0xc2b2ae35);
+      hs[i] = (x ^ (x >>> 16)) >>> 0;
+    }
     for (let p = 0; p < this.numPerm; p++) {
       const a = this.mulA[p]!;
       const b = this.xorB[p]!;
       let min = 0xffffffff;
       for (let i = 0; i < n; i++) {
-        let x = Math.imul(hs[i]! ^ b, a);
-        x ^= x >>> 15;
-        x = Math.imul(x, 0x2c1b3c6d);
-        x = (x ^ (x >>> 12)) >>> 0;
+        const x = (Math.imul(hs[i]!, a) + b) >>> 0;
         if (x < min) min = x;
       }
       out[p] = min;

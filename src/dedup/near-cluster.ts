@@ -28,6 +28,9 @@ export interface NearClusterResult {
 /** Members linked to earlier members of an LSH bucket are checked against at most this many. */
 const MAX_CHECKS = 8;
 
+/** Documents whose shingles are held at once while verifying candidate pairs. */
+const SLICE_DOCS = 50_000;
+
 /**
  * Near-duplicate clusters by MinHash LSH: documents sharing a band hash are candidates; a candidate
  * joins an earlier bucket member when their Jaccard reaches the threshold (or unchecked without
@@ -43,19 +46,31 @@ export async function clusterNear(input: NearClusterInput): Promise<NearClusterR
   const isCandidate = new Uint8Array(n);
   let active = 0;
   for (let i = 0; i < n; i++) active += input.active[i]!;
-  const keys = new BigUint64Array(active);
+  // (band hash, doc) packed into one exactly representable float64 (32 + 21 bits) sorts natively;
+  // beyond 2^21 documents the packing needs 64-bit integers.
+  const packed = n < 1 << 21;
+  const keys = packed ? new Float64Array(active) : new BigUint64Array(active);
+  const DOC = 2 ** 21;
   for (let b = 0; b < bands; b++) {
     let k = 0;
-    for (let i = 0; i < n; i++) if (input.active[i]) keys[k++] = (BigInt(input.bandHashes[i * bands + b]!) << 32n) | BigInt(i);
+    if (packed) {
+      const f = keys as Float64Array;
+      for (let i = 0; i < n; i++) if (input.active[i]) f[k++] = input.bandHashes[i * bands + b]! * DOC + i;
+    } else {
+      const g = keys as BigUint64Array;
+      for (let i = 0; i < n; i++) if (input.active[i]) g[k++] = (BigInt(input.bandHashes[i * bands + b]!) << 32n) | BigInt(i);
+    }
     keys.sort();
+    const hashOf = (j: number): number => (packed ? Math.floor((keys as Float64Array)[j]! / DOC) : Number((keys as BigUint64Array)[j]! >> 32n));
+    const docOf = (j: number): number => (packed ? (keys as Float64Array)[j]! % DOC : Number((keys as BigUint64Array)[j]! & 0xffffffffn));
     for (let s = 0; s < keys.length; ) {
-      const h = keys[s]! >> 32n;
+      const h = hashOf(s);
       let e = s + 1;
-      while (e < keys.length && keys[e]! >> 32n === h) e++;
+      while (e < keys.length && hashOf(e) === h) e++;
       if (e - s > 1) {
         const g = new Int32Array(e - s);
         for (let j = s; j < e; j++) {
-          g[j - s] = Number(keys[j]! & 0xffffffffn);
+          g[j - s] = docOf(j);
           isCandidate[g[j - s]!] = 1;
         }
         groups.push(g);
@@ -65,34 +80,40 @@ export async function clusterNear(input: NearClusterInput): Promise<NearClusterR
   }
   let candidateDocs = 0;
   for (let i = 0; i < n; i++) candidateDocs += isCandidate[i]!;
-  let shingles = new Map<number, Uint32Array>();
-  if (input.verify) {
-    const docs = new Int32Array(candidateDocs);
-    let k = 0;
-    for (let i = 0; i < n; i++) if (isCandidate[i]) docs[k++] = i;
-    shingles = await input.loadShingles(docs);
-  }
   let candidatePairs = 0;
-  for (const g of groups) {
-    for (let m = 1; m < g.length; m++) {
-      const doc = g[m]!;
-      let checks = 0;
-      for (let o = 0; o < m && checks < MAX_CHECKS; o++) {
-        const other = g[o]!;
-        if (uf.find(doc) === uf.find(other)) break;
-        checks++;
-        candidatePairs++;
-        const score = input.verify ? sortedJaccard(shingles.get(doc)!, shingles.get(other)!) : NaN;
-        if (!input.verify || score >= input.threshold) {
-          uf.union(doc, other);
-          if (linkedTo[doc] === -1) {
-            linkedTo[doc] = other;
-            linkScore[doc] = score;
+  // Groups are verified in slices whose documents' shingles are loaded together, so memory holds the
+  // shingles of one slice (at most SLICE_DOCS documents), not of every candidate.
+  for (let g0 = 0; g0 < groups.length; ) {
+    const needed = new Set<number>();
+    let g1 = g0;
+    while (g1 < groups.length && (needed.size < SLICE_DOCS || g1 === g0)) {
+      for (const d of groups[g1]!) needed.add(d);
+      g1++;
+    }
+    const shingles = input.verify ? await input.loadShingles(Int32Array.from([...needed].sort((a, b) => a - b))) : new Map<number, Uint32Array>();
+    for (let gi = g0; gi < g1; gi++) {
+      const g = groups[gi]!;
+      for (let m = 1; m < g.length; m++) {
+        const doc = g[m]!;
+        let checks = 0;
+        for (let o = 0; o < m && checks < MAX_CHECKS; o++) {
+          const other = g[o]!;
+          if (uf.find(doc) === uf.find(other)) break;
+          checks++;
+          candidatePairs++;
+          const score = input.verify ? sortedJaccard(shingles.get(doc)!, shingles.get(other)!) : NaN;
+          if (!input.verify || score >= input.threshold) {
+            uf.union(doc, other);
+            if (linkedTo[doc] === -1) {
+              linkedTo[doc] = other;
+              linkScore[doc] = score;
+            }
+            break;
           }
-          break;
         }
       }
     }
+    g0 = g1;
   }
   return { uf, linkScore, linkedTo, candidatePairs, candidateDocs };
 }
