@@ -43,7 +43,7 @@ export async function benchBackbone(sizes = [1_000_000, 4_000_000]): Promise<voi
     rmSync(out, { recursive: true, force: true });
     console.log(`backbone: running the default pipeline on ${fmt(n)} rows`);
     // The backbone alone: the barrier stages have their own benchmarks.
-    const only = JSON.stringify({ stages: { embed: { enabled: false }, dedup: { exact: { enabled: false }, near: { enabled: false } }, budget: { tokenizer: 'none' } } });
+    const only = JSON.stringify({ stages: { langid: { enabled: false }, quality: { enabled: false }, embed: { enabled: false }, dedup: { exact: { enabled: false }, near: { enabled: false } }, budget: { tokenizer: 'none' } } });
     const r = JSON.parse(execFileSync(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'bench', 'run-child.js'), file, out, '', only], { encoding: 'utf8', maxBuffer: 1 << 24 })) as ChildResult;
     results.push({ n, r, mb, base });
     rows.push([

@@ -62,8 +62,8 @@ async function writeCorpus(file: string, rows: number, share: number, seed: numb
 
 function runChild(file: string, out: string, overrides: { stages: Record<string, unknown> }): ChildResult {
   rmSync(out, { recursive: true, force: true });
-  // Token counting is not part of dedup; switch it off so the runs measure what they name.
-  const withoutBudget = { ...overrides, stages: { ...overrides.stages, budget: { tokenizer: 'none' } } };
+  // Language ID, quality filters and token counting are not dedup; switch them off so the runs measure what they name.
+  const withoutBudget = { ...overrides, stages: { ...overrides.stages, langid: { enabled: false }, quality: { enabled: false }, budget: { tokenizer: 'none' } } };
   return JSON.parse(execFileSync(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'bench', 'run-child.js'), file, out, '', JSON.stringify(withoutBudget)], { encoding: 'utf8', maxBuffer: 1 << 24 })) as ChildResult;
 }
 

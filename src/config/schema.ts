@@ -99,6 +99,76 @@ export const EmbedSchema = z
   })
   .refine((e) => e.builtin.min_n <= e.builtin.max_n, { path: ['builtin', 'min_n'], message: 'min_n must not exceed max_n' });
 
+const langTag = z.string().regex(/^[a-z]{2,3}(_[A-Z][a-z]{3})?$/, 'an ISO 639-3 code with optional script, e.g. yor_Latn or yor');
+
+export const LangIdSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    /** Languages to keep (e.g. [yor_Latn]); empty: tag every row, reject none. */
+    target: z.array(langTag).default([]),
+    /** Below this confidence a row does not count as a target-language row. */
+    min_confidence: z.number().min(0).max(1).default(0.3),
+    /** What happens to rows not in a target language: reject (lang_mismatch) or keep with their tag. */
+    action: z.enum(['reject', 'tag']).default('reject'),
+    /** A few hundred sentences of the target language: fits a character model that decides membership. */
+    reference: z
+      .strictObject({
+        path: z.string().min(1),
+        /** The reference's language tag (what matching rows are tagged). */
+        lang: langTag,
+        text_column: z.string().min(1).default('text'),
+        /** Threshold margin below the 1st percentile of held-out reference scores (nats per character). */
+        margin: z.number().min(0).default(0.1),
+      })
+      .optional(),
+  })
+  .default({ enabled: true, target: [], min_confidence: 0.3, action: 'reject' });
+
+export const QualitySchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    /** Bounds on whitespace-separated words (null switches a check off). */
+    min_words: z.number().int().min(0).nullable().default(1),
+    max_words: z.number().int().min(1).nullable().default(100_000),
+    /** Mean word length in characters; wide bounds because agglutinative languages have long words. */
+    min_mean_word_length: z.number().min(0).nullable().default(1.5),
+    max_mean_word_length: z.number().min(1).nullable().default(25),
+    /** Share of words made only of symbols or punctuation. */
+    max_symbol_ratio: z.number().min(0).max(1).nullable().default(0.3),
+    /** Share of characters that are digits. */
+    max_digit_ratio: z.number().min(0).max(1).nullable().default(0.35),
+    /** Documents of at least `min_lines` lines: minimum share of lines ending in punctuation. */
+    min_punct_line_ratio: z.number().min(0).max(1).nullable().default(0.1),
+    min_lines: z.number().int().min(1).default(3),
+    /** Gopher repetition: share of duplicated lines, and of characters in the most frequent 2/3/4-word n-gram. */
+    max_dup_line_ratio: z.number().min(0).max(1).nullable().default(0.3),
+    max_top_ngram_ratio: z
+      .tuple([z.number().min(0).max(1), z.number().min(0).max(1), z.number().min(0).max(1)])
+      .nullable()
+      .default([0.2, 0.18, 0.16]),
+    /** Share of letters outside the target script (from langid.target or the reference). */
+    max_wrong_script_ratio: z.number().min(0).max(1).nullable().default(0.2),
+    /** Lines containing any of these (case-insensitive) are boilerplate; documents mostly boilerplate are dropped. */
+    boilerplate_patterns: z.array(z.string().min(1)).default(['©', 'cookie', 'copyright', 'javascript', 'http://', 'https://', 'www.']),
+    max_boilerplate_ratio: z.number().min(0).max(1).nullable().default(0.5),
+  })
+  .default({
+    enabled: true,
+    min_words: 1,
+    max_words: 100_000,
+    min_mean_word_length: 1.5,
+    max_mean_word_length: 25,
+    max_symbol_ratio: 0.3,
+    max_digit_ratio: 0.35,
+    min_punct_line_ratio: 0.1,
+    min_lines: 3,
+    max_dup_line_ratio: 0.3,
+    max_top_ngram_ratio: [0.2, 0.18, 0.16],
+    max_wrong_script_ratio: 0.2,
+    boilerplate_patterns: ['©', 'cookie', 'copyright', 'javascript', 'http://', 'https://', 'www.'],
+    max_boilerplate_ratio: 0.5,
+  });
+
 export const DedupSchema = z.strictObject({
   /** Which member of a duplicate cluster is kept: the first seen (lowest uid) or the longest text. */
   keep: z.enum(['first', 'longest']).default('first'),
@@ -168,6 +238,8 @@ export const BudgetSchema = z
 export const StagesSchema = z.strictObject({
   normalize: NormalizeSchema.default(NormalizeSchema.parse({})),
   filters: FiltersSchema.default(FiltersSchema.parse({})),
+  langid: LangIdSchema,
+  quality: QualitySchema,
   dedup: DedupSchema.default(DedupSchema.parse({})),
   embed: EmbedSchema.default(EmbedSchema.parse({})),
   budget: BudgetSchema,
@@ -224,3 +296,5 @@ export type StagesConfig = Pipeline['stages'];
 export type EmbedConfig = Pipeline['stages']['embed'];
 export type DedupConfig = Pipeline['stages']['dedup'];
 export type BudgetConfig = Pipeline['stages']['budget'];
+export type LangIdConfig = Pipeline['stages']['langid'];
+export type QualityConfig = Pipeline['stages']['quality'];

@@ -24,6 +24,8 @@ export interface Batch {
   detail: (string | null)[];
   /** Raw (truncated) content of malformed rows, kept for the quarantine table. */
   raw: (string | null)[];
+  /** Per-row values of the extra samples columns that streaming stages declare (e.g. lang_pred). */
+  extra: Record<string, (string | number | null)[]>;
 }
 
 export function emptyBatch(source: string, file: string, capacity: number): Batch {
@@ -41,6 +43,7 @@ export function emptyBatch(source: string, file: string, capacity: number): Batc
     reason: [],
     detail: [],
     raw: [],
+    extra: {},
   };
 }
 

@@ -92,6 +92,7 @@ export async function runPipeline(loaded: LoadedPipeline, opts: RunOptions): Pro
       threads: config.store.threads,
       sources: config.sources.map((s) => s.name),
       files: planned.flatMap((p) => p.files.map((f) => f.rel)),
+      extraColumns: STREAMING_STAGES.filter((d) => d.enabled(config)).flatMap((d) => d.columns ?? []),
     });
     try {
       const ctx: ReadContext = {

@@ -1,5 +1,7 @@
 import { lengthFilterStage } from './length-filter.js';
+import { langIdStage } from './langid.js';
 import { normalizeStage } from './normalize.js';
+import { qualityStage } from './quality.js';
 import type { BarrierStage } from './barrier.js';
 import { budgetStage } from './budget.js';
 import { lexicalDedupStage } from './dedup-lexical.js';
@@ -14,6 +16,17 @@ import type { StageDefinition } from './stage.js';
 export const STREAMING_STAGES: StageDefinition[] = [
   { name: 'normalize', enabled: (p) => p.stages.normalize.enabled, create: (p) => normalizeStage(p.stages.normalize) },
   { name: 'filters', enabled: (p) => p.stages.filters.enabled, create: (p) => lengthFilterStage(p.stages.filters) },
+  {
+    name: 'langid',
+    enabled: (p) => p.stages.langid.enabled,
+    create: (p) => langIdStage(p.stages.langid),
+    columns: [
+      { name: 'lang_pred', type: 'VARCHAR' },
+      { name: 'lang_conf', type: 'DOUBLE' },
+      { name: 'lang_by', type: 'VARCHAR' },
+    ],
+  },
+  { name: 'quality', enabled: (p) => p.stages.quality.enabled, create: (p) => qualityStage(p), columns: [{ name: 'quality', type: 'JSON' }] },
 ];
 
 /** Barrier stages in the order they run, after the streaming stages have filled the run store. */

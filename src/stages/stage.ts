@@ -18,6 +18,13 @@ export interface StageDefinition {
   name: string;
   enabled: (p: Pipeline) => boolean;
   create: (p: Pipeline) => Stage;
+  /** Extra samples columns the stage fills through Batch.extra. */
+  columns?: ExtraColumn[];
+}
+
+export interface ExtraColumn {
+  name: string;
+  type: 'VARCHAR' | 'DOUBLE' | 'JSON';
 }
 
 /**

@@ -1,7 +1,8 @@
-import { BIGINT, DuckDBDataChunk, DuckDBInstance, ENUM, INTEGER, VARCHAR, type DuckDBAppender, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
+import { BIGINT, DOUBLE, DuckDBDataChunk, DuckDBInstance, ENUM, INTEGER, VARCHAR, type DuckDBAppender, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import type { Batch } from '../core/batch.js';
 import { codePointLength } from '../util/text.js';
-import { quoteLiteral } from './sql.js';
+import type { ExtraColumn } from '../stages/stage.js';
+import { quoteIdent, quoteLiteral } from './sql.js';
 
 /** DuckDB's appender takes at most one vector (2048 rows) per data chunk. */
 const CHUNK_ROWS = 2048;
@@ -10,7 +11,7 @@ const CHUNK_ROWS = 2048;
  * `source`, `file` and `status` are ENUMs: their values are known before the first row is read, and
  * an ENUM appends as a small integer instead of re-encoding the same string for every row.
  */
-export function samplesDdl(sources: readonly string[], files: readonly string[]): string {
+export function samplesDdl(sources: readonly string[], files: readonly string[], extra: readonly ExtraColumn[] = []): string {
   const enumOf = (values: readonly string[]): string => `ENUM(${[...new Set(values)].map(quoteLiteral).join(', ')})`;
   return `CREATE TABLE samples (
   uid BIGINT NOT NULL,
@@ -25,7 +26,8 @@ export function samplesDdl(sources: readonly string[], files: readonly string[])
   meta JSON,
   status ${enumOf(STATUSES)} NOT NULL,
   reason VARCHAR,
-  reason_detail VARCHAR
+  reason_detail VARCHAR${extra.map((c) => `,
+  ${quoteIdent(c.name)} ${c.type}`).join('')}
 )`;
 }
 
@@ -47,6 +49,8 @@ export interface StoreOptions {
   /** Every source name and input file (relative name) the run will read. */
   sources: readonly string[];
   files: readonly string[];
+  /** Columns the streaming stages add to samples, after the fixed ones. */
+  extraColumns?: readonly ExtraColumn[];
 }
 
 /**
@@ -63,15 +67,21 @@ export class RunStore {
     opts: StoreOptions,
   ) {
     const e = (values: readonly string[]): DuckDBType => ENUM([...new Set(values)]);
-    this.sampleTypes = [BIGINT, VARCHAR, e(opts.sources), e(opts.files), BIGINT, VARCHAR, VARCHAR, VARCHAR, INTEGER, VARCHAR, e(STATUSES), VARCHAR, VARCHAR];
+    this.extraColumns = opts.extraColumns ?? [];
+    this.sampleTypes = [
+      BIGINT, VARCHAR, e(opts.sources), e(opts.files), BIGINT, VARCHAR, VARCHAR, VARCHAR, INTEGER, VARCHAR, e(STATUSES), VARCHAR, VARCHAR,
+      ...this.extraColumns.map((c) => (c.type === 'DOUBLE' ? DOUBLE : VARCHAR)),
+    ];
   }
+
+  private readonly extraColumns: readonly ExtraColumn[];
 
   static async create(path: string, opts: StoreOptions): Promise<RunStore> {
     const settings: Record<string, string> = { memory_limit: opts.memoryLimit, preserve_insertion_order: 'true' };
     if (opts.threads !== undefined) settings.threads = String(opts.threads);
     const instance = await DuckDBInstance.create(path, settings);
     const conn = await instance.connect();
-    await conn.run(samplesDdl(opts.sources, opts.files));
+    await conn.run(samplesDdl(opts.sources, opts.files, opts.extraColumns ?? []));
     for (const ddl of OTHER_DDL) await conn.run(ddl);
     return new RunStore(instance, conn, path, opts);
   }
@@ -111,6 +121,7 @@ export class RunStore {
         status,
         b.reason.slice(off, off + n),
         b.detail.slice(off, off + n),
+        ...this.extraColumns.map((c) => b.extra[c.name]?.slice(off, off + n) ?? new Array<null>(n).fill(null)),
       ]);
       this.samplesAppender.appendDataChunk(chunk);
     }

@@ -76,7 +76,7 @@ describe('a killed run never leaves a truncated file under a final name', () => 
   function bigCorpus(dir: string): string {
     const file = path.join(dir, 'big.jsonl');
     const rows: unknown[] = [];
-    for (let k = 0; k < 30; k++) for (const r of zul) rows.push({ id: `${r.id}-${k}`, text: `${r.text} (${k})` });
+    for (let k = 0; k < 8; k++) for (const r of zul) rows.push({ id: `${r.id}-${k}`, text: `${r.text} (${k})` });
     writeJsonl(file, rows);
     return file;
   }

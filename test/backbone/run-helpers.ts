@@ -14,13 +14,15 @@ export interface RunResult {
 
 /**
  * Writes a pipeline YAML into `dir`, runs it in-process and gives a query helper over its store.
- * Backbone tests switch the embed stage off unless the YAML configures it: it has its own tests and
- * would only add seconds here.
+ * Tests switch the embed, language-ID and quality stages off unless the YAML configures them: they
+ * have their own tests and would only add seconds (or rejections) here.
  */
 export async function runYaml(dir: string, yaml: string, outName = 'out'): Promise<RunResult> {
-  const doc = parse(yaml) as { stages?: { embed?: unknown } };
+  const doc = parse(yaml) as { stages?: { embed?: unknown; langid?: unknown; quality?: unknown } };
   doc.stages ??= {};
   doc.stages.embed ??= { enabled: false };
+  doc.stages.langid ??= { enabled: false };
+  doc.stages.quality ??= { enabled: false };
   const file = writePipeline(dir, stringify(doc));
   const out = path.join(dir, outName);
   const warnings: string[] = [];

@@ -36,7 +36,14 @@ export function registerEmbed(program: Command): void {
       if (!['auto', 'cpu', 'cuda'].includes(flags.device)) throw new ConfigError(`--device must be auto, cpu or cuda (got "${flags.device}")`);
       if (!['float32', 'float16'].includes(flags.dtype)) throw new ConfigError(`--dtype must be float32 or float16 (got "${flags.dtype}")`);
       const loaded = defaultPipeline({ input: flags.input, textColumn: flags.textColumn, idColumn: flags.idColumn });
-      const embed = loaded.config.stages.embed;
+      // Every row with usable text gets a vector: no filtering, dedup or token counting here.
+      const stages = loaded.config.stages;
+      stages.langid.enabled = false;
+      stages.quality.enabled = false;
+      stages.dedup.exact.enabled = false;
+      stages.dedup.near.enabled = false;
+      stages.budget.tokenizer = 'none';
+      const embed = stages.embed;
       embed.model = flags.model;
       embed.device = flags.device as 'auto' | 'cpu' | 'cuda';
       embed.dtype = flags.dtype as 'float32' | 'float16';
