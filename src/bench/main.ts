@@ -2,6 +2,7 @@ import { benchBackbone } from './backbone.js';
 import { benchBudget } from './budget.js';
 import { benchDedup } from './dedup.js';
 import { benchEmbed } from './embed.js';
+import { benchLangId } from './langid.js';
 
 /** `npm run bench` runs every benchmark; `npm run bench -- backbone` runs one. */
 const BENCHES: Record<string, () => Promise<void>> = {
@@ -9,6 +10,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   embed: () => benchEmbed(),
   dedup: () => benchDedup(),
   budget: () => benchBudget(),
+  langid: () => benchLangId(),
 };
 
 const wanted = process.argv.slice(2);

@@ -1,5 +1,6 @@
 import { lengthFilterStage } from './length-filter.js';
 import { langIdStage } from './langid.js';
+import { langIdReferenceStage } from './langid-reference.js';
 import { normalizeStage } from './normalize.js';
 import { qualityStage } from './quality.js';
 import type { BarrierStage } from './barrier.js';
@@ -30,4 +31,4 @@ export const STREAMING_STAGES: StageDefinition[] = [
 ];
 
 /** Barrier stages in the order they run, after the streaming stages have filled the run store. */
-export const BARRIER_STAGES: BarrierStage[] = [lexicalDedupStage, embedStage, semanticDedupStage, budgetStage];
+export const BARRIER_STAGES: BarrierStage[] = [langIdReferenceStage, lexicalDedupStage, embedStage, semanticDedupStage, budgetStage];

@@ -1,0 +1,154 @@
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { QualitySchema } from '../../src/config/schema.js';
+import { languagePart, sameLanguage } from '../../src/langid/codes.js';
+import { CharLm, ReferenceLanguageModel } from '../../src/langid/char-lm.js';
+import { cld3Guess, francGuess, identify, loadCld3 } from '../../src/langid/ensemble.js';
+import { scriptCounts } from '../../src/langid/script.js';
+import { qualityMetrics } from '../../src/quality/metrics.js';
+import { qualityVerdict } from '../../src/stages/quality.js';
+import { FIXTURES, fixture, tempDir, writeJsonl } from '../helpers.js';
+import { runYaml } from '../backbone/run-helpers.js';
+
+const SIB = ['amh_Ethi', 'eng_Latn', 'hau_Latn', 'ibo_Latn', 'kin_Latn', 'lin_Latn', 'quy_Latn', 'swh_Latn', 'tir_Ethi', 'wol_Latn', 'yor_Latn', 'zul_Latn'];
+
+describe('language ID accuracy', () => {
+  it('the ensemble beats each packaged identifier alone on SIB-200 (12) and Tatoeba (32 languages)', async () => {
+    const id = await loadCld3();
+    const report: Record<string, { langs: Record<string, [number, number, number]>; macro: [number, number, number] }> = {};
+    for (const set of ['sib200', 'tatoeba-laser']) {
+      const files = readdirSync(path.join(FIXTURES, set)).filter((f) => f.endsWith('.jsonl.gz')).sort();
+      const langs: Record<string, [number, number, number]> = {};
+      for (const f of files) {
+        const rows = fixture(`${set}/${f.replace('.jsonl.gz', '')}`).slice(0, 200);
+        const gold = languagePart(rows[0]!.lang);
+        const acc: [number, number, number] = [0, 0, 0];
+        for (const r of rows) {
+          if (sameLanguage(identify(id, r.text).lang, gold)) acc[0]++;
+          if (sameLanguage(cld3Guess(id, r.text).lang, gold)) acc[1]++;
+          if (sameLanguage(francGuess(r.text), gold)) acc[2]++;
+        }
+        langs[rows[0]!.lang] = acc.map((a) => a / rows.length) as [number, number, number];
+      }
+      const values = Object.values(langs);
+      const macro = [0, 1, 2].map((k) => values.reduce((s, v) => s + v[k]!, 0) / values.length) as [number, number, number];
+      report[set] = { langs, macro };
+      console.log(`${set} language ID accuracy (ensemble / cld3 / franc), macro ${macro.map((m) => m.toFixed(3)).join(' / ')}:\n${Object.entries(langs).map(([l, a]) => `  ${l.padEnd(9)} ${a.map((x) => x.toFixed(2)).join(' / ')}`).join('\n')}`);
+      expect(macro[0]).toBeGreaterThan(macro[1]);
+      expect(macro[0]).toBeGreaterThan(macro[2]);
+    }
+    mkdirSync('test-output', { recursive: true });
+    writeFileSync('test-output/langid-accuracy.json', JSON.stringify(report, null, 2));
+  }, 300_000);
+
+  it('script detection', () => {
+    expect(scriptCounts('ሰላም ለዓለም').script).toBe('Ethi');
+    expect(scriptCounts('Ọlọ́run dá ayé').script).toBe('Latn');
+    expect(scriptCounts('Привет, мир').script).toBe('Cyrl');
+    expect(scriptCounts('123 !!').script).toBe('Zyyy');
+  });
+});
+
+describe('corpus-adapted language ID with 300 reference sentences', () => {
+  it('precision and recall >= 0.95 for every SIB-200 language (yor_Latn included)', () => {
+    const data = Object.fromEntries(SIB.map((l) => [l, fixture(`sib200/${l}`)]));
+    const corpus = SIB.flatMap((l) => data[l]!.filter((r) => r.split !== 'train').map((r) => ({ lang: l, text: r.text })));
+    const background = new CharLm(4).fit(corpus.map((c) => c.text));
+    const lines: string[] = [];
+    for (const L of SIB) {
+      const ref = data[L]!.filter((r) => r.split === 'train').slice(0, 300).map((r) => r.text);
+      // The stage's recipe: 1st percentile of 3-fold held-out reference scores minus 0.1.
+      const held: number[] = [];
+      for (let f = 0; f < 3; f++) {
+        const m = new ReferenceLanguageModel(new CharLm(4).fit(ref.filter((_, i) => i % 3 !== f)), background);
+        ref.forEach((t, i) => i % 3 === f && held.push(m.score(t, false)));
+      }
+      held.sort((a, b) => a - b);
+      const thr = held[Math.floor(held.length * 0.01)]! - 0.1;
+      const model = new ReferenceLanguageModel(new CharLm(4).fit(ref), background);
+      const script = scriptCounts(ref.join(' ')).script;
+      let tp = 0;
+      let fp = 0;
+      let fn = 0;
+      for (const c of corpus) {
+        const yes = scriptCounts(c.text).script === script && model.score(c.text, true) > thr;
+        if (yes && c.lang === L) tp++;
+        else if (yes) fp++;
+        else if (c.lang === L) fn++;
+      }
+      const p = tp / (tp + fp);
+      const r = tp / (tp + fn);
+      lines.push(`  ${L} precision ${p.toFixed(3)} recall ${r.toFixed(3)}`);
+      expect(p, L).toBeGreaterThanOrEqual(0.95);
+      expect(r, L).toBeGreaterThanOrEqual(0.95);
+    }
+    console.log(`corpus-adapted language ID (300 reference sentences, ${corpus.length} dev+test sentences of 12 languages):\n${lines.join('\n')}`);
+  }, 120_000);
+
+  it('in a pipeline: a Yoruba reference keeps the Yoruba rows and rejects the rest as lang_mismatch', async () => {
+    const dir = tempDir();
+    const yor = fixture('sib200/yor_Latn');
+    writeJsonl(path.join(dir, 'ref.jsonl'), yor.filter((r) => r.split === 'train').slice(0, 300));
+    const mix = ['yor_Latn', 'hau_Latn', 'ibo_Latn', 'wol_Latn', 'amh_Ethi'].flatMap((l) => fixture(`sib200/${l}`).filter((r) => r.split === 'test').slice(0, 100));
+    writeJsonl(path.join(dir, 'mix.jsonl'), mix);
+    const run = await runYaml(dir, `sources:\n  - { name: m, path: mix.jsonl, columns: { id: id } }\nstages:\n  langid: { reference: { path: ref.jsonl, lang: yor_Latn } }\n  dedup: { exact: { enabled: false }, near: { enabled: false } }\n`);
+    const rows = await run.q<{ id: string; status: string; lang_pred: string; lang_by: string; score: number | null }>('SELECT id, status::VARCHAR AS status, lang_pred, lang_by, lang_ref_score AS score FROM samples');
+    const kept = rows.filter((r) => r.status === 'selected');
+    const yorKept = kept.filter((r) => r.id.startsWith('yor_Latn')).length;
+    expect(yorKept).toBeGreaterThanOrEqual(95);
+    expect(kept.length - yorKept).toBeLessThanOrEqual(5);
+    expect(kept.every((r) => r.lang_pred === 'yor_Latn' && r.lang_by === 'reference')).toBe(true);
+    const [why] = await run.q<{ n: number }>(`SELECT count(*)::INT AS n FROM samples WHERE reason = 'lang_mismatch' AND reason_detail LIKE 'reference score%'`);
+    expect(why!.n).toBe(500 - kept.length);
+  });
+
+  it('the default pipeline tags every row and rejects none; a target rejects the others with their tag', async () => {
+    const dir = tempDir();
+    const mix = ['swh_Latn', 'hau_Latn', 'amh_Ethi'].flatMap((l) => fixture(`sib200/${l}`).slice(0, 40));
+    writeJsonl(path.join(dir, 'mix.jsonl'), mix);
+    const tag = await runYaml(dir, `sources:\n  - { name: m, path: mix.jsonl }\nstages:\n  langid: { enabled: true }\n`);
+    const tags = await tag.q<{ n: number; tagged: number }>(`SELECT count(*)::INT AS n, count(lang_pred)::INT AS tagged FROM samples WHERE status = 'selected'`);
+    expect(tags[0]).toEqual({ n: 120, tagged: 120 });
+    const target = await runYaml(dir, `sources:\n  - { name: m, path: mix.jsonl }\nstages:\n  langid: { target: [swh_Latn] }\n`, 'out2');
+    const [kept] = await target.q<{ n: number; swh: number }>(`SELECT count(*)::INT AS n, count(*) FILTER (lang_pred = 'swh_Latn')::INT AS swh FROM samples WHERE status = 'selected'`);
+    expect(kept!.n).toBe(kept!.swh);
+    expect(kept!.n).toBeGreaterThanOrEqual(36);
+    const [detail] = await target.q<{ d: string }>(`SELECT reason_detail AS d FROM samples WHERE reason = 'lang_mismatch' LIMIT 1`);
+    expect(detail!.d).toMatch(/^lang_pred=\w+_\w+ conf=/);
+  });
+});
+
+describe('quality filters', () => {
+  const cfg = QualitySchema.parse({});
+  const verdict = (text: string, script: string | null = null) => qualityVerdict(qualityMetrics(text, script, cfg.boilerplate_patterns), cfg);
+
+  it('rejects crafted bad documents, each with its own reason and the value that decided', () => {
+    const spam = Array.from({ length: 40 }, () => 'buy cheap now').join(' ');
+    expect(verdict(spam)).toMatchObject({ reason: 'repetition', detail: expect.stringMatching(/top_2gram_ratio=0\.\d+ > 0\.2/) });
+    expect(verdict('$$$ ### @@@ !!! %%% &&& *** +++ === ~~~ ok')).toMatchObject({ reason: 'symbol_ratio' });
+    expect(verdict('© 2024 All rights reserved\nWe use cookies to improve your experience\nShare on https://example.com')).toMatchObject({ reason: 'boilerplate' });
+    expect(verdict('Привет мир это текст на другом языке полностью', 'Latn')).toMatchObject({ reason: 'wrong_script', detail: expect.stringMatching(/wrong_script_ratio=1 > 0.2/) });
+    expect(verdict('1234567 8901234 5678901 2345678 x')).toMatchObject({ reason: 'digit_ratio' });
+    expect(verdict('same line here\nsame line here\nsame line here\nsame line here\nother.')).toMatchObject({ reason: 'repetition' });
+    expect(verdict('a b c d e f g h i j')).toMatchObject({ reason: 'word_length' });
+  });
+
+  it('keeps real text: false rejection rate on SIB-200 (12 languages, all splits) under 2%', () => {
+    let total = 0;
+    let rejected = 0;
+    const byReason: Record<string, number> = {};
+    for (const l of SIB) {
+      for (const r of fixture(`sib200/${l}`)) {
+        total++;
+        const v = verdict(r.text, l.split('_')[1]!);
+        if (v) {
+          rejected++;
+          byReason[v.reason] = (byReason[v.reason] ?? 0) + 1;
+        }
+      }
+    }
+    console.log(`quality filters on SIB-200: ${rejected} of ${total} rejected (${((100 * rejected) / total).toFixed(2)}%) ${JSON.stringify(byReason)}`);
+    expect(rejected / total).toBeLessThan(0.02);
+  });
+});
