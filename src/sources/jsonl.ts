@@ -1,7 +1,7 @@
 import type { Batch } from '../core/batch.js';
 import type { SourceConfig } from '../config/schema.js';
 import type { InputFile } from './discover.js';
-import { readLines, TruncatedFileError } from './line-reader.js';
+import { lineRecords } from './line-records.js';
 import { BatchBuilder, type ReadContext } from './record.js';
 import type { RowPredicate } from './where.js';
 
@@ -17,23 +17,7 @@ export interface FileReadStats {
  */
 export async function* readJsonl(file: InputFile, src: SourceConfig, ctx: ReadContext, where: RowPredicate | null, stats: FileReadStats): AsyncGenerator<Batch> {
   const b = new BatchBuilder(ctx, src, file, where);
-  try {
-    for await (const lines of readLines(file.abs, { gzip: file.gzip, maxBytes: ctx.maxRowBytes, previewChars: ctx.previewChars })) {
-      for (const line of lines) {
-        if ('error' in line) {
-          b.malformed(line.lineNo, line.error, line.error === 'oversized_row' ? `${line.bytes} bytes > ${ctx.maxRowBytes}` : null, line.preview);
-        } else if (line.text.trim() === '') {
-          stats.blankLines++;
-          continue;
-        } else parseLine(b, line.lineNo, line.text);
-        if (b.full) yield await b.flush();
-      }
-    }
-  } catch (err) {
-    if (!(err instanceof TruncatedFileError)) throw err;
-    b.malformed(err.lineNo, 'truncated_file', err.message, '');
-  }
-  if (b.size > 0) yield await b.flush();
+  yield* lineRecords(file, ctx, b, stats, (lineNo, text) => parseLine(b, lineNo, text));
 }
 
 function parseLine(b: BatchBuilder, lineNo: number, text: string): void {

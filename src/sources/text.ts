@@ -4,7 +4,7 @@ import type { Batch } from '../core/batch.js';
 import type { SourceConfig } from '../config/schema.js';
 import type { InputFile } from './discover.js';
 import type { FileReadStats } from './jsonl.js';
-import { readLines, TruncatedFileError } from './line-reader.js';
+import { lineRecords } from './line-records.js';
 import { BatchBuilder, type ReadContext } from './record.js';
 import type { RowPredicate } from './where.js';
 
@@ -21,23 +21,7 @@ export async function* readText(file: InputFile, src: SourceConfig, ctx: ReadCon
     yield await b.flush();
     return;
   }
-  try {
-    for await (const lines of readLines(file.abs, { gzip: file.gzip, maxBytes: ctx.maxRowBytes, previewChars: ctx.previewChars })) {
-      for (const line of lines) {
-        if ('error' in line) {
-          b.malformed(line.lineNo, line.error, line.error === 'oversized_row' ? `${line.bytes} bytes > ${ctx.maxRowBytes}` : null, line.preview);
-        } else if (line.text.trim() === '') {
-          stats.blankLines++;
-          continue;
-        } else add(line.lineNo, line.text);
-        if (b.full) yield await b.flush();
-      }
-    }
-  } catch (err) {
-    if (!(err instanceof TruncatedFileError)) throw err;
-    b.malformed(err.lineNo, 'truncated_file', err.message, '');
-  }
-  if (b.size > 0) yield await b.flush();
+  yield* lineRecords(file, ctx, b, stats, add);
 }
 
 async function readWholeFile(file: InputFile, ctx: ReadContext, b: BatchBuilder, add: (row: number, text: string) => void): Promise<void> {

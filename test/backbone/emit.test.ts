@@ -7,6 +7,14 @@ import { fixture, tempDir, writeJsonl } from '../helpers.js';
 import { runYaml, type RunResult } from './run-helpers.js';
 
 const wol = fixture('sib200/wol_Latn');
+const PIPELINE = `name: emit
+sources:
+  - name: sib
+    path: mix.jsonl
+    columns: { id: id, lang: lang, label: label, metadata: [split, index_id] }
+stages: { filters: { min_chars: 8 } }
+limits: { batch_size: 64 }
+`;
 const amh = fixture('sib200/amh_Ethi');
 
 describe('emitted outputs', () => {
@@ -21,14 +29,7 @@ describe('emitted outputs', () => {
     );
     run = await runYaml(
       dir,
-      `name: emit
-sources:
-  - name: sib
-    path: mix.jsonl
-    columns: { id: id, lang: lang, label: label, metadata: [split, index_id] }
-stages: { filters: { min_chars: 8 } }
-limits: { batch_size: 64 }
-`,
+      PIPELINE,
     );
   });
 
@@ -99,15 +100,8 @@ limits: { batch_size: 64 }
   it('the same input and config give byte-identical selections', async () => {
     const again = await runYaml(
       path.dirname(run.out),
-      `name: emit
-sources:
-  - name: sib
-    path: mix.jsonl
-    columns: { id: id, lang: lang, label: label, metadata: [split, index_id] }
-stages: { filters: { min_chars: 8 } }
-limits: { batch_size: 64 }
-output: { dir: out2 }
-`,
+      PIPELINE,
+      'out2',
     );
     expect(readFileSync(path.join(again.out, 'selection.arrow')).equals(readFileSync(path.join(run.out, 'selection.arrow')))).toBe(true);
   });
