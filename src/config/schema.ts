@@ -188,10 +188,15 @@ export const DedupSchema = z.strictObject({
       num_perm: z.number().int().min(8).max(1024).default(128),
       /** Character shingle length (works for scripts without spaces). */
       shingle: z.number().int().min(1).max(32).default(5),
-      /** Check every LSH candidate pair by its true (hashed-shingle) Jaccard before merging. */
-      verify: z.boolean().default(true),
+      /**
+       * How LSH candidate pairs are checked before merging: `signature` estimates their Jaccard from
+       * 8-bit MinHash fingerprints kept in memory (fast, 1 byte per permutation and document),
+       * `jaccard` computes the true Jaccard of hashed shingles (reads candidate texts back), `none`
+       * merges every candidate.
+       */
+      verify: z.enum(['signature', 'jaccard', 'none']).default('signature'),
     })
-    .default({ enabled: true, threshold: 0.7, num_perm: 128, shingle: 5, verify: true }),
+    .default({ enabled: true, threshold: 0.7, num_perm: 128, shingle: 5, verify: 'signature' }),
   semantic: z
     .strictObject({
       enabled: z.boolean().default(false),

@@ -10,9 +10,16 @@ export interface NearClusterInput {
   /** 1 for documents that take part (exact-duplicate representatives), 0 otherwise. */
   active: Uint8Array;
   threshold: number;
-  /** With `verify`, loads the sorted shingle hashes of the given documents. */
-  verify: boolean;
+  /**
+   * How candidate pairs are checked: `jaccard` loads the documents' shingle hashes and computes the
+   * true Jaccard; `signature` estimates it from 8-bit MinHash fingerprints held in memory (b-bit
+   * minwise hashing, Li & König 2010); `none` merges every candidate.
+   */
+  verify: 'jaccard' | 'signature' | 'none';
   loadShingles: (docs: Int32Array) => Promise<Map<number, Uint32Array>>;
+  /** With `signature`: (n x numPerm) low bytes of each document's MinHash signature. */
+  fingerprints?: Uint8Array;
+  numPerm?: number;
 }
 
 export interface NearClusterResult {
@@ -44,8 +51,30 @@ export async function clusterNear(input: NearClusterInput): Promise<NearClusterR
   const linkedTo = new Int32Array(n).fill(-1);
   const groups: Int32Array[] = [];
   const isCandidate = new Uint8Array(n);
+  let candidatePairs = 0;
   let active = 0;
   for (let i = 0; i < n; i++) active += input.active[i]!;
+  // Without shingle loading, runs are checked as they come out of each band's sort: memory stays the
+  // sort keys, whatever the number of buckets.
+  const inline = input.verify !== 'jaccard';
+  const estimate = (a: number, b: number): number => {
+    if (input.verify === 'none') return NaN;
+    const p = input.numPerm!;
+    const fp = input.fingerprints!;
+    let same = 0;
+    for (let k = 0; k < p; k++) if (fp[a * p + k] === fp[b * p + k]) same++;
+    // Unrelated 8-bit values agree 1/256 of the time; correct for it.
+    return Math.max(0, (same / p - 1 / 256) / (1 - 1 / 256));
+  };
+  const link = (doc: number, other: number, score: number): boolean => {
+    if (input.verify !== 'none' && !(score >= input.threshold)) return false;
+    uf.union(doc, other);
+    if (linkedTo[doc] === -1) {
+      linkedTo[doc] = other;
+      linkScore[doc] = score;
+    }
+    return true;
+  };
   // (band hash, doc) packed into one exactly representable float64 (32 + 21 bits) sorts natively;
   // beyond 2^21 documents the packing needs 64-bit integers.
   const packed = n < 1 << 21;
@@ -68,19 +97,34 @@ export async function clusterNear(input: NearClusterInput): Promise<NearClusterR
       let e = s + 1;
       while (e < keys.length && hashOf(e) === h) e++;
       if (e - s > 1) {
-        const g = new Int32Array(e - s);
-        for (let j = s; j < e; j++) {
-          g[j - s] = docOf(j);
-          isCandidate[g[j - s]!] = 1;
+        if (inline) {
+          for (let m = s + 1; m < e; m++) {
+            const doc = docOf(m);
+            isCandidate[doc] = 1;
+            isCandidate[docOf(s)] = 1;
+            let checks = 0;
+            for (let o = s; o < m && checks < MAX_CHECKS; o++) {
+              const other = docOf(o);
+              if (uf.find(doc) === uf.find(other)) break;
+              checks++;
+              candidatePairs++;
+              if (link(doc, other, estimate(doc, other))) break;
+            }
+          }
+        } else {
+          const g = new Int32Array(e - s);
+          for (let j = s; j < e; j++) {
+            g[j - s] = docOf(j);
+            isCandidate[g[j - s]!] = 1;
+          }
+          groups.push(g);
         }
-        groups.push(g);
       }
       s = e;
     }
   }
   let candidateDocs = 0;
   for (let i = 0; i < n; i++) candidateDocs += isCandidate[i]!;
-  let candidatePairs = 0;
   // Groups are verified in slices whose documents' shingles are loaded together, so memory holds the
   // shingles of one slice (at most SLICE_DOCS documents), not of every candidate.
   for (let g0 = 0; g0 < groups.length; ) {
@@ -90,7 +134,7 @@ export async function clusterNear(input: NearClusterInput): Promise<NearClusterR
       for (const d of groups[g1]!) needed.add(d);
       g1++;
     }
-    const shingles = input.verify ? await input.loadShingles(Int32Array.from([...needed].sort((a, b) => a - b))) : new Map<number, Uint32Array>();
+    const shingles = await input.loadShingles(Int32Array.from([...needed].sort((a, b) => a - b)));
     for (let gi = g0; gi < g1; gi++) {
       const g = groups[gi]!;
       for (let m = 1; m < g.length; m++) {
@@ -101,15 +145,7 @@ export async function clusterNear(input: NearClusterInput): Promise<NearClusterR
           if (uf.find(doc) === uf.find(other)) break;
           checks++;
           candidatePairs++;
-          const score = input.verify ? sortedJaccard(shingles.get(doc)!, shingles.get(other)!) : NaN;
-          if (!input.verify || score >= input.threshold) {
-            uf.union(doc, other);
-            if (linkedTo[doc] === -1) {
-              linkedTo[doc] = other;
-              linkScore[doc] = score;
-            }
-            break;
-          }
+          if (link(doc, other, sortedJaccard(shingles.get(doc)!, shingles.get(other)!))) break;
         }
       }
     }

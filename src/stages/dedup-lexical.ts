@@ -46,6 +46,8 @@ interface Docs {
   chars: Int32Array;
   keyHash: bigint[];
   bandHashes: Uint32Array;
+  /** Low byte of each MinHash value (n x numPerm), for `verify: signature`. */
+  fingerprints: Uint8Array;
 }
 
 async function runLexicalDedup(ctx: BarrierContext): Promise<BarrierResult> {
@@ -57,11 +59,15 @@ async function runLexicalDedup(ctx: BarrierContext): Promise<BarrierResult> {
   const hasher = new MinHasher(np.numPerm, np.shingle, np.seed);
   const prior: PriorIndex = cfg.against.length > 0 ? await loadPrior(c, cfg.against, ctx.baseDir, np) : { ids: [], keyHash: [], texts: [], bandHashes: null };
   const P = prior.ids.length;
-  if (P > 0 && prior.bandHashes === null) {
-    ctx.log.warn('stages.dedup.against: earlier runs used other MinHash settings; re-signing their kept texts');
-    prior.bandHashes = signAll(prior.texts, hasher, np, keyOpts);
+  const wantFingerprints = cfg.near.enabled && cfg.near.verify === 'signature';
+  let priorFingerprints: Uint8Array = new Uint8Array(0);
+  if (P > 0 && (prior.bandHashes === null || wantFingerprints)) {
+    if (prior.bandHashes === null) ctx.log.warn('stages.dedup.against: earlier runs used other MinHash settings; re-signing their kept texts');
+    const signed = signAll(prior.texts, hasher, np, keyOpts);
+    prior.bandHashes ??= signed.bands;
+    priorFingerprints = signed.fingerprints;
   }
-  const docs = await signCurrent(ctx, hasher, np, keyOpts, cfg.near.enabled);
+  const docs = await signCurrent(ctx, hasher, np, keyOpts, cfg.near.enabled, wantFingerprints);
   const N = P + docs.n;
   const counters = { stage: 'dedup', in: docs.n, out: docs.n, rejected: {} as Record<string, number>, seconds: 0 };
 
@@ -95,6 +101,12 @@ async function runLexicalDedup(ctx: BarrierContext): Promise<BarrierResult> {
   allBands.set(docs.bandHashes, P * np.bands);
   const active = new Uint8Array(N);
   for (let i = 0; i < N; i++) active[i] = cfg.near.enabled && exactRep[i] === i ? 1 : 0;
+  let fingerprints: Uint8Array | undefined;
+  if (wantFingerprints) {
+    fingerprints = new Uint8Array(N * np.numPerm);
+    fingerprints.set(priorFingerprints, 0);
+    fingerprints.set(docs.fingerprints, P * np.numPerm);
+  }
   const near = await clusterNear({
     n: N,
     bandHashes: allBands,
@@ -102,6 +114,8 @@ async function runLexicalDedup(ctx: BarrierContext): Promise<BarrierResult> {
     active,
     threshold: cfg.near.threshold,
     verify: cfg.near.verify,
+    fingerprints,
+    numPerm: np.numPerm,
     loadShingles: (ids) => loadShingles(ctx, ids, P, prior, docs, keyOpts, np.shingle),
   });
 
@@ -138,7 +152,7 @@ async function runLexicalDedup(ctx: BarrierContext): Promise<BarrierResult> {
       } else {
         kind = 'near';
         const score = near.linkScore[i]!;
-        detail = Number.isNaN(score) ? 'LSH bucket (unverified)' : `jaccard=${score.toFixed(3)}`;
+        detail = Number.isNaN(score) ? 'LSH bucket (unverified)' : `jaccard${cfg.near.verify === 'signature' ? '~' : '='}${score.toFixed(3)}`;
       }
       counters.rejected[`${kind}_dup`] = (counters.rejected[`${kind}_dup`] ?? 0) + 1;
       counters.out--;
@@ -186,23 +200,26 @@ async function runLexicalDedup(ctx: BarrierContext): Promise<BarrierResult> {
   };
 }
 
-function signAll(texts: string[], hasher: MinHasher, np: NearParams, keyOpts: DedupKeyOptions): Uint32Array {
-  const out = new Uint32Array(texts.length * np.bands);
+function signAll(texts: string[], hasher: MinHasher, np: NearParams, keyOpts: DedupKeyOptions): { bands: Uint32Array; fingerprints: Uint8Array } {
+  const bands = new Uint32Array(texts.length * np.bands);
+  const fingerprints = new Uint8Array(texts.length * np.numPerm);
   const sig = new Uint32Array(np.numPerm);
   texts.forEach((t, i) => {
     hasher.signature(dedupKey(t, keyOpts), sig);
-    bandHashes(sig, np.bands, np.rows, out, i * np.bands);
+    bandHashes(sig, np.bands, np.rows, bands, i * np.bands);
+    for (let k = 0; k < np.numPerm; k++) fingerprints[i * np.numPerm + k] = sig[k]! & 0xff;
   });
-  return out;
+  return { bands, fingerprints };
 }
 
 /** One pass over the alive rows: key hash, MinHash band hashes, length; memory is typed arrays. */
-async function signCurrent(ctx: BarrierContext, hasher: MinHasher, np: NearParams, keyOpts: DedupKeyOptions, near: boolean): Promise<Docs> {
+async function signCurrent(ctx: BarrierContext, hasher: MinHasher, np: NearParams, keyOpts: DedupKeyOptions, near: boolean, keepFingerprints: boolean): Promise<Docs> {
   const reader = await ctx.store.instance.connect();
   let cap = 1 << 16;
   let uid: Float64Array = new Float64Array(cap);
   let chars: Int32Array = new Int32Array(cap);
   let bands: Uint32Array = new Uint32Array(near ? cap * np.bands : 0);
+  let prints: Uint8Array = new Uint8Array(keepFingerprints ? cap * np.numPerm : 0);
   const keyHash: bigint[] = [];
   const sig = new Uint32Array(np.numPerm);
   let n = 0;
@@ -218,6 +235,7 @@ async function signCurrent(ctx: BarrierContext, hasher: MinHasher, np: NearParam
           uid = grow(uid, new Float64Array(cap));
           chars = grow(chars, new Int32Array(cap));
           if (near) bands = grow(bands, new Uint32Array(cap * np.bands));
+          if (keepFingerprints) prints = grow(prints, new Uint8Array(cap * np.numPerm));
         }
         const key = dedupKey(texts[r]!, keyOpts);
         uid[n] = Number(uids[r]!);
@@ -226,6 +244,7 @@ async function signCurrent(ctx: BarrierContext, hasher: MinHasher, np: NearParam
         if (near) {
           hasher.signature(key, sig);
           bandHashes(sig, np.bands, np.rows, bands, n * np.bands);
+          if (keepFingerprints) for (let k = 0; k < np.numPerm; k++) prints[n * np.numPerm + k] = sig[k]! & 0xff;
         }
         n++;
       }
@@ -235,10 +254,17 @@ async function signCurrent(ctx: BarrierContext, hasher: MinHasher, np: NearParam
   } finally {
     reader.closeSync();
   }
-  return { n, uid: uid.subarray(0, n), chars: chars.subarray(0, n), keyHash, bandHashes: near ? bands.subarray(0, n * np.bands) : new Uint32Array(n * np.bands) };
+  return {
+    n,
+    uid: uid.subarray(0, n),
+    chars: chars.subarray(0, n),
+    keyHash,
+    bandHashes: near ? bands.subarray(0, n * np.bands) : new Uint32Array(n * np.bands),
+    fingerprints: prints.subarray(0, keepFingerprints ? n * np.numPerm : 0),
+  };
 }
 
-function grow<T extends Float64Array | Int32Array | Uint32Array>(from: T, to: T): T {
+function grow<T extends Float64Array | Int32Array | Uint32Array | Uint8Array>(from: T, to: T): T {
   to.set(from);
   return to;
 }

@@ -26,21 +26,21 @@ describe('dedup key and LSH parameters', () => {
 });
 
 describe('dedup on real data', () => {
-  it('neardup-sentences: pairwise precision >= 0.98, recall >= 0.95 on the lexical kinds, no neighbour merged', async () => {
+  it.each(['signature', 'jaccard'])('neardup-sentences (verify: %s): pairwise precision >= 0.98, recall >= 0.95 on the lexical kinds, no neighbour merged', async (verify) => {
     const dir = tempDir();
     const docs = fixture('neardup-sentences/docs');
     const pairs = fixture('neardup-sentences/pairs') as never as { a: string; b: string; label: number; kind: string }[];
     writeJsonl(path.join(dir, 'docs.jsonl'), docs);
-    const run = await runYaml(dir, `sources:\n  - { name: d, path: docs.jsonl, columns: { id: id, lang: lang } }\nstages:\n  filters: { min_chars: 1 }\n`);
+    const run = await runYaml(dir, `sources:\n  - { name: d, path: docs.jsonl, columns: { id: id, lang: lang } }\nstages:\n  filters: { min_chars: 1 }\n  dedup: { near: { verify: ${verify} } }\n`);
     const rows = await run.q<{ id: string; c: string | null }>('SELECT id, dup_cluster::VARCHAR AS c FROM samples');
     const scores = scoreClusters(docs as never, new Map(rows.map((r) => [r.id, r.c])), pairs);
     const table = Object.entries(scores.byKind)
       .sort()
       .map(([k, v]) => `${k.padEnd(36)} ${String(v.pairs).padStart(4)} pairs, merged ${(v.rate * 100).toFixed(1)}%`)
       .join('\n');
-    console.log(`exact + near dedup on neardup-sentences (threshold 0.7, 128 perms, char 5-grams):\npairwise precision ${scores.precision.toFixed(4)} over ${scores.predictedPairs} predicted pairs\n${table}`);
+    console.log(`exact + near dedup on neardup-sentences (threshold 0.7, 128 perms, char 5-grams, verify ${verify}):\npairwise precision ${scores.precision.toFixed(4)} over ${scores.predictedPairs} predicted pairs\n${table}`);
     mkdirSync('test-output', { recursive: true });
-    writeFileSync('test-output/dedup-neardup.json', JSON.stringify(scores, null, 2));
+    writeFileSync(`test-output/dedup-neardup-${verify}.json`, JSON.stringify(scores, null, 2));
     expect(scores.precision).toBeGreaterThanOrEqual(0.98);
     for (const kind of ['exact', 'unicode_nfd', 'whitespace_punct_case', 'strip_diacritics', 'token_edit_5pct']) {
       expect(scores.byKind[kind]!.rate, kind).toBeGreaterThanOrEqual(0.95);
