@@ -96,17 +96,11 @@ async function runLexicalDedup(ctx: BarrierContext): Promise<BarrierResult> {
   } else for (let i = 0; i < N; i++) exactRep[i] = i;
 
   // Near: LSH over the exact representatives.
-  const allBands = new Uint32Array(N * np.bands);
-  if (P > 0) allBands.set(prior.bandHashes!, 0);
-  allBands.set(docs.bandHashes, P * np.bands);
+  // Without earlier runs the current arrays serve as they are; a copy would double the biggest buffers.
+  const allBands = P === 0 ? docs.bandHashes : concat(new Uint32Array(N * np.bands), prior.bandHashes!, docs.bandHashes);
   const active = new Uint8Array(N);
   for (let i = 0; i < N; i++) active[i] = cfg.near.enabled && exactRep[i] === i ? 1 : 0;
-  let fingerprints: Uint8Array | undefined;
-  if (wantFingerprints) {
-    fingerprints = new Uint8Array(N * np.numPerm);
-    fingerprints.set(priorFingerprints, 0);
-    fingerprints.set(docs.fingerprints, P * np.numPerm);
-  }
+  const fingerprints = !wantFingerprints ? undefined : P === 0 ? docs.fingerprints : concat(new Uint8Array(N * np.numPerm), priorFingerprints, docs.fingerprints);
   const near = await clusterNear({
     n: N,
     bandHashes: allBands,
@@ -262,6 +256,12 @@ async function signCurrent(ctx: BarrierContext, hasher: MinHasher, np: NearParam
     bandHashes: near ? bands.subarray(0, n * np.bands) : new Uint32Array(n * np.bands),
     fingerprints: prints.subarray(0, keepFingerprints ? n * np.numPerm : 0),
   };
+}
+
+function concat<T extends Uint32Array | Uint8Array>(into: T, a: T, b: T): T {
+  into.set(a, 0);
+  into.set(b, a.length);
+  return into;
 }
 
 function grow<T extends Float64Array | Int32Array | Uint32Array | Uint8Array>(from: T, to: T): T {
