@@ -40,6 +40,40 @@ export function nearParams(cfg: DedupConfig, seed: number): NearParams {
   return { numPerm: cfg.near.num_perm, bands, rows, shingle: cfg.near.shingle, seed };
 }
 
+/**
+ * The representative of each document's exact-duplicate group. Documents are sorted natively by the
+ * high 32 bits of their key hash packed with their index in one float64; only inside a run of equal
+ * high bits are full 64-bit keys compared, so memory is 8 bytes a document instead of a hash map.
+ */
+function exactRepresentatives(n: number, keyOf: (i: number) => bigint, better: (a: number, b: number) => boolean): Int32Array {
+  const rep = Int32Array.from({ length: n }, (_, i) => i);
+  const packed = n < 2 ** 21;
+  const order = packed ? new Float64Array(n) : null;
+  const DOC = 2 ** 21;
+  let sorted: number[];
+  if (order) {
+    for (let i = 0; i < n; i++) order[i] = Number(keyOf(i) >> 32n) * DOC + i;
+    order.sort();
+    sorted = Array.from(order, (v) => v % DOC);
+  } else sorted = Array.from({ length: n }, (_, i) => i).sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : a - b));
+  for (let s = 0; s < n; ) {
+    const hi = keyOf(sorted[s]!) >> 32n;
+    let e = s + 1;
+    while (e < n && keyOf(sorted[e]!) >> 32n === hi) e++;
+    if (e - s > 1) {
+      const best = new Map<bigint, number>();
+      for (let j = s; j < e; j++) {
+        const i = sorted[j]!;
+        const r = best.get(keyOf(i));
+        if (r === undefined || better(i, r)) best.set(keyOf(i), i);
+      }
+      for (let j = s; j < e; j++) rep[sorted[j]!] = best.get(keyOf(sorted[j]!))!;
+    }
+    s = e;
+  }
+  return rep;
+}
+
 interface Docs {
   n: number;
   uid: Float64Array;
@@ -84,16 +118,8 @@ async function runLexicalDedup(ctx: BarrierContext): Promise<BarrierResult> {
   };
 
   // Exact: one representative per key hash.
-  const exactRep = new Int32Array(N);
-  if (cfg.exact.enabled) {
-    const firstByKey = new Map<bigint, number>();
-    for (let i = 0; i < N; i++) {
-      const k = i < P ? prior.keyHash[i]! : docs.keyHash[i - P]!;
-      const r = firstByKey.get(k);
-      if (r === undefined || better(i, r)) firstByKey.set(k, i);
-    }
-    for (let i = 0; i < N; i++) exactRep[i] = firstByKey.get(i < P ? prior.keyHash[i]! : docs.keyHash[i - P]!)!;
-  } else for (let i = 0; i < N; i++) exactRep[i] = i;
+  const keyOf = (i: number): bigint => (i < P ? prior.keyHash[i]! : docs.keyHash[i - P]!);
+  const exactRep = cfg.exact.enabled ? exactRepresentatives(N, keyOf, better) : Int32Array.from({ length: N }, (_, i) => i);
 
   // Near: LSH over the exact representatives.
   // Without earlier runs the current arrays serve as they are; a copy would double the biggest buffers.
