@@ -156,8 +156,15 @@ async function runLexicalDedup(ctx: BarrierContext): Promise<BarrierResult> {
   // Results for the current run's rows.
   await c.run(`CREATE TEMP TABLE dedup_result (uid BIGINT, dup_cluster BIGINT, dup_kind VARCHAR, dup_of_uid BIGINT, dup_of_prior VARCHAR, detail VARCHAR)`);
   const app = await c.createAppender('dedup_result');
-  const cols: [bigint[], (bigint | null)[], (string | null)[], (bigint | null)[], (string | null)[], (string | null)[]] = [[], [], [], [], [], []];
+  const resultTypes = [BIGINT, BIGINT, VARCHAR, BIGINT, VARCHAR, VARCHAR];
+  type Cols = [bigint[], (bigint | null)[], (string | null)[], (bigint | null)[], (string | null)[], (string | null)[]];
+  let cols: Cols = [[], [], [], [], [], []];
   for (let j = 0; j < docs.n; j++) {
+    // Appended a chunk at a time: with many clusters, whole-run JS arrays would cost hundreds of MB.
+    if (cols[0].length >= 2048) {
+      appendColumns(app, resultTypes, cols);
+      cols = [[], [], [], [], [], []];
+    }
     const i = P + j;
     const rep = finalRep(i);
     if (clusterSize[rep]! < 2) continue;
@@ -184,7 +191,7 @@ async function runLexicalDedup(ctx: BarrierContext): Promise<BarrierResult> {
     cols[4].push(rep < P && rep !== i ? prior.ids[rep]! : null);
     cols[5].push(detail);
   }
-  appendColumns(app, [BIGINT, BIGINT, VARCHAR, BIGINT, VARCHAR, VARCHAR], cols);
+  appendColumns(app, resultTypes, cols);
   app.closeSync();
   await addDupColumns(c);
   await c.run(`
