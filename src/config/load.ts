@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
-import { PipelineSchema, type Pipeline, type PipelineInput } from './schema.js';
+import { PipelineSchema, type Pipeline } from './schema.js';
 
 export interface LoadedPipeline {
   config: Pipeline;
@@ -37,10 +37,6 @@ export function validatePipeline(raw: unknown, origin: string): Pipeline {
   const parsed = PipelineSchema.safeParse(raw);
   if (parsed.success) return parsed.data;
   throw new ConfigError(`${origin}: invalid pipeline config:\n${formatIssues(parsed.error.issues)}`);
-}
-
-export function buildPipeline(input: PipelineInput, origin: string): Pipeline {
-  return validatePipeline(input, origin);
 }
 
 /** "sources[0].columns.txt: unknown key" style lines, one per problem. */

@@ -80,7 +80,3 @@ export function reject(b: Batch, i: number, reason: Reason, detail: string | nul
   b.reason[i] = reason;
   b.detail[i] = detail;
 }
-
-export function isAlive(b: Batch, i: number): boolean {
-  return b.reason[i] === null;
-}

@@ -9,8 +9,6 @@ export const ExitCode = {
   input: 3,
 } as const;
 
-export type ExitCodeName = keyof typeof ExitCode;
-
 export class WinnowError extends Error {
   constructor(
     message: string,
@@ -33,8 +31,4 @@ export class InputError extends WinnowError {
   constructor(message: string) {
     super(message, ExitCode.input);
   }
-}
-
-export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -30,13 +30,3 @@ export function cosine(a: Float32Array, ao: number, b: Float32Array, bo: number,
   }
   return dot / Math.max(Math.sqrt(na * nb), 1e-12);
 }
-
-export function mean(xs: readonly number[]): number {
-  return xs.length === 0 ? NaN : xs.reduce((a, b) => a + b, 0) / xs.length;
-}
-
-export function std(xs: readonly number[]): number {
-  if (xs.length < 2) return 0;
-  const m = mean(xs);
-  return Math.sqrt(xs.reduce((a, b) => a + (b - m) * (b - m), 0) / (xs.length - 1));
-}
