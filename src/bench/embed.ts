@@ -1,11 +1,14 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import os from 'node:os';
 import path from 'node:path';
 import { BuiltinEncoder } from '../embed/builtin-encoder.js';
 import { DEFAULT_BUILTIN } from '../embed/builtin-fit.js';
 import { fitBuiltinModel } from '../embed/open-encoder.js';
 import { TransformersEncoder } from '../embed/transformers-encoder.js';
+import { builtinNearDupAuc, builtinProbeAccuracy } from '../eval/embedding-quality.js';
 import { openSession, ort } from '../onnx/runtime.js';
+import { PROJECT_ROOT } from '../util/versions.js';
 import { mapConcurrent } from '../stages/concurrency.js';
 import { fixtureSentences } from './corpus.js';
 import { fmt, table, writeSection } from './report.js';
@@ -23,7 +26,31 @@ function batchesOf(texts: string[], size: number): string[][] {
   return out;
 }
 
+/** Probe accuracy on the 12 SIB-200 fixture languages and the near-duplicate AUC, as the tests measure them. */
+async function quality(): Promise<{ rows: (string | number)[][]; mean: number; auc: number }> {
+  const dir = path.join(PROJECT_ROOT, 'test', 'fixtures', 'sib200');
+  const read = (f: string) =>
+    gunzipSync(readFileSync(f))
+      .toString('utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { id: string; text: string; label: string; split: string });
+  const rows: (string | number)[][] = [];
+  let sum = 0;
+  const files = readdirSync(dir).filter((f) => f.endsWith('.jsonl.gz')).sort();
+  for (const f of files) {
+    const acc = await builtinProbeAccuracy(read(path.join(dir, f)));
+    sum += acc;
+    rows.push([f.replace('.jsonl.gz', ''), fmt(acc, 3)]);
+  }
+  const nd = path.join(PROJECT_ROOT, 'test', 'fixtures', 'neardup-sentences');
+  const docs = new Map(read(path.join(nd, 'docs.jsonl.gz')).map((d) => [d.id, d.text]));
+  const { auc } = await builtinNearDupAuc(docs, read(path.join(nd, 'pairs.jsonl.gz')) as never);
+  return { rows, mean: sum / files.length, auc };
+}
+
 export async function benchEmbed(): Promise<void> {
+  const q = await quality();
   const sentences = fixtureSentences().map((s) => s.text);
   const tokens = sentences.reduce((n, s) => n + s.split(/\s+/).length, 0);
   console.log(`embed: ${fmt(sentences.length)} SIB-200 sentences, ${fmt(tokens)} whitespace tokens`);
@@ -92,6 +119,13 @@ ${table(
 )}
 
 Built-in target: at least 5,000 sentences/s encoding.
+
+Quality of the built-in encoder (fitted on each language's train split): linear probe (softmax regression)
+trained on train, accuracy on test, SIB-200; mean **${fmt(q.mean, 3)}** (target 0.65; a character TF-IDF + SVD-256 +
+logistic regression baseline gets 0.67). On neardup-sentences, cosine similarity separates lexical
+near-duplicate pairs from neighbouring sentences of the same article with ROC AUC **${fmt(q.auc, 4)}** (target 0.95).
+
+${table(['language', 'probe accuracy'], q.rows)}
 
 Tiny model, pipeline time over bare-loop time on the same batches: **${fmt(plumbing / bare, 2)}x** (target: at most
 1.10x). End to end, tokenization included: ${fmt(endToEnd / bare, 2)}x. This model runs a batch of 32 in about
