@@ -1,4 +1,5 @@
 import { ARRAY, DuckDBDataChunk, FLOAT, USMALLINT, type DuckDBType, type DuckDBVector } from '@duckdb/node-api';
+import { fromHalfBits } from './float16.js';
 
 /**
  * DuckDB ARRAY columns (embeddings, band hashes) filled straight from typed arrays. The public node-api path converts every
@@ -32,4 +33,13 @@ export function setArrayColumn(chunk: DuckDBDataChunk, col: number, values: Floa
 /** The (rows x dim) values of an ARRAY column of a result chunk. */
 export function readArrayColumn(chunk: DuckDBDataChunk, col: number): Float32Array | Uint16Array | Uint32Array {
   return internals(chunk.getColumnVector(col)).childData.items;
+}
+
+/**
+ * The embeddings of an ARRAY column as float32 (rows x dim), whichever dtype the store holds:
+ * float32 copied out of the vector, float16 bit patterns widened.
+ */
+export function readEmbeddingColumn(chunk: DuckDBDataChunk, col: number): Float32Array {
+  const raw = readArrayColumn(chunk, col);
+  return raw instanceof Uint16Array ? Float32Array.from(raw, fromHalfBits) : Float32Array.from(raw);
 }

@@ -2,8 +2,7 @@ import { BIGINT, DOUBLE, INTEGER, VARCHAR } from '@duckdb/node-api';
 import { budgetedFill } from '../budget/fill.js';
 import { makePlan, type Plan } from '../budget/plan.js';
 import { openTokenCounter } from '../budget/token-count.js';
-import { fromHalfBits } from '../embed/float16.js';
-import { readArrayColumn } from '../embed/vector-chunk.js';
+import { readEmbeddingColumn } from '../embed/vector-chunk.js';
 import { assignClusters, fitKMeans } from '../math/kmeans.js';
 import { MatMulKernel } from '../onnx/kernels.js';
 import { appendColumns } from '../store/run-store.js';
@@ -143,11 +142,8 @@ async function diversityValue(ctx: BarrierContext, uids: bigint[]): Promise<Floa
     const chunk = await result.fetchChunk();
     if (chunk === null || chunk.rowCount === 0) break;
     const ids = chunk.getColumnValues(0) as bigint[];
-    const raw = readArrayColumn(chunk, 1);
-    for (let r = 0; r < chunk.rowCount; r++) {
-      const i = pos.get(ids[r]!)!;
-      for (let j = 0; j < d; j++) x[i * d + j] = raw instanceof Uint16Array ? fromHalfBits(raw[r * d + j]!) : raw[r * d + j]!;
-    }
+    const vectors = readEmbeddingColumn(chunk, 1);
+    for (let r = 0; r < chunk.rowCount; r++) x.set(vectors.subarray(r * d, (r + 1) * d), pos.get(ids[r]!)! * d);
   }
   const kernel = await MatMulKernel.open('cpu');
   try {

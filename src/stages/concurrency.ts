@@ -29,15 +29,16 @@ export async function* prefetch<T>(input: AsyncIterable<T>, depth: number): Asyn
   const fill = (): void => {
     while (!done && buffered.length < depth) {
       const p = it.next();
-      p.catch(() => undefined);
       buffered.push(p);
-      // Stop requesting once an end is seen; results are consumed in order.
-      p.then((r) => {
-        if (r.done) done = true;
-      }, () => {
-        done = true;
-      });
-      if (buffered.length >= depth) break;
+      // Stop requesting once an end (or an error, surfaced in order by the await below) is seen.
+      p.then(
+        (r) => {
+          if (r.done) done = true;
+        },
+        () => {
+          done = true;
+        },
+      );
     }
   };
   try {

@@ -1,6 +1,5 @@
 import { BIGINT, INTEGER, VARCHAR, type DuckDBConnection } from '@duckdb/node-api';
-import { fromHalfBits } from '../embed/float16.js';
-import { readArrayColumn } from '../embed/vector-chunk.js';
+import { readEmbeddingColumn } from '../embed/vector-chunk.js';
 import { assignClusters, fitKMeans } from '../math/kmeans.js';
 import { transposeDense } from '../math/linalg.js';
 import { MatMulKernel } from '../onnx/kernels.js';
@@ -29,8 +28,7 @@ async function readVectors(conn: DuckDBConnection, sql: string, onChunk: (uids: 
     const chunk = await result.fetchChunk();
     if (chunk === null || chunk.rowCount === 0) break;
     const cols = chunk.columnCount;
-    const raw = readArrayColumn(chunk, cols - 1);
-    const vectors = raw instanceof Float32Array ? Float32Array.from(raw) : Float32Array.from(raw, (h) => fromHalfBits(h));
+    const vectors = readEmbeddingColumn(chunk, cols - 1);
     const extra: unknown[][] = [];
     for (let j = 1; j < cols - 1; j++) extra.push(chunk.getColumnValues(j));
     await onChunk(chunk.getColumnValues(0) as bigint[], extra, vectors, chunk.rowCount);
