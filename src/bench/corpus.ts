@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { rng } from '../math/random.js';
+import type { Pool } from '../select/pool.js';
 import { PROJECT_ROOT } from '../util/versions.js';
 
 
@@ -47,4 +48,30 @@ export async function writeShortTextCorpus(file: string, rows: number, seed = 1)
   out.end(buf);
   await once(out, 'finish');
   return bytes;
+}
+
+/**
+ * A seeded pool of unit vectors: `clusters` random centres in d dimensions, each row a centre plus
+ * Gaussian noise of about the centre's norm, then L2-normalized; a row's class is its centre's index
+ * modulo `classes`. Stands in for embeddings at sizes no fixture reaches.
+ */
+export function mixturePool(n: number, d: number, clusters: number, classes: number, seed: number): { pool: Pool; labels: Int32Array } {
+  const rand = rng(seed);
+  const gauss = (): number => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+  const centres = Float32Array.from({ length: clusters * d }, gauss);
+  const x = new Float32Array(n * d);
+  const labels = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const c = Math.floor(rand() * clusters);
+    labels[i] = c % classes;
+    let norm = 0;
+    for (let j = 0; j < d; j++) {
+      const v = centres[c * d + j]! + gauss();
+      x[i * d + j] = v;
+      norm += v * v;
+    }
+    const inv = 1 / Math.sqrt(norm);
+    for (let j = 0; j < d; j++) x[i * d + j]! *= inv;
+  }
+  return { pool: { x, n, d }, labels };
 }

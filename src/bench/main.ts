@@ -3,6 +3,8 @@ import { benchBudget } from './budget.js';
 import { benchDedup } from './dedup.js';
 import { benchEmbed } from './embed.js';
 import { benchLangId } from './langid.js';
+import { benchSelect } from './select.js';
+import { benchSelectEval } from './select-eval.js';
 
 /** `npm run bench` runs every benchmark; `npm run bench -- backbone` runs one. */
 const BENCHES: Record<string, () => Promise<void>> = {
@@ -11,6 +13,8 @@ const BENCHES: Record<string, () => Promise<void>> = {
   dedup: () => benchDedup(),
   budget: () => benchBudget(),
   langid: () => benchLangId(),
+  select: () => benchSelect(),
+  selecteval: () => benchSelectEval(),
 };
 
 const wanted = process.argv.slice(2);

@@ -7,6 +7,8 @@ import { registerEmbed } from './commands/embed.js';
 import { registerPlan } from './commands/plan.js';
 import { registerQuery } from './commands/query.js';
 import { registerRun } from './commands/run.js';
+import { registerSimulate } from './commands/simulate.js';
+import { registerLabel } from './commands/label.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -21,7 +23,15 @@ export function buildProgram(): Command {
   registerEmbed(program);
   registerDoctor(program);
   registerPlan(program);
-  for (const c of program.commands) c.exitOverride();
+  registerSimulate(program);
+  registerLabel(program);
+  const override = (c: Command): void => {
+    for (const sub of c.commands) {
+      sub.exitOverride();
+      override(sub);
+    }
+  };
+  override(program);
   return program;
 }
 

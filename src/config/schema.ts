@@ -240,6 +240,39 @@ export const BudgetSchema = z
   .refine((b) => b.tokenizer !== 'none' || Object.keys(b.target).length === 0, { path: ['tokenizer'], message: 'a budget target needs a tokenizer (not none)' })
   .default({ tokenizer: 'o200k_base', target: {}, rule: 'chinchilla', tokens_per_param: 20, quota: { by: 'lang', temperature: 0.3 }, max_doc_share: 0.01 });
 
+export const SELECT_STRATEGIES = ['random', 'entropy', 'margin', 'bald', 'kcenter', 'typical', 'badge', 'hybrid'] as const;
+
+export const SelectSchema = z
+  .strictObject({
+    /** Runs when the embed stage runs: without embeddings there is nothing to measure diversity in. */
+    enabled: z.boolean().default(true),
+    strategy: z.enum(SELECT_STRATEGIES).default('hybrid'),
+    /** Neighbours per row in the kNN graph (typicality, facility location). */
+    neighbours: z.number().int().min(2).max(200).default(20),
+    /** Rows to rank by the strategy; rows past it keep value 0 and go last. 0 ranks every row. */
+    max_picks: z.number().int().min(0).default(0),
+    /** Label values `winnow label import` accepts, besides those already in the data. */
+    labels: z.array(z.string().min(1)).default([]),
+    hybrid: z
+      .strictObject({
+        /** Below this many labelled rows per class the hybrid takes typical rows (cold start). */
+        cold_start_per_class: z.number().min(0).default(2),
+        /** Uncertain candidates per pick among which facility location chooses. */
+        candidate_factor: z.number().min(1).default(10),
+      })
+      .default({ cold_start_per_class: 2, candidate_factor: 10 }),
+    /** A source whose texts fit a character LM; rows with too low or too high surprise are flagged. */
+    reference: z
+      .strictObject({
+        source: sourceName,
+        /** Quantiles of surprise below / above which a row is flagged (CCNet-style buckets). */
+        low: z.number().min(0).max(1).default(0.02),
+        high: z.number().min(0).max(1).default(0.98),
+      })
+      .optional(),
+  })
+  .default({ enabled: true, strategy: 'hybrid', neighbours: 20, max_picks: 0, labels: [], hybrid: { cold_start_per_class: 2, candidate_factor: 10 } });
+
 export const StagesSchema = z.strictObject({
   normalize: NormalizeSchema.default(NormalizeSchema.parse({})),
   filters: FiltersSchema.default(FiltersSchema.parse({})),
@@ -247,6 +280,7 @@ export const StagesSchema = z.strictObject({
   quality: QualitySchema,
   dedup: DedupSchema.default(DedupSchema.parse({})),
   embed: EmbedSchema.default(EmbedSchema.parse({})),
+  select: SelectSchema,
   budget: BudgetSchema,
 });
 
@@ -292,6 +326,10 @@ export const PipelineSchema = z
       }
       seen.add(s.name);
     });
+    const ref = p.stages.select.reference;
+    if (ref && !seen.has(ref.source)) {
+      ctx.addIssue({ code: 'custom', path: ['stages', 'select', 'reference', 'source'], message: `no source is named "${ref.source}" (sources: ${[...seen].join(', ')})` });
+    }
   });
 
 export type PipelineInput = z.input<typeof PipelineSchema>;
@@ -301,5 +339,6 @@ export type StagesConfig = Pipeline['stages'];
 export type EmbedConfig = Pipeline['stages']['embed'];
 export type DedupConfig = Pipeline['stages']['dedup'];
 export type BudgetConfig = Pipeline['stages']['budget'];
+export type SelectConfig = Pipeline['stages']['select'];
 export type LangIdConfig = Pipeline['stages']['langid'];
 export type QualityConfig = Pipeline['stages']['quality'];

@@ -12,7 +12,7 @@ export interface OutputColumn {
   dim?: number;
 }
 
-export function selectionColumns(metadata: readonly string[], quoteIdent: (s: string) => string, quoteLiteral: (s: string) => string, embeddingDim: number | null = null): OutputColumn[] {
+export function selectionColumns(metadata: readonly string[], quoteIdent: (s: string) => string, quoteLiteral: (s: string) => string, embeddingDim: number | null = null, selected = false): OutputColumn[] {
   const cols: OutputColumn[] = [
     { name: 'id', sql: 'id', kind: 'utf8' },
     { name: 'text', sql: 'text', kind: 'utf8' },
@@ -24,6 +24,8 @@ export function selectionColumns(metadata: readonly string[], quoteIdent: (s: st
     { name: 'text_chars', sql: 'text_chars', kind: 'uint32' },
     { name: 'tokens', sql: 'tokens', kind: 'uint32' },
   ];
+  // Why a row was chosen: the strategy (or hybrid phase) and its place in the ranking.
+  if (selected) cols.push({ name: 'select_by', sql: 'select_by', kind: 'dict' }, { name: 'select_rank', sql: 'select_rank', kind: 'uint32' });
   const taken = new Set(cols.map((c) => c.name));
   for (const m of metadata) {
     const name = taken.has(m) ? `meta_${m}` : m;

@@ -12,23 +12,24 @@ export interface KMeansResult {
  * mini-batch updates (Sculley 2010) when the pool is larger than `miniBatch`. Assignment is a
  * matrix product with the centroids on onnxruntime. Deterministic for a seed.
  */
-export async function fitKMeans(x: Float32Array, n: number, d: number, k: number, kernel: MatMulKernel, opts: { seed: number; iters?: number; miniBatch?: number }): Promise<KMeansResult> {
+export async function fitKMeans(x: Float32Array, n: number, d: number, k: number, kernel: MatMulKernel, opts: { seed: number; iters?: number; miniBatch?: number; seedSample?: number }): Promise<KMeansResult> {
   k = Math.max(1, Math.min(k, n));
   const rand = rng(opts.seed);
   const centroids = new Float32Array(k * d);
-  // k-means++ seeding on a sample of at most 20k rows.
-  const sampleSize = Math.min(n, 20_000);
+  // k-means++ seeding on a sample of at most 20k rows; each new centre's similarities to the sample
+  // are one matrix-vector product on onnxruntime (a JS loop here cost ~10 s for 500 centres).
+  const sampleSize = Math.min(n, opts.seedSample ?? 20_000);
   const sample = Int32Array.from({ length: sampleSize }, (_, i) => Math.floor((i * n) / sampleSize));
+  const xs = new Float32Array(sampleSize * d);
+  for (let s = 0; s < sampleSize; s++) xs.set(x.subarray(sample[s]! * d, sample[s]! * d + d), s * d);
   const dist = new Float64Array(sampleSize).fill(Infinity);
   let chosen = sample[Math.floor(rand() * sampleSize)]!;
   for (let c = 0; c < k; c++) {
     centroids.set(x.subarray(chosen * d, chosen * d + d), c * d);
+    const sims = await kernel.run(xs, sampleSize, d, centroids.subarray(c * d, c * d + d), 1);
     let total = 0;
     for (let s = 0; s < sampleSize; s++) {
-      const i = sample[s]!;
-      let dot = 0;
-      for (let j = 0; j < d; j++) dot += x[i * d + j]! * centroids[c * d + j]!;
-      const dd = Math.max(0, 1 - dot);
+      const dd = Math.max(0, 1 - sims[s]!);
       if (dd < dist[s]!) dist[s] = dd;
       total += dist[s]!;
     }

@@ -14,6 +14,7 @@ import type { ReadContext } from '../sources/record.js';
 import { prefetch } from '../stages/concurrency.js';
 import { BARRIER_STAGES, STREAMING_STAGES } from '../stages/registry.js';
 import { runStages, type StageCounters } from '../stages/runner.js';
+import { carryLabels } from '../store/labels.js';
 import { RunStore } from '../store/run-store.js';
 import { quoteIdent, quoteLiteral } from '../store/sql.js';
 import type { Logger } from '../util/log.js';
@@ -120,6 +121,11 @@ export async function runPipeline(loaded: LoadedPipeline, opts: RunOptions): Pro
       opts.log.endProgress();
       store.flush();
       phase('stream');
+      // Labels imported into the previous run of this output folder feed this run's selection.
+      if (existsSync(finals.store)) {
+        const carried = await carryLabels(store.conn, finals.store);
+        if (carried > 0) opts.log.info(`labels: ${carried} imported labels carried over from the previous run in ${outDir}`);
+      }
       const barrierManifest: Record<string, unknown> = {};
       for (const stage of BARRIER_STAGES.filter((b) => b.enabled(config))) {
         const result = await stage.run({ store, config, baseDir: loaded.baseDir, artifactDir: modelTemp, log: opts.log });
@@ -135,7 +141,7 @@ export async function runPipeline(loaded: LoadedPipeline, opts: RunOptions): Pro
       await opts.onStore?.(store);
       const metadata = [...new Set(config.sources.flatMap((s) => s.columns.metadata))];
       const embedDim = config.output.embeddings ? await embeddingDim(store) : null;
-      const columns = selectionColumns(metadata, quoteIdent, quoteLiteral, embedDim);
+      const columns = selectionColumns(metadata, quoteIdent, quoteLiteral, embedDim, 'select' in barrierManifest);
       const from = embedDim === null ? 'samples' : 'samples LEFT JOIN embeddings USING (uid)';
       const selectList = ['uid', ...columns.map((c) => c.sql)].join(', ');
       await store.conn.run(`CREATE VIEW selection AS SELECT ${selectList} FROM ${from} WHERE status = 'selected'`);

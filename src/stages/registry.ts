@@ -6,6 +6,7 @@ import { qualityStage } from './quality.js';
 import type { BarrierStage } from './barrier.js';
 import { budgetStage } from './budget.js';
 import { lexicalDedupStage } from './dedup-lexical.js';
+import { selectStage } from './select.js';
 import { semanticDedupStage } from './dedup-semantic.js';
 import { embedStage } from './embed.js';
 import type { StageDefinition } from './stage.js';
@@ -31,4 +32,4 @@ export const STREAMING_STAGES: StageDefinition[] = [
 ];
 
 /** Barrier stages in the order they run, after the streaming stages have filled the run store. */
-export const BARRIER_STAGES: BarrierStage[] = [langIdReferenceStage, lexicalDedupStage, embedStage, semanticDedupStage, budgetStage];
+export const BARRIER_STAGES: BarrierStage[] = [langIdReferenceStage, lexicalDedupStage, embedStage, semanticDedupStage, selectStage, budgetStage];

@@ -2,6 +2,7 @@ import { BIGINT, DOUBLE, DuckDBDataChunk, DuckDBInstance, ENUM, INTEGER, VARCHAR
 import type { Batch } from '../core/batch.js';
 import { codePointLength } from '../util/text.js';
 import type { ExtraColumn } from '../stages/stage.js';
+import { createLabelTables } from './labels.js';
 import { quoteIdent, quoteLiteral } from './sql.js';
 
 /** DuckDB's appender takes at most one vector (2048 rows) per data chunk. */
@@ -83,6 +84,7 @@ export class RunStore {
     const conn = await instance.connect();
     await conn.run(samplesDdl(opts.sources, opts.files, opts.extraColumns ?? []));
     for (const ddl of OTHER_DDL) await conn.run(ddl);
+    await createLabelTables(conn);
     return new RunStore(instance, conn, path, opts);
   }
 

@@ -1,0 +1,47 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { readEmbeddingColumn } from '../embed/vector-chunk.js';
+import type { Pool } from './pool.js';
+
+export interface StorePool {
+  pool: Pool;
+  uids: bigint[];
+  ids: string[];
+  /** Label of each row, null when unlabelled. */
+  labels: (string | null)[];
+}
+
+/**
+ * Reads rows and their embeddings out of a run store into one (n x d) matrix, chunk by chunk.
+ * `where` filters samples (alias s); rows come in uid order so the pool is deterministic.
+ */
+export async function readStorePool(conn: DuckDBConnection, where: string): Promise<StorePool> {
+  const [[dimRaw]] = (await conn.runAndReadAll('SELECT dim FROM embedding_model')).getRows() as [[number]];
+  const d = Number(dimRaw);
+  const sql = `SELECT s.uid, s.id, s.label, e.embedding FROM samples s JOIN embeddings e USING (uid) WHERE ${where} ORDER BY s.uid`;
+  const n = Number((await conn.runAndReadAll(`SELECT count(*) FROM (${sql})`)).getRows()[0]![0]);
+  const x = new Float32Array(n * d);
+  const uids: bigint[] = [];
+  const ids: string[] = [];
+  const labels: (string | null)[] = [];
+  const result = await conn.stream(sql);
+  for (;;) {
+    const chunk = await result.fetchChunk();
+    if (chunk === null || chunk.rowCount === 0) break;
+    x.set(readEmbeddingColumn(chunk, 3), uids.length * d);
+    uids.push(...(chunk.getColumnValues(0) as bigint[]));
+    ids.push(...(chunk.getColumnValues(1) as string[]));
+    labels.push(...(chunk.getColumnValues(2) as (string | null)[]));
+  }
+  return { pool: { x, n, d }, uids, ids, labels };
+}
+
+/** Class ids of the labelled rows of a pool (classes sorted by name). */
+export function labelledSet(labels: readonly (string | null)[]): { labelled: Int32Array; y: Int32Array; classes: string[] } {
+  const classes = [...new Set(labels.filter((l): l is string => l !== null))].sort();
+  const index = new Map(classes.map((c, i) => [c, i]));
+  const labelled: number[] = [];
+  labels.forEach((l, i) => {
+    if (l !== null) labelled.push(i);
+  });
+  return { labelled: Int32Array.from(labelled), y: Int32Array.from(labelled, (i) => index.get(labels[i]!)!), classes };
+}
