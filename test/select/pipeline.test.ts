@@ -1,0 +1,217 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { tableFromIPC } from 'apache-arrow';
+import { describe, expect, it } from 'vitest';
+import { runYaml } from '../backbone/run-helpers.js';
+import { fixture, queryStore, runCli, tempDir, writeJsonl, writePipeline } from '../helpers.js';
+
+const TOPICS = ['entertainment', 'geography', 'health', 'politics', 'science/technology', 'sports', 'travel'];
+
+function embedYaml(data: string, extra = ''): string {
+  return `
+name: select-test
+seed: 3
+sources:
+  - name: sib
+    path: ${data}
+    columns: { id: id, label: label }
+stages:
+  embed: { builtin: { dim: 64 } }
+  select:
+    labels: [${TOPICS.map((t) => JSON.stringify(t)).join(', ')}]
+${extra}`;
+}
+
+describe('select stage', () => {
+  it('ranks every kept row, stores its signals, feeds the budget and is deterministic', async () => {
+    const dir = tempDir();
+    // Hausa and Yoruba topic sentences; 40 rows carry their label, the rest none.
+    const rows = [...fixture('sib200/hau_Latn'), ...fixture('sib200/yor_Latn')].filter((r) => r.split === 'train').slice(0, 900);
+    writeJsonl(path.join(dir, 'data.jsonl'), rows.map((r, i) => ({ id: r.id, text: r.text, lang: r.lang, label: i % 20 === 0 ? r.label : null })));
+    const yaml = embedYaml('data.jsonl', '  budget: { target: { tokens: 20000 } }');
+    const a = await runYaml(dir, yaml, 'a');
+    const kept = await a.q<{ n: string; ranked: string; distinct_rank: string; max_rank: string }>(
+      `SELECT count(*) n, count(select_rank) ranked, count(DISTINCT select_rank) distinct_rank, max(select_rank) max_rank FROM samples WHERE status = 'selected' OR reason IN ('over_budget')`,
+    );
+    expect(Number(kept[0]!.ranked)).toBe(Number(kept[0]!.n));
+    expect(Number(kept[0]!.distinct_rank)).toBe(Number(kept[0]!.n));
+    expect(Number(kept[0]!.max_rank)).toBe(Number(kept[0]!.n) - 1);
+    // Labelled rows first, then the hybrid's uncertain-and-diverse picks (labels exist for 7 classes).
+    const by = await a.q<{ select_by: string; n: string; margin: number; typ: number }>(`SELECT select_by, count(*) n, avg(margin) margin, avg(typicality) typ FROM samples WHERE select_by IS NOT NULL GROUP BY ALL ORDER BY ALL`);
+    expect(by.map((r) => r.select_by)).toEqual(['hybrid:uncertain-diverse', 'labelled']);
+    for (const r of by) expect(r.typ).toBeGreaterThan(0);
+    const nulls = await a.q<{ n: string }>(`SELECT count(*) n FROM samples WHERE select_rank IS NOT NULL AND (typicality IS NULL OR cluster_entropy IS NULL OR margin IS NULL OR bald IS NULL)`);
+    expect(Number(nulls[0]!.n)).toBe(0);
+    // The budget spends tokens on higher-ranked rows: what it kept ranks better than what it left out.
+    const split = await a.q<{ status: string; v: number }>(`SELECT status, avg(select_value) v FROM samples WHERE select_rank IS NOT NULL GROUP BY ALL`);
+    const v = Object.fromEntries(split.map((r) => [r.status, r.v]));
+    expect(v.selected!).toBeGreaterThan(v.rejected!);
+    // Why each row was chosen travels with it into the Arrow output.
+    const table = tableFromIPC(readFileSync(path.join(a.out, 'selection.arrow')));
+    expect(table.schema.fields.map((f) => f.name)).toEqual(expect.arrayContaining(['select_by', 'select_rank']));
+    expect(new Set(table.getChild('select_by')!.toArray() as string[])).toEqual(new Set(['labelled', 'hybrid:uncertain-diverse']));
+    expect((a.summary as unknown as { stages: { stage: string }[] }).stages.map((s) => s.stage)).toContain('select');
+
+    const b = await runYaml(dir, yaml, 'b');
+    const ranks = (q: typeof a.q) => q<{ id: string; r: number }>(`SELECT id, select_rank r FROM samples ORDER BY uid`);
+    expect(await ranks(b.q)).toEqual(await ranks(a.q));
+  });
+
+  it('without labels takes typical rows first (cold start) and flags surprise against a reference source', async () => {
+    const dir = tempDir();
+    const yor = fixture('sib200/yor_Latn').filter((r) => r.split === 'train');
+    writeJsonl(path.join(dir, 'ref.jsonl'), yor.slice(0, 200).map((r) => ({ id: r.id, text: r.text })));
+    const mixed = [...yor.slice(200, 400), ...fixture('sib200/amh_Ethi').slice(0, 20)];
+    writeJsonl(path.join(dir, 'web.jsonl'), mixed.map((r) => ({ id: r.id, text: r.text })));
+    const yaml = `
+seed: 1
+sources:
+  - { name: ref, path: ref.jsonl, columns: { id: id } }
+  - { name: web, path: web.jsonl, columns: { id: id } }
+stages:
+  embed: { builtin: { dim: 64 } }
+  select: { reference: { source: ref, low: 0.02, high: 0.9 } }
+`;
+    const r = await runYaml(dir, yaml);
+    const by = await r.q<{ select_by: string }>(`SELECT DISTINCT select_by FROM samples WHERE select_by IS NOT NULL`);
+    expect(by.map((x) => x.select_by)).toEqual(['hybrid:typical']);
+    // The Amharic (Ethiopic script) rows are the most surprising under a Yoruba model: all flagged high.
+    const amh = await r.q<{ flagged: string; n: string }>(`SELECT count(*) FILTER (WHERE surprise_flag = 'high') flagged, count(*) n FROM samples WHERE id LIKE 'amh%' AND status = 'selected'`);
+    expect(Number(amh[0]!.n)).toBeGreaterThan(10);
+    expect(Number(amh[0]!.flagged)).toBe(Number(amh[0]!.n));
+    const yorMean = await r.q<{ s: number; a: number }>(`SELECT avg(surprise) FILTER (WHERE id LIKE 'yor%') s, avg(surprise) FILTER (WHERE id LIKE 'amh%') a FROM samples`);
+    expect(yorMean[0]!.a).toBeGreaterThan(yorMean[0]!.s);
+  });
+
+  it('names the key path of a reference to a source that does not exist', async () => {
+    const dir = tempDir();
+    writeJsonl(path.join(dir, 'a.jsonl'), [{ text: 'x' }]);
+    const file = writePipeline(dir, `sources: [{ name: a, path: a.jsonl }]\nstages: { select: { reference: { source: nope } } }\n`);
+    const r = await runCli(['run', file, '--out', path.join(dir, 'out')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('stages.select.reference.source');
+  });
+});
+
+describe('active-learning rounds: label export and import', () => {
+  it('exports a batch, imports its labels all-or-nothing, and the next run uses them', async () => {
+    const dir = tempDir();
+    const rows = fixture('sib200/yor_Latn').filter((r) => r.split === 'train').slice(0, 500);
+    const truth = new Map(rows.map((r) => [r.id, r.label!]));
+    writeJsonl(path.join(dir, 'data.jsonl'), rows.map((r) => ({ id: r.id, text: r.text })));
+    const pipeline = writePipeline(dir, embedYaml('data.jsonl', '  langid: { enabled: false }\n  quality: { enabled: false }'));
+    const out = path.join(dir, 'out');
+    expect((await runCli(['run', pipeline, '--out', out])).code).toBe(0);
+
+    const exp1 = await runCli(['label', 'export', out, '--n', '15', '--format', 'csv', '--out', path.join(dir, 'round1.csv')]);
+    expect(exp1.stderr).toBe('');
+    expect(exp1.code).toBe(0);
+    const csv = readFileSync(path.join(dir, 'round1.csv'), 'utf8').trim().split('\n');
+    expect(csv[0]).toBe('id,text,lang,label,picked_by,why');
+    expect(csv).toHaveLength(16);
+    const ids = csv.slice(1).map((l) => l.split(',')[0]!);
+    expect(new Set(ids).size).toBe(15);
+    expect(csv[1]).toContain('hybrid:typical'); // no labels yet: cold start
+
+    // Every rejection case leaves the store untouched and lists the offending rows.
+    const bad = (name: string, lines: string[]): string => {
+      const f = path.join(dir, name);
+      writeFileSync(f, ['id,label', ...lines].join('\n') + '\n');
+      return f;
+    };
+    const cases: [string, string[], string[]][] = [
+      ['unknown-id.csv', [`${ids[0]},${truth.get(ids[0]!)}`, `no-such-row,health`], ['row 2: id "no-such-row" is not a row of this run']],
+      ['dup-id.csv', [`${ids[0]},health`, `${ids[1]},sports`, `${ids[0]},travel`], [`row 3: id "${ids[0]}" is given again (first at row 1)`]],
+      ['bad-label.csv', [`${ids[0]},health`, `${ids[1]},cooking`, `${ids[2]},Sports`], ['row 2: label "cooking" is not a known label', 'row 3: label "Sports"']],
+      ['no-id.csv', [`,health`], ['row 1: no id']],
+    ];
+    for (const [name, lines, messages] of cases) {
+      const r = await runCli(['label', 'import', out, bad(name, lines)]);
+      expect(r.code, name).toBe(3);
+      expect(r.stderr).toContain('nothing was imported');
+      for (const m of messages) expect(r.stderr).toContain(m);
+    }
+    expect(await queryStore(path.join(out, 'results.duckdb'), 'SELECT count(*)::INT n FROM labels')).toEqual([{ n: 0 }]);
+    const missingCol = path.join(dir, 'nolabel.csv');
+    writeFileSync(missingCol, `id,topic\n${ids[0]},health\n`);
+    expect((await runCli(['label', 'import', out, missingCol])).stderr).toContain('no "label" column');
+
+    // The annotated export imports: labels from the ground truth, one row left blank (skipped).
+    const annotated = csv.map((line, i) => {
+      if (i === 0 || i === 15) return line;
+      const id = line.split(',')[0]!;
+      return line.replace(/^([^,]+,(?:"(?:[^"]|"")*"|[^,]*),[^,]*,)/, `$1${truth.get(id)}`);
+    });
+    writeFileSync(path.join(dir, 'round1-done.csv'), annotated.join('\n') + '\n');
+    const imp = await runCli(['label', 'import', out, path.join(dir, 'round1-done.csv')]);
+    expect(imp.stderr).toBe('');
+    expect(imp.stdout).toContain('round 2: imported 14 labels, skipped 1');
+    const stored = await queryStore<{ id: string; label: string; round: number }>(path.join(out, 'results.duckdb'), 'SELECT id, label, round FROM labels ORDER BY id');
+    expect(stored).toHaveLength(14);
+    for (const s of stored) expect(s.label).toBe(truth.get(s.id));
+
+    // JSONL export: the pending row (asked for, not labelled) and the labelled rows are not asked for again.
+    const exp2 = await runCli(['label', 'export', out, '--n', '10', '--format', 'jsonl']);
+    expect(exp2.stdout).toContain('round 3');
+    const second = readFileSync(path.join(out, 'label-round-3.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; picked_by: string; why: string });
+    expect(second).toHaveLength(10);
+    for (const s of second) expect(ids).not.toContain(s.id);
+    expect(second[0]!.picked_by).toMatch(/^hybrid:/);
+
+    // The next run in the same folder carries the rounds and uses the labels.
+    const rerun = await runCli(['run', pipeline, '--out', out]);
+    expect(rerun.code).toBe(0);
+    const db = path.join(out, 'results.duckdb');
+    const rounds = await queryStore<{ round: number; kind: string }>(db, 'SELECT round, kind FROM label_rounds ORDER BY round');
+    expect(rounds).toEqual([{ round: 1, kind: 'export' }, { round: 2, kind: 'import' }, { round: 3, kind: 'export' }]);
+    const labelled = await queryStore<{ n: number; first_by: string }>(db, `SELECT count(*)::INT n, min(select_by) first_by FROM samples WHERE label IS NOT NULL`);
+    expect(labelled).toEqual([{ n: 14, first_by: "labelled" }]);
+    const manifest = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8')) as { stages?: Record<string, { labelled_rows?: number }>; barriers?: unknown };
+    expect(JSON.stringify(manifest)).toContain('"labelled_rows":14');
+  });
+});
+
+describe('winnow simulate', () => {
+  const data = path.join('test', 'fixtures', 'sib200', 'hau_Latn.jsonl.gz');
+
+  it('prints results and summaries for every strategy, budget and seed, identically on a rerun', async () => {
+    const args = ['simulate', '--data', data, '--budgets', '20,40,100', '--seeds', '3', '--strategies', 'random,hybrid,kcenter', '--init', '20', '--step', '20', '--json'];
+    const a = await runCli(args);
+    expect(a.code).toBe(0);
+    const out = JSON.parse(a.stdout) as { results: { strategy: string; budget: number; seed: number; accuracy: number; macro_f1: number }[]; summary: Record<string, number | string>[] };
+    expect(out.results).toHaveLength(3 * 3 * 3);
+    expect(out.summary).toHaveLength(3 * 3);
+    for (const s of out.summary) expect(Object.keys(s).sort()).toEqual(['accuracy_mean', 'accuracy_std', 'budget', 'macro_f1_mean', 'macro_f1_std', 'strategy']);
+    for (const r of out.results) {
+      expect(r.accuracy).toBeGreaterThan(0.1);
+      expect(r.macro_f1).toBeLessThanOrEqual(1);
+    }
+    // Every strategy starts from the same random initial set per seed (budget 20 = --init), then
+    // chooses its own rows; more labels help.
+    const at = (st: string, b: number, seed: number) => out.results.find((r) => r.strategy === st && r.budget === b && r.seed === seed)!;
+    for (const seed of [1, 2, 3]) {
+      expect(at('hybrid', 20, seed)).toEqual({ ...at('random', 20, seed), strategy: 'hybrid' });
+      expect(at('kcenter', 20, seed).macro_f1).toBe(at('random', 20, seed).macro_f1);
+    }
+    expect(new Set([1, 2, 3].map((s) => at('random', 20, s).macro_f1)).size).toBe(3);
+    expect(out.results.filter((r) => r.budget === 100).map((r) => r.macro_f1)).not.toEqual(Array(9).fill(at('random', 100, 1).macro_f1));
+    const mean = (st: string, b: number): number => out.summary.find((s) => s.strategy === st && s.budget === b)!.macro_f1_mean as number;
+    for (const st of ['random', 'hybrid', 'kcenter']) expect(mean(st, 100)).toBeGreaterThan(mean(st, 20));
+    const b = await runCli(args);
+    expect(b.stdout).toBe(a.stdout);
+  });
+
+  it('rejects bad flags and data with the config and input exit codes', async () => {
+    const dir = tempDir();
+    const r1 = await runCli(['simulate', '--data', data, '--budgets', '10', '--init', '20']);
+    expect(r1.code).toBe(2);
+    expect(r1.stderr).toContain('--init 20 is larger than the smallest budget 10');
+    const r2 = await runCli(['simulate', '--data', data, '--budgets', '50', '--strategies', 'random,clever']);
+    expect(r2.code).toBe(2);
+    expect(r2.stderr).toContain('unknown strategy "clever"');
+    writeJsonl(path.join(dir, 'x.jsonl'), [{ text: 'a', label: 'x', split: 'train' }, { text: 'b', split: 'test' }]);
+    const r3 = await runCli(['simulate', '--data', path.join(dir, 'x.jsonl'), '--budgets', '50']);
+    expect(r3.code).toBe(3);
+    expect(r3.stderr).toContain('x.jsonl:2: "label" is missing');
+  });
+});
