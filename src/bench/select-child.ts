@@ -2,33 +2,77 @@ import { MatMulKernel } from '../onnx/kernels.js';
 import { facilityLocation } from '../select/facility.js';
 import { kCenterGreedy } from '../select/kcenter.js';
 import { knnGraph } from '../select/knn-graph.js';
+import { rowDot, type Pool } from '../select/pool.js';
 import { selectRows, SelectionContext, shuffled } from '../select/strategies.js';
 import { mixturePool } from './corpus.js';
 
 /**
  * One selection at scale in a fresh process (so peak RSS is this selection's): a seeded mixture of
- * 1,000 Gaussian clusters in d dimensions, L2-normalized, 10 classes; `hybrid` gets 1% of the rows
- * labelled (the warm phase), `hybrid-cold` none (the typical phase). Prints JSON.
+ * 1,000 Gaussian clusters in 256 dimensions, L2-normalized, 10 classes. `hybrid` gets 1% of the rows
+ * labelled (its uncertain-diverse phase), `hybrid-cold` none (its typical phase). `quality` compares
+ * the fast algorithms with their exact counterparts on a pool small enough for both. Prints JSON.
  */
-const [nArg, strategy, picksArg] = process.argv.slice(2);
+const [mode, nArg, picksArg] = process.argv.slice(2);
 const n = Number(nArg);
 const picks = Number(picksArg);
 const { pool, labels } = mixturePool(n, 256, 1000, 10, 7);
 const kernel = await MatMulKernel.open('cpu');
+
+async function hybrid(p: Pool, count: number, labelled: Int32Array, exactBelow?: number): Promise<number[]> {
+  const ctx = new SelectionContext(p, kernel, 1, 20, exactBelow);
+  const res = await selectRows(ctx, { strategy: 'hybrid', count, labelled, labels: Int32Array.from(labelled, (i) => labels[i]!), classes: 10, seed: 1 });
+  return [...labelled, ...res.map((r) => r.index)];
+}
+
+/** Plain k-center greedy: every pick scans every row (the reference the rounds must equal). */
+function plainKCenter(p: Pool, count: number): { picks: number[]; radius: number } {
+  const dist = new Float64Array(p.n).fill(Infinity);
+  const out: number[] = [];
+  const taken = new Uint8Array(p.n);
+  let next = 0;
+  for (let t = 0; t < count; t++) {
+    out.push(next);
+    taken[next] = 1;
+    let best = -1;
+    for (let i = 0; i < p.n; i++) {
+      dist[i] = Math.min(dist[i]!, 1 - rowDot(p, i, next));
+      if (!taken[i] && (best < 0 || dist[i]! > dist[best]!)) best = i;
+    }
+    next = best;
+  }
+  for (let i = 0; i < p.n; i++) dist[i] = Math.min(dist[i]!, 1 - rowDot(p, i, out[out.length - 1]!));
+  return { picks: out, radius: Math.max(...dist) };
+}
+
+let result: Record<string, unknown>;
 const t0 = performance.now();
-let objective: Record<string, number> = {};
-let seconds = 0;
-if (strategy === 'kcenter') {
+const secs = (): number => (performance.now() - t0) / 1000;
+if (mode === 'kcenter') {
   const r = await kCenterGreedy(pool, picks, [], kernel);
-  seconds = (performance.now() - t0) / 1000;
-  objective = { radius: r.radius };
-} else {
-  const ctx = new SelectionContext(pool, kernel, 1);
-  const labelled = strategy === 'hybrid' ? Int32Array.from(shuffled(n, 3).slice(0, Math.round(n / 100))) : new Int32Array(0);
-  const res = await selectRows(ctx, { strategy: 'hybrid', count: picks, labelled, labels: Int32Array.from(labelled, (i) => labels[i]!), classes: 10, seed: 1 });
-  seconds = (performance.now() - t0) / 1000;
+  result = { seconds: secs(), radius: r.radius };
+} else if (mode === 'hybrid' || mode === 'hybrid-cold') {
+  const labelled = mode === 'hybrid' ? Int32Array.from(shuffled(n, 3).slice(0, Math.round(n / 100))) : new Int32Array(0);
+  const chosen = await hybrid(pool, picks, labelled);
+  const seconds = secs();
   const g = await knnGraph(pool, 20, kernel, { seed: 1 });
-  objective = { facility: facilityLocation(g, 0, [...labelled, ...res.map((p) => p.index)]).value / n };
+  result = { seconds, facility: facilityLocation(g, 0, chosen).value / n };
+} else {
+  // quality: k-center rounds vs plain greedy; hybrid on the clustered kNN graph vs the exact one,
+  // both scored by facility location on the exact graph.
+  const fast = await kCenterGreedy(pool, picks, [], kernel);
+  const tFast = secs();
+  const t1 = performance.now();
+  const plain = plainKCenter(pool, picks);
+  const tPlain = (performance.now() - t1) / 1000;
+  const same = plain.picks.every((p, i) => p === fast.picks[i]);
+  const exactGraph = await knnGraph(pool, 20, kernel, { seed: 1, exactBelow: Infinity });
+  const fl = async (exactBelow: number, labelled: Int32Array): Promise<number> => facilityLocation(exactGraph, 0, await hybrid(pool, picks, labelled, exactBelow)).value / n;
+  const lab = Int32Array.from(shuffled(n, 3).slice(0, Math.round(n / 100)));
+  result = {
+    kcenter: { rounds_seconds: tFast, plain_seconds: tPlain, identical_picks: same, radius_rounds: fast.radius, radius_plain: plain.radius },
+    hybrid_cold: { exact_graph: await fl(Infinity, new Int32Array(0)), clustered_graph: await fl(0, new Int32Array(0)) },
+    hybrid_warm: { exact_graph: await fl(Infinity, lab), clustered_graph: await fl(0, lab) },
+  };
 }
 await kernel.release();
-process.stdout.write(JSON.stringify({ n, strategy, picks, seconds, maxRssMB: process.resourceUsage().maxRSS / 1024, ...objective }) + '\n');
+process.stdout.write(JSON.stringify({ mode, n, picks, maxRssMB: process.resourceUsage().maxRSS / 1024, ...result }) + '\n');

@@ -40,10 +40,12 @@ export class SelectionContext {
     readonly kernel: MatMulKernel,
     readonly seed: number,
     readonly neighbours = 20,
+    /** Pools up to this size get an exact kNN graph; larger ones the clustered search. */
+    readonly exactBelow = 20_000,
   ) {}
 
   graph(): Promise<KnnGraph> {
-    this.graphMemo ??= knnGraph(this.pool, this.neighbours, this.kernel, { seed: this.seed });
+    this.graphMemo ??= knnGraph(this.pool, this.neighbours, this.kernel, { seed: this.seed, exactBelow: this.exactBelow });
     return this.graphMemo;
   }
 

@@ -21,7 +21,7 @@ export interface Uncertainty {
  * the rows themselves) and scores every pool row. Disagreement between members stands in for the
  * posterior over weights that BALD needs (Houlsby et al. 2011; Beluch et al. 2018 for ensembles).
  */
-export function ensembleUncertainty(pool: Pool, labelled: Int32Array, labels: Int32Array, classes: number, opts: { members?: number; seed: number; l2?: number; maxTrain?: number }): Uncertainty {
+export function ensembleUncertainty(pool: Pool, labelled: Int32Array, labels: Int32Array, classes: number, opts: { members?: number; seed: number; l2?: number; maxTrain?: number; maxIter?: number }): Uncertainty {
   const { n, d } = pool;
   const members = Math.max(1, opts.members ?? 5);
   const rand = rng(opts.seed ^ 0x5bd1e995);
@@ -36,7 +36,7 @@ export function ensembleUncertainty(pool: Pool, labelled: Int32Array, labels: In
     const w = new Float32Array(labelled.length);
     if (m === 0 && draws === labelled.length) w.fill(1);
     else for (let t = 0; t < draws; t++) w[Math.floor(rand() * labelled.length)]!++;
-    const probe = new SoftmaxProbe().fit(xl, labelled.length, d, labels, classes, { l2: opts.l2 }, w);
+    const probe = new SoftmaxProbe().fit(xl, labelled.length, d, labels, classes, { l2: opts.l2, maxIter: opts.maxIter }, w);
     const p = probe.predictProba(pool.x, n);
     for (let i = 0; i < n * classes; i++) mean[i]! += p[i]! / members;
     for (let i = 0; i < n; i++) memberEntropy[i]! += entropyOf(p, i * classes, classes) / members;

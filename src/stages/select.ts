@@ -53,7 +53,8 @@ async function runSelect(ctx: BarrierContext): Promise<BarrierResult> {
       signals.cluster_entropy = await softClusterEntropy(pool, kernel, ctx.config.seed);
       let u: Uncertainty | undefined;
       if (classes.length >= 2) {
-        u = ensembleUncertainty(pool, labelled, y, classes.length, { members: 5, seed: ctx.config.seed });
+        // Bounded cost whatever the number of labels: 5 members of at most 1,000 draws, 100 iterations.
+        u = ensembleUncertainty(pool, labelled, y, classes.length, { members: 5, seed: ctx.config.seed, maxTrain: 1000, maxIter: 100 });
         signals.least_confidence = u.leastConfidence;
         signals.margin = u.margin;
         signals.entropy = u.entropy;

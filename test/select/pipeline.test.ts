@@ -215,3 +215,20 @@ describe('winnow simulate', () => {
     expect(r3.stderr).toContain('x.jsonl:2: "label" is missing');
   });
 });
+
+describe('shipped pipelines', () => {
+  it('the active-learning example runs and exports a first round', async () => {
+    const dir = tempDir();
+    const out = path.join(dir, 'yoruba');
+    const r = await runCli(['run', 'pipelines/yoruba-active-learning.yaml', '--out', out, '--quiet']);
+    expect(r.stderr).not.toContain('error');
+    expect(r.code).toBe(0);
+    const flags = await queryStore<{ f: string | null; n: number }>(path.join(out, 'results.duckdb'), `SELECT surprise_flag f, count(*)::INT n FROM samples WHERE select_rank IS NOT NULL GROUP BY ALL ORDER BY ALL`);
+    expect(flags.map((x) => x.f)).toEqual(['high', 'low', null]);
+    const set = await queryStore<{ n: number }>(path.join(out, 'results.duckdb'), 'SELECT count(*)::INT n FROM label_set');
+    expect(set).toEqual([{ n: 7 }]);
+    const e = await runCli(['label', 'export', out, '--n', '5']);
+    expect(e.code).toBe(0);
+    expect(readFileSync(path.join(out, 'label-round-1.csv'), 'utf8').trim().split('\n')).toHaveLength(6);
+  });
+});
