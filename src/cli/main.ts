@@ -9,6 +9,8 @@ import { registerQuery } from './commands/query.js';
 import { registerRun } from './commands/run.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerLabel } from './commands/label.js';
+import { registerReport } from './commands/report.js';
+import { registerNotebook } from './commands/notebook.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -25,6 +27,8 @@ export function buildProgram(): Command {
   registerPlan(program);
   registerSimulate(program);
   registerLabel(program);
+  registerReport(program);
+  registerNotebook(program);
   const override = (c: Command): void => {
     for (const sub of c.commands) {
       sub.exitOverride();

@@ -14,6 +14,8 @@ import type { ReadContext } from '../sources/record.js';
 import { prefetch } from '../stages/concurrency.js';
 import { BARRIER_STAGES, STREAMING_STAGES } from '../stages/registry.js';
 import { runStages, type StageCounters } from '../stages/runner.js';
+import type { RunInfo } from '../report/collect.js';
+import { writeReport } from '../report/write.js';
 import { carryLabels } from '../store/labels.js';
 import { RunStore } from '../store/run-store.js';
 import { quoteIdent, quoteLiteral } from '../store/sql.js';
@@ -24,6 +26,7 @@ export const OUTPUT_FILES = {
   arrow: 'selection.arrow',
   parquet: 'selection.parquet',
   store: 'results.duckdb',
+  report: 'report.html',
   manifest: 'manifest.json',
 } as const;
 
@@ -154,6 +157,8 @@ export async function runPipeline(loaded: LoadedPipeline, opts: RunOptions): Pro
       phase('emit_arrow');
       await store.conn.run(`COPY (${selectionQuery}${embedDim === null ? ' ORDER BY uid' : ''}) TO ${quoteLiteral(temps.parquet)} (FORMAT parquet, COMPRESSION zstd)`);
       phase('emit_parquet');
+      await writeReport(store.conn, { outDir, name: config.name, runId, counts, stages: counters, budget: barrierManifest.budget as RunInfo['budget'], select: barrierManifest.select as RunInfo['select'] }, temps.report);
+      phase('report');
       await store.close();
       phase('close_store');
 
@@ -176,7 +181,7 @@ export async function runPipeline(loaded: LoadedPipeline, opts: RunOptions): Pro
       await writeFile(temps.manifest, JSON.stringify(manifest, null, 2) + '\n');
       // Data files first, manifest last: a manifest under its final name means the run completed.
       if (existsSync(modelTemp)) await commitDir(modelTemp, path.join(outDir, MODEL_DIR));
-      for (const k of ['arrow', 'parquet', 'store', 'manifest'] as const) await commit(temps[k], finals[k]);
+      for (const k of ['arrow', 'parquet', 'store', 'report', 'manifest'] as const) await commit(temps[k], finals[k]);
       return { runId, outDir, counts, stages: counters, budget: barrierManifest.budget as Record<string, unknown> | undefined, phases, outputs: finals, seconds };
     } catch (err) {
       await store.close().catch(() => undefined);

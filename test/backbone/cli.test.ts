@@ -19,7 +19,7 @@ describe('winnow CLI', () => {
     expect(res.code).toBe(0);
     const summary = JSON.parse(res.stdout) as { counts: { input: number; selected: number } };
     expect(summary.counts).toMatchObject({ input: 120, selected: 120 });
-    for (const f of ['selection.arrow', 'selection.parquet', 'results.duckdb', 'manifest.json']) expect(existsSync(path.join(out, f))).toBe(true);
+    for (const f of ['selection.arrow', 'selection.parquet', 'results.duckdb', 'report.html', 'manifest.json']) expect(existsSync(path.join(out, f))).toBe(true);
 
     const q = await runCli(['query', out, 'select count(*) as n from selection', '--format', 'json']);
     expect(q.code).toBe(0);
@@ -100,7 +100,7 @@ describe('a killed run never leaves a truncated file under a final name', () => 
     return false;
   }
 
-  const finals = ['selection.arrow', 'selection.parquet', 'results.duckdb', 'manifest.json'];
+  const finals = ['selection.arrow', 'selection.parquet', 'results.duckdb', 'report.html', 'manifest.json'];
 
   it('killed while reading: no final outputs; a rerun completes and clears the partial files', async () => {
     const dir = tempDir();
@@ -114,7 +114,7 @@ describe('a killed run never leaves a truncated file under a final name', () => 
 
     const rerun = await runCli(['run', '--input', input, '--out', out, '--quiet']);
     expect(rerun.code).toBe(0);
-    // The four outputs and the fitted built-in encoder, nothing partial.
+    // The five outputs and the fitted built-in encoder, nothing partial.
     expect(readdirSync(out).sort()).toEqual([...finals, 'model'].sort());
   });
 

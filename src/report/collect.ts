@@ -1,0 +1,205 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { makePlan, type Plan, type Rule } from '../budget/plan.js';
+import { readEmbeddingColumn } from '../embed/vector-chunk.js';
+import { quoteLiteral } from '../store/sql.js';
+
+/** What the report needs from manifest.json (or from the run in progress). */
+export interface RunInfo {
+  outDir: string;
+  name: string;
+  runId: string;
+  counts: { input: number; selected: number; rejected: Record<string, number>; rejected_total: number };
+  stages: { stage: string; in: number; out: number; rejected: Record<string, number>; seconds: number }[];
+  budget?: { plan?: Plan | null; split?: Record<string, number>; groups?: { group: string; quota_tokens: number; selected_tokens: number }[]; tokenizer?: string };
+  select?: { strategy?: string; labelled_rows?: number };
+}
+
+export interface GroupRow {
+  key: string;
+  rows: number;
+  kept: number;
+  selected: number;
+  tokens: number;
+  selectedTokens: number;
+}
+
+export interface Hist {
+  column: string;
+  edges: number[];
+  selected: number[];
+  other: number[];
+}
+
+export interface ReportData {
+  info: RunInfo;
+  byLang: GroupRow[];
+  bySource: GroupRow[];
+  hists: Hist[];
+  map: { x: number; y: number; group: string; title: string }[];
+  clusters: { cluster: string; size: number; kind: string; examples: { id: string; text: string; status: string }[] }[];
+  best: Example[];
+  worst: Example[];
+  curve: { rule: string; optimal: [number, number][]; chosen: { params: number; tokens: number } } | null;
+}
+
+export interface Example {
+  id: string;
+  lang: string | null;
+  text: string;
+  by: string | null;
+  value: number;
+  signals: Record<string, number>;
+}
+
+const SCORES = ['select_value', 'typicality', 'cluster_entropy', 'margin', 'entropy', 'bald', 'surprise', 'lang_conf', 'tokens', 'text_chars'];
+const MAP_POINTS = 1500;
+
+async function columns(conn: DuckDBConnection): Promise<Set<string>> {
+  const r = await conn.runAndReadAll(`SELECT column_name FROM duckdb_columns() WHERE table_name = 'samples'`);
+  return new Set(r.getRows().map((x) => String(x[0])));
+}
+
+/** Aggregates for the report, all computed in DuckDB; only a fixed-size sample of rows reaches JS. */
+export async function collectReport(conn: DuckDBConnection, info: RunInfo): Promise<ReportData> {
+  const cols = await columns(conn);
+  const tok = cols.has('tokens') ? 'coalesce(tokens, 0)' : '0';
+  // "kept" = passed every filter and dedup; only the budget may have left it out.
+  const kept = `status = 'selected' OR reason IN ('over_budget', 'over_doc_share')`;
+  const groupBy = async (expr: string): Promise<GroupRow[]> =>
+    (
+      await conn.runAndReadAll(
+        `SELECT ${expr} AS k, count(*), count(*) FILTER (${kept}), count(*) FILTER (status = 'selected'), sum(${tok}), sum(${tok}) FILTER (status = 'selected') FROM samples GROUP BY ALL ORDER BY 2 DESC, 1`,
+      )
+    )
+      .getRows()
+      .map((r) => ({ key: String(r[0]), rows: Number(r[1]), kept: Number(r[2]), selected: Number(r[3]), tokens: Number(r[4] ?? 0), selectedTokens: Number(r[5] ?? 0) }));
+  const byLang = await groupBy(`coalesce(${cols.has('lang_pred') ? 'lang, lang_pred' : 'lang'}, 'und')`);
+  const bySource = await groupBy('source::VARCHAR');
+
+  const hists: Hist[] = [];
+  for (const col of SCORES.filter((c) => cols.has(c))) {
+    const [lo, hi, n] = (await conn.runAndReadAll(`SELECT min(${col})::DOUBLE, max(${col})::DOUBLE, count(${col}) FROM samples WHERE ${kept}`)).getRows()[0]!.map(Number) as [number, number, number];
+    if (!(n > 1) || !(hi > lo)) continue;
+    const bins = 20;
+    const rows = (
+      await conn.runAndReadAll(
+        `SELECT least(${bins - 1}, floor((${col} - ${lo}) / ${(hi - lo) / bins}))::INT b, count(*) FILTER (status = 'selected'), count(*) FILTER (status <> 'selected') FROM samples WHERE ${col} IS NOT NULL AND (${kept}) GROUP BY ALL`,
+      )
+    ).getRows();
+    const selected = new Array<number>(bins).fill(0);
+    const other = new Array<number>(bins).fill(0);
+    for (const [b, s, o] of rows) {
+      selected[Number(b)] = Number(s);
+      other[Number(b)] = Number(o);
+    }
+    hists.push({ column: col, edges: Array.from({ length: bins + 1 }, (_, i) => lo + ((hi - lo) * i) / bins), selected, other });
+  }
+
+  const map = await embeddingMap(conn, cols);
+  const clusters: ReportData['clusters'] = [];
+  if (cols.has('dup_cluster')) {
+    const top = (await conn.runAndReadAll(`SELECT dup_cluster, count(*), string_agg(DISTINCT dup_kind, ', ') FROM samples WHERE dup_cluster IS NOT NULL GROUP BY ALL HAVING count(*) > 1 ORDER BY 2 DESC, 1 LIMIT 5`)).getRows();
+    for (const [cl, size, kind] of top) {
+      const ex = (await conn.runAndReadAll(`SELECT id, left(text, 160), status::VARCHAR FROM samples WHERE dup_cluster = ${quoteLiteral(String(cl))} ORDER BY status = 'selected' DESC, uid LIMIT 3`)).getRows();
+      clusters.push({ cluster: String(cl), size: Number(size), kind: String(kind ?? ''), examples: ex.map(([id, t, st]) => ({ id: String(id), text: String(t ?? ''), status: String(st) })) });
+    }
+  }
+  const valueCol = cols.has('select_value') ? 'select_value' : cols.has('value') ? 'value' : null;
+  const sig = ['typicality', 'cluster_entropy', 'margin', 'bald', 'surprise'].filter((c) => cols.has(c));
+  const examples = async (order: string): Promise<Example[]> => {
+    if (valueCol === null) return [];
+    const r = await conn.runAndReadAll(
+      `SELECT id, lang, left(text, 240), ${cols.has('select_by') ? 'select_by' : 'NULL'}, ${valueCol}${sig.map((c) => `, ${c}`).join('')} FROM samples WHERE status = 'selected' AND ${valueCol} IS NOT NULL ORDER BY ${valueCol} ${order}, uid LIMIT 5`,
+    );
+    return r.getRows().map((x) => ({
+      id: String(x[0]),
+      lang: x[1] === null ? null : String(x[1]),
+      text: String(x[2] ?? ''),
+      by: x[3] === null ? null : String(x[3]),
+      value: Number(x[4]),
+      signals: Object.fromEntries(sig.map((c, i) => [c, Number(x[5 + i])]).filter(([, v]) => Number.isFinite(v as number))),
+    }));
+  };
+  return { info, byLang, bySource, hists, map, clusters, best: await examples('DESC'), worst: await examples('ASC'), curve: planCurve(info) };
+}
+
+/**
+ * PCA of a fixed-size deterministic sample of the embeddings (rows ordered by a hash of their uid):
+ * top two components by power iteration on the d x d covariance.
+ */
+async function embeddingMap(conn: DuckDBConnection, cols: Set<string>): Promise<ReportData['map']> {
+  const hasEmb = Number((await conn.runAndReadAll(`SELECT count(*) FROM duckdb_views() WHERE view_name = 'embeddings'`)).getRows()[0]![0]) > 0;
+  if (!hasEmb) return [];
+  // Exact and near duplicates were never embedded: they are drawn at the row they duplicate (a
+  // semantic duplicate has its own vector).
+  const lexical = cols.has('dup_of') ? `reason IN ('exact_dup', 'near_dup')` : 'false';
+  const result = await conn.stream(`
+    WITH pick AS (
+      SELECT uid, id, status, reason, ${cols.has('dup_of') ? 'dup_of' : 'NULL AS dup_of'}, text FROM samples
+      WHERE uid IN (SELECT uid FROM embeddings) OR ${lexical} ORDER BY hash(uid) LIMIT ${MAP_POINTS}),
+    anchored AS (
+      SELECT p.*, CASE WHEN ${lexical.replace('reason', 'p.reason')} THEN (SELECT min(k.uid) FROM samples k WHERE k.id = p.dup_of) ELSE p.uid END AS anchor FROM pick p)
+    SELECT a.id, a.status::VARCHAR, a.reason IN ('exact_dup', 'near_dup', 'semantic_dup'), left(a.text, 80), e.embedding
+    FROM anchored a JOIN embeddings e ON e.uid = a.anchor ORDER BY hash(a.uid)`);
+  const meta: { id: string; group: string; text: string }[] = [];
+  const parts: Float32Array[] = [];
+  for (;;) {
+    const chunk = await result.fetchChunk();
+    if (chunk === null || chunk.rowCount === 0) break;
+    const [ids, st, isDup, texts] = [0, 1, 2, 3].map((j) => chunk.getColumnValues(j));
+    for (let r = 0; r < chunk.rowCount; r++) meta.push({ id: String(ids![r]), group: isDup![r] ? 'duplicate' : st![r] === 'selected' ? 'selected' : 'rejected', text: String(texts![r] ?? '') });
+    parts.push(readEmbeddingColumn(chunk, 4));
+  }
+  const n = meta.length;
+  if (n < 3) return [];
+  const d = parts.reduce((a, p) => a + p.length, 0) / n;
+  const x = new Float64Array(n * d);
+  let off = 0;
+  for (const p of parts) {
+    x.set(p, off);
+    off += p.length;
+  }
+  const mean = new Float64Array(d);
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j]! += x[i * d + j]! / n;
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) x[i * d + j]! -= mean[j]!;
+  const comps: Float64Array[] = [];
+  for (let c = 0; c < 2; c++) {
+    let v = Float64Array.from({ length: d }, (_, j) => Math.sin(j + 1 + c));
+    for (let it = 0; it < 50; it++) {
+      const xv = new Float64Array(n);
+      for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) xv[i]! += x[i * d + j]! * v[j]!;
+      const w = new Float64Array(d);
+      for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) w[j]! += x[i * d + j]! * xv[i]!;
+      for (const p of comps) {
+        let dot = 0;
+        for (let j = 0; j < d; j++) dot += w[j]! * p[j]!;
+        for (let j = 0; j < d; j++) w[j]! -= dot * p[j]!;
+      }
+      const norm = Math.sqrt(w.reduce((a, b) => a + b * b, 0)) || 1;
+      v = w.map((e) => e / norm);
+    }
+    comps.push(v);
+  }
+  return meta.map((m, i) => {
+    // A duplicate sits on its original; a small deterministic offset keeps both visible.
+    let px = m.group === 'duplicate' ? 0.01 * Math.cos(i) : 0;
+    let py = m.group === 'duplicate' ? 0.01 * Math.sin(i) : 0;
+    for (let j = 0; j < d; j++) {
+      px += x[i * d + j]! * comps[0]![j]!;
+      py += x[i * d + j]! * comps[1]![j]!;
+    }
+    return { x: px, y: py, group: m.group, title: `${m.id}: ${m.text}` };
+  });
+}
+
+/** The compute-optimal frontier of the run's rule (tokens vs parameters over 4 decades of compute). */
+function planCurve(info: RunInfo): ReportData['curve'] {
+  const plan = info.budget?.plan;
+  if (!plan) return null;
+  const optimal: [number, number][] = [];
+  for (let e = -2; e <= 2; e += 0.25) {
+    const p = makePlan({ flops: plan.flops * Math.pow(10, e), rule: plan.rule as Rule, uniqueTokens: plan.given.unique_tokens, tokensPerParam: plan.tokens_per_param ?? undefined });
+    optimal.push([p.params, p.tokens]);
+  }
+  return { rule: plan.rule, optimal, chosen: { params: plan.params, tokens: plan.tokens } };
+}
