@@ -3,8 +3,9 @@ import { benchBudget } from './budget.js';
 import { benchDedup } from './dedup.js';
 import { benchEmbed } from './embed.js';
 import { benchLangId } from './langid.js';
+import { benchReport } from './report-html.js';
 import { benchSelect } from './select.js';
-import { benchSelectEval } from './select-eval.js';
+import { benchAugmentEval, benchSelectEval } from './select-eval.js';
 
 /** `npm run bench` runs every benchmark; `npm run bench -- backbone` runs one. */
 const BENCHES: Record<string, () => Promise<void>> = {
@@ -15,6 +16,8 @@ const BENCHES: Record<string, () => Promise<void>> = {
   langid: () => benchLangId(),
   select: () => benchSelect(),
   selecteval: () => benchSelectEval(),
+  report: () => benchReport(),
+  augmenteval: () => benchAugmentEval(),
 };
 
 const wanted = process.argv.slice(2);

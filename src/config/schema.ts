@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { OPERATOR_NAMES } from '../augment/operators.js';
 
 /**
  * The pipeline config, as written in `pipelines/*.yaml`. Every object is strict: an unknown key is an
@@ -273,6 +274,46 @@ export const SelectSchema = z
   })
   .default({ enabled: true, strategy: 'hybrid', neighbours: 20, max_picks: 0, labels: [], hybrid: { cold_start_per_class: 2, candidate_factor: 10 } });
 
+const HttpGeneratorSchema = z.strictObject({
+  kind: z.literal('http'),
+  /** Base URL of an OpenAI-compatible server (llama.cpp, vLLM); /v1/completions is called. */
+  url: z.string().url(),
+  model: z.string().min(1).default('default'),
+  prompt: z.string().includes('{text}', { message: 'the prompt must contain {text}' }).default('Rewrite the following text in the same language, keeping its meaning:\n{text}\nRewrite:'),
+  max_tokens: z.number().int().min(1).default(256),
+  temperature: z.number().min(0).max(2).default(0),
+  timeout_ms: z.number().int().min(100).default(30_000),
+  retries: z.number().int().min(0).max(10).default(2),
+  concurrency: z.number().int().min(1).max(64).default(4),
+});
+
+const Seq2SeqGeneratorSchema = z.strictObject({
+  kind: z.literal('seq2seq'),
+  /** Local model folder (Hugging Face layout, ONNX); with back_model, back-translation through a pivot. */
+  model: z.string().min(1),
+  back_model: z.string().min(1).optional(),
+  max_length: z.number().int().min(8).default(256),
+});
+
+export const AugmentSchema = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    operators: z.array(z.enum(OPERATOR_NAMES)).min(1).default([...OPERATOR_NAMES]),
+    /** How much an operator changes a text (share of tokens dropped, words noised, ...). */
+    strength: z.number().gt(0).lt(1).default(0.3),
+    /** At most this share of the training-token target may be synthetic. */
+    max_synthetic_share: z.number().min(0).max(1).default(0.2),
+    /** Augmentations per parent at most, so a few parents are never amplified. */
+    per_parent: z.number().int().min(1).max(100).default(3),
+    /** Below this embedding cosine to its parent an augmentation has drifted and is dropped. */
+    min_parent_cosine: z.number().min(-1).max(1).default(0.5),
+    /** MinHash Jaccard at or above which an augmentation is a near-duplicate of a real row or another augmentation. */
+    near_threshold: z.number().gt(0).max(1).default(0.7),
+    /** An optional model-backed generator, used alongside the operators. */
+    generator: z.discriminatedUnion('kind', [HttpGeneratorSchema, Seq2SeqGeneratorSchema]).optional(),
+  })
+  .default({ enabled: false, operators: [...OPERATOR_NAMES], strength: 0.3, max_synthetic_share: 0.2, per_parent: 3, min_parent_cosine: 0.5, near_threshold: 0.7 });
+
 export const StagesSchema = z.strictObject({
   normalize: NormalizeSchema.default(NormalizeSchema.parse({})),
   filters: FiltersSchema.default(FiltersSchema.parse({})),
@@ -282,6 +323,7 @@ export const StagesSchema = z.strictObject({
   embed: EmbedSchema.default(EmbedSchema.parse({})),
   select: SelectSchema,
   budget: BudgetSchema,
+  augment: AugmentSchema,
 });
 
 export const LimitsSchema = z.strictObject({
@@ -326,6 +368,12 @@ export const PipelineSchema = z
       }
       seen.add(s.name);
     });
+    if (p.stages.augment.enabled && !p.stages.embed.enabled) {
+      ctx.addIssue({ code: 'custom', path: ['stages', 'augment', 'enabled'], message: 'augmentation needs stages.embed (drift is measured in embedding space)' });
+    }
+    if (p.stages.augment.enabled && p.stages.budget.tokenizer === 'none') {
+      ctx.addIssue({ code: 'custom', path: ['stages', 'augment', 'enabled'], message: 'augmentation fills a token budget: set stages.budget.tokenizer and a target' });
+    }
     const ref = p.stages.select.reference;
     if (ref && !seen.has(ref.source)) {
       ctx.addIssue({ code: 'custom', path: ['stages', 'select', 'reference', 'source'], message: `no source is named "${ref.source}" (sources: ${[...seen].join(', ')})` });
@@ -340,5 +388,6 @@ export type EmbedConfig = Pipeline['stages']['embed'];
 export type DedupConfig = Pipeline['stages']['dedup'];
 export type BudgetConfig = Pipeline['stages']['budget'];
 export type SelectConfig = Pipeline['stages']['select'];
+export type AugmentConfig = Pipeline['stages']['augment'];
 export type LangIdConfig = Pipeline['stages']['langid'];
 export type QualityConfig = Pipeline['stages']['quality'];

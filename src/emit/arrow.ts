@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import {
+  Bool,
   Dictionary,
   FixedSizeList,
   Float16,
@@ -122,6 +123,8 @@ function arrowType(kind: OutputColumn['kind'], dim = 0): DataType {
       return new Uint32();
     case 'int64':
       return new Int64();
+    case 'bool':
+      return new Bool();
     default:
       throw new Error(`no plain Arrow type for ${kind}`);
   }
@@ -156,6 +159,14 @@ function columnData(c: OutputColumn, values: unknown[], dict: DictState | undefi
       const nulls = nullBitmap(values);
       values.forEach((v, i) => (arr[i] = v === null ? 0n : BigInt(v as number | bigint)));
       return makeData({ type: new Int64(), length: values.length, nullCount: nulls.count, nullBitmap: nulls.bitmap, data: arr });
+    }
+    case 'bool': {
+      const bits = new Uint8Array(Math.ceil(values.length / 8));
+      const nulls = nullBitmap(values);
+      values.forEach((v, i) => {
+        if (v === true) bits[i >> 3]! |= 1 << (i & 7);
+      });
+      return makeData({ type: new Bool(), length: values.length, nullCount: nulls.count, nullBitmap: nulls.bitmap, data: bits });
     }
     case 'dict': {
       const d = dict!;

@@ -47,6 +47,8 @@ export interface RunSummary {
   stages: StageCounters[];
   /** The budget stage's plan and achieved totals. */
   budget?: Record<string, unknown>;
+  /** The augment stage's manifest (synthetic tokens and the unique / repeated / synthetic split), when it ran. */
+  augment?: Record<string, unknown>;
   /** Wall seconds of each phase of the run, for the manifest and benchmarks. */
   phases: Record<string, number>;
   outputs: Record<keyof typeof OUTPUT_FILES, string>;
@@ -144,20 +146,30 @@ export async function runPipeline(loaded: LoadedPipeline, opts: RunOptions): Pro
       await opts.onStore?.(store);
       const metadata = [...new Set(config.sources.flatMap((s) => s.columns.metadata))];
       const embedDim = config.output.embeddings ? await embeddingDim(store) : null;
-      const columns = selectionColumns(metadata, quoteIdent, quoteLiteral, embedDim, 'select' in barrierManifest);
-      const from = embedDim === null ? 'samples' : 'samples LEFT JOIN embeddings USING (uid)';
+      const synthetic = 'augment' in barrierManifest;
+      const columns = selectionColumns(metadata, quoteIdent, quoteLiteral, embedDim, 'select' in barrierManifest, synthetic);
+      // Kept augmentations join the real rows in the outputs, flagged is_synthetic.
+      if (synthetic) {
+        await store.conn.run(`CREATE VIEW output_rows AS
+          SELECT *, false AS is_synthetic, NULL::VARCHAR AS parent_id, NULL::VARCHAR AS aug_operator FROM samples
+          UNION ALL BY NAME
+          SELECT uid, id, source, file, "row", lang, label, text, text_chars, meta, status, reason, reason_detail, tokens, 'synthetic' AS select_by, is_synthetic, parent_id, aug_operator FROM augmentations`);
+      }
+      const rowsFrom = synthetic ? 'output_rows' : 'samples';
+      const from = embedDim === null ? rowsFrom : `${rowsFrom} LEFT JOIN embeddings USING (uid)`;
       const selectList = ['uid', ...columns.map((c) => c.sql)].join(', ');
       await store.conn.run(`CREATE VIEW selection AS SELECT ${selectList} FROM ${from} WHERE status = 'selected'`);
       await recordRun(store, { runId, startedAt, config: loaded, counts, counters, fileStats, fingerprints });
 
-      // A join may reorder rows, so only then is ORDER BY needed; a plain scan keeps insertion order.
-      const selectionQuery = `SELECT ${columns.map((c) => c.sql).join(', ')} FROM ${from} WHERE status = 'selected'${embedDim === null ? '' : ' ORDER BY uid'}`;
+      // A join or a union may reorder rows, so only then is ORDER BY needed; a plain scan keeps insertion order.
+      const ordered = embedDim !== null || synthetic;
+      const selectionQuery = `SELECT ${columns.map((c) => c.sql).join(', ')} FROM ${from} WHERE status = 'selected'${ordered ? ' ORDER BY uid' : ''}`;
       phase('record');
       await writeArrowFile(store.conn, selectionQuery, columns, temps.arrow);
       phase('emit_arrow');
-      await store.conn.run(`COPY (${selectionQuery}${embedDim === null ? ' ORDER BY uid' : ''}) TO ${quoteLiteral(temps.parquet)} (FORMAT parquet, COMPRESSION zstd)`);
+      await store.conn.run(`COPY (${selectionQuery}${ordered ? '' : ' ORDER BY uid'}) TO ${quoteLiteral(temps.parquet)} (FORMAT parquet, COMPRESSION zstd)`);
       phase('emit_parquet');
-      await writeReport(store.conn, { outDir, name: config.name, runId, counts, stages: counters, budget: barrierManifest.budget as RunInfo['budget'], select: barrierManifest.select as RunInfo['select'] }, temps.report);
+      await writeReport(store.conn, { outDir, name: config.name, runId, counts, stages: counters, budget: barrierManifest.budget as RunInfo['budget'], select: barrierManifest.select as RunInfo['select'], augment: barrierManifest.augment as RunInfo['augment'] }, temps.report);
       phase('report');
       await store.close();
       phase('close_store');
@@ -182,7 +194,7 @@ export async function runPipeline(loaded: LoadedPipeline, opts: RunOptions): Pro
       // Data files first, manifest last: a manifest under its final name means the run completed.
       if (existsSync(modelTemp)) await commitDir(modelTemp, path.join(outDir, MODEL_DIR));
       for (const k of ['arrow', 'parquet', 'store', 'report', 'manifest'] as const) await commit(temps[k], finals[k]);
-      return { runId, outDir, counts, stages: counters, budget: barrierManifest.budget as Record<string, unknown> | undefined, phases, outputs: finals, seconds };
+      return { runId, outDir, counts, stages: counters, budget: barrierManifest.budget as Record<string, unknown> | undefined, augment: barrierManifest.augment as Record<string, unknown> | undefined, phases, outputs: finals, seconds };
     } catch (err) {
       await store.close().catch(() => undefined);
       await Promise.all([...Object.values(temps).flatMap((t) => [rm(t, { force: true }), rm(`${t}.wal`, { force: true })]), rm(modelTemp, { recursive: true, force: true })]);

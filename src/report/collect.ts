@@ -12,6 +12,7 @@ export interface RunInfo {
   stages: { stage: string; in: number; out: number; rejected: Record<string, number>; seconds: number }[];
   budget?: { plan?: Plan | null; split?: Record<string, number>; groups?: { group: string; quota_tokens: number; selected_tokens: number }[]; tokenizer?: string };
   select?: { strategy?: string; labelled_rows?: number };
+  augment?: { split?: Record<string, number>; kept?: number };
 }
 
 export interface GroupRow {

@@ -34,7 +34,7 @@ ${barChart(`share-${id}`, rows.map((r) => ({ label: r.key, value: totalSel > 0 ?
   const b = i.budget;
   if (b?.plan) {
     const p = b.plan;
-    const split = b.split ?? {};
+    const split = i.augment?.split ?? b.split ?? {};
     sections.push(`<h2 id="budget">Budget</h2>
 <p>Rule <b>${esc(p.rule)}</b>: ${n(p.params)} parameters, ${n(p.flops)} FLOPs, <b>${n(p.tokens)} training tokens</b> (${esc(b.tokenizer ?? '')}); ${p.epochs.toFixed(2)} passes over ${n(p.unique_tokens)} unique tokens.</p>
 ${barChart('budget-split', [

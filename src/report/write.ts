@@ -22,6 +22,7 @@ export function runInfoFromManifest(outDir: string, m: Record<string, unknown>):
     stages: m.stages as RunInfo['stages'],
     budget: m.budget as RunInfo['budget'],
     select: m.select as RunInfo['select'],
+    augment: m.augment as RunInfo['augment'],
   };
 }
 

@@ -6,7 +6,29 @@ import type { Encoder } from '../embed/encoder.js';
 import { fitBuiltinModel, openEncoder } from '../embed/open-encoder.js';
 import { BuiltinEncoder } from '../embed/builtin-encoder.js';
 import { DEFAULT_BUILTIN } from '../embed/builtin-fit.js';
+import { OPERATORS, type OperatorName } from '../augment/operators.js';
+import { rng } from '../math/random.js';
 import type { SimulateData } from './simulate.js';
+
+/** Label-preserving operators for probe training (the ones that keep a text's topic and length). */
+const SIM_OPERATORS: OperatorName[] = ['token_dropout', 'token_swap', 'span_delete', 'char_noise'];
+
+/** `perRow` variants of each train text by the built-in operators (strength 0.3), seeded per row. */
+function augmentTrain(texts: string[], perRow: number, seed: number): { texts: string[]; parent: Int32Array } {
+  const out: string[] = [];
+  const parent: number[] = [];
+  texts.forEach((t, i) => {
+    for (let k = 0; k < perRow; k++) {
+      const op = SIM_OPERATORS[(i + k) % SIM_OPERATORS.length]!;
+      const v = OPERATORS[op](t, 0.3, rng(seed * 7919 + i * 31 + k));
+      if (v !== null) {
+        out.push(v);
+        parent.push(i);
+      }
+    }
+  });
+  return { texts: out, parent: Int32Array.from(parent) };
+}
 
 export interface LabelledText {
   text: string;
@@ -62,7 +84,7 @@ export async function readLabelledJsonl(file: string, cols: ColumnNames): Promis
  * Embeds train and test rows: the built-in encoder is fitted on the train texts only (unlabelled
  * text, as an active learner would have), or a given model directory is used as is.
  */
-export async function embedForSimulation(rows: LabelledText[], opts: { model?: string; seed?: number; baseDir?: string } = {}): Promise<SimulateData & { labelNames: string[]; encoder: string }> {
+export async function embedForSimulation(rows: LabelledText[], opts: { model?: string; seed?: number; baseDir?: string; augment?: number } = {}): Promise<SimulateData & { labelNames: string[]; encoder: string }> {
   const train = rows.filter((r) => r.split === 'train');
   const test = rows.filter((r) => r.split === 'test');
   const labelNames = [...new Set(rows.map((r) => r.label))].sort();
@@ -79,7 +101,9 @@ export async function embedForSimulation(rows: LabelledText[], opts: { model?: s
   try {
     const d = encoder.dim;
     const index = new Map(labelNames.map((l, i) => [l, i]));
+    const aug = opts.augment ? augmentTrain(train.map((r) => r.text), opts.augment, opts.seed ?? 1) : null;
     return {
+      aug: aug ? { x: await encoder.encode(aug.texts), parent: aug.parent } : undefined,
       train: { x: await encoder.encode(train.map((r) => r.text)), n: train.length, d },
       trainLabels: Int32Array.from(train, (r) => index.get(r.label)!),
       test: { x: await encoder.encode(test.map((r) => r.text)), n: test.length, d },

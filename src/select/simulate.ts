@@ -10,6 +10,9 @@ export interface SimulateData {
   test: Pool;
   testLabels: Int32Array;
   classes: number;
+  /** Embedded augmentations of train rows (`parent` = train row), added to a probe's training set
+   * for the rows it has labels for when simulating with augmentation. */
+  aug?: { x: Float32Array; parent: Int32Array };
 }
 
 export interface SimulateOptions {
@@ -19,6 +22,8 @@ export interface SimulateOptions {
   init: number;
   step: number;
   hybrid?: HybridOptions;
+  /** Train each probe on the labelled rows plus their augmentations (data.aug). */
+  augment?: boolean;
   /** Called after each finished (strategy, seed) run, for progress on stderr. */
   progress?: (msg: string) => void;
 }
@@ -73,7 +78,7 @@ export async function simulate(data: SimulateData, opts: SimulateOptions): Promi
             if (picks.length === 0) break;
             for (const p of picks) labelled.push(p.index);
           }
-          results.push({ strategy, budget, seed, ...evaluate(data, labelled) });
+          results.push({ strategy, budget, seed, ...evaluate(data, labelled, opts.augment === true) });
         }
         opts.progress?.(`${strategy} seed ${seed}: ${budgets.map((b) => results.find((r) => r.strategy === strategy && r.seed === seed && r.budget === b)!.macro_f1.toFixed(3)).join(' ')}`);
         if (labelled.length > maxBudget) throw new Error(`internal: ${strategy} labelled ${labelled.length} rows for a budget of ${maxBudget}`);
@@ -85,12 +90,18 @@ export async function simulate(data: SimulateData, opts: SimulateOptions): Promi
   return { results, summary: summarize(results) };
 }
 
-function evaluate(data: SimulateData, labelled: number[]): { accuracy: number; macro_f1: number } {
+function evaluate(data: SimulateData, labelled: number[], augment: boolean): { accuracy: number; macro_f1: number } {
   const { d } = data.train;
-  const x = new Float32Array(labelled.length * d);
+  const isLabelled = new Set(labelled);
+  // Variants of labelled rows inherit their parent's label (the oracle never sees a variant).
+  const variants: number[] = [];
+  if (augment && data.aug) data.aug.parent.forEach((p, v) => isLabelled.has(p) && variants.push(v));
+  const n = labelled.length + variants.length;
+  const x = new Float32Array(n * d);
   labelled.forEach((r, t) => x.set(data.train.x.subarray(r * d, r * d + d), t * d));
-  const y = Int32Array.from(labelled, (i) => data.trainLabels[i]!);
-  const probe = new SoftmaxProbe().fit(x, labelled.length, d, y, data.classes);
+  variants.forEach((v, t) => x.set(data.aug!.x.subarray(v * d, v * d + d), (labelled.length + t) * d));
+  const y = Int32Array.from([...labelled.map((i) => data.trainLabels[i]!), ...variants.map((v) => data.trainLabels[data.aug!.parent[v]!]!)]);
+  const probe = new SoftmaxProbe().fit(x, n, d, y, data.classes);
   const pred = probe.predict(data.test.x, data.test.n);
   return { accuracy: accuracy(pred, data.testLabels), macro_f1: macroF1(pred, data.testLabels, data.classes) };
 }

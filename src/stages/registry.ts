@@ -3,6 +3,7 @@ import { langIdStage } from './langid.js';
 import { langIdReferenceStage } from './langid-reference.js';
 import { normalizeStage } from './normalize.js';
 import { qualityStage } from './quality.js';
+import { augmentStage } from './augment.js';
 import type { BarrierStage } from './barrier.js';
 import { budgetStage } from './budget.js';
 import { lexicalDedupStage } from './dedup-lexical.js';
@@ -32,4 +33,4 @@ export const STREAMING_STAGES: StageDefinition[] = [
 ];
 
 /** Barrier stages in the order they run, after the streaming stages have filled the run store. */
-export const BARRIER_STAGES: BarrierStage[] = [langIdReferenceStage, lexicalDedupStage, embedStage, semanticDedupStage, selectStage, budgetStage];
+export const BARRIER_STAGES: BarrierStage[] = [langIdReferenceStage, lexicalDedupStage, embedStage, semanticDedupStage, selectStage, budgetStage, augmentStage];

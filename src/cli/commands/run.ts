@@ -10,6 +10,7 @@ import { runPipeline, type RunSummary } from '../../pipeline/run.js';
 import { createLogger } from '../../util/log.js';
 
 interface RunFlags {
+  augment?: boolean;
   input?: string[];
   textColumn?: string;
   idColumn?: string;
@@ -40,6 +41,7 @@ export function registerRun(program: Command): void {
     .option('--params <n>', 'size the selection for a model of N parameters (compute-optimal)')
     .option('--flops <c>', 'size the selection for C training FLOPs (compute-optimal)')
     .option('--rule <rule>', 'budget rule: chinchilla | chinchilla-fit | datablations')
+    .option('--augment', 'fill part of a budget the real data cannot cover with augmentations (stages.augment)')
     .option('--json', 'print the run summary as JSON on stdout')
     .option('--quiet', 'no progress or summary on stderr')
     .addHelpText(
@@ -56,6 +58,7 @@ export function registerRun(program: Command): void {
         ? loadPipelineFile(pipelineFile)
         : defaultPipeline({ input: flags.input!, textColumn: flags.textColumn, idColumn: flags.idColumn, langColumn: flags.langColumn, labelColumn: flags.labelColumn });
       applyBudgetFlags(loaded.config, flags);
+      if (flags.augment) loaded.config.stages.augment.enabled = true;
       const outDir = flags.out ?? (loaded.config.output.dir ? path.resolve(loaded.baseDir, loaded.config.output.dir) : path.join('out', loaded.config.name));
       const log = createLogger({ quiet: flags.quiet });
       const summary = await runPipeline(loaded, { outDir, log });
@@ -81,7 +84,7 @@ function applyBudgetFlags(config: Pipeline, flags: RunFlags): void {
 }
 
 export function summaryJson(s: RunSummary): Record<string, unknown> {
-  return { run_id: s.runId, out_dir: s.outDir, counts: s.counts, stages: s.stages, budget: s.budget ?? null, outputs: s.outputs, seconds: s.seconds };
+  return { run_id: s.runId, out_dir: s.outDir, counts: s.counts, stages: s.stages, budget: s.budget ?? null, augment: s.augment ?? null, outputs: s.outputs, seconds: s.seconds };
 }
 
 function budgetLines(s: RunSummary): string[] {
@@ -94,6 +97,18 @@ function budgetLines(s: RunSummary): string[] {
     `              unique tokens ${humanNumber(sel)} selected of ${humanNumber(b.unique_tokens_available ?? 0)} available; target ${humanNumber(p.unique_tokens)}`,
     `              ${(p.tokens / Math.max(sel, 1)).toFixed(2)} epochs over the selection to reach the target${p.unique_tokens < p.tokens ? ` (shortfall: ${humanNumber(p.tokens - sel)} target tokens not covered by unique data)` : ''}`,
     ...p.warnings.map((w) => `              warning: ${w}`),
+    ...augmentLines(s, p.tokens),
+  ];
+}
+
+function augmentLines(s: RunSummary, target: number): string[] {
+  const a = s.augment as { split?: { unique_real: number; repeated_real: number; synthetic: number }; kept?: number; generated?: number; parents_used?: number } | undefined;
+  if (!a?.split) return [];
+  const { unique_real: u, repeated_real: r, synthetic: y } = a.split;
+  const pct = (v: number): string => `${((100 * v) / Math.max(target, 1)).toFixed(1)}%`;
+  return [
+    `  training    ${humanNumber(u)} unique real (${pct(u)}) + ${humanNumber(r)} repeated real (${pct(r)}) + ${humanNumber(y)} synthetic (${pct(y)})`,
+    `              ${a.kept ?? 0} augmentations kept of ${a.generated ?? 0} made, from ${a.parents_used ?? 0} parents`,
   ];
 }
 

@@ -15,6 +15,7 @@ interface SimulateFlags {
   init: string;
   step: string;
   model?: string;
+  augment?: string | boolean;
   json?: boolean;
 }
 
@@ -32,6 +33,7 @@ export function registerSimulate(program: Command): void {
     .option('--init <n>', 'random initial labelled rows', '20')
     .option('--step <n>', 'rows labelled per round', '20')
     .option('--model <model>', 'builtin (fitted on the train texts) or a model directory', 'builtin')
+    .option('--augment [perRow]', 'train each probe also on augmentations of its labelled rows (perRow variants each, default 2)')
     .option('--json', 'print one JSON object with results and summary')
     .addHelpText('after', '\nExample:\n  winnow simulate --data sib200/yor_Latn.jsonl --budgets 50,100,200 --seeds 5 --strategies random,margin,typical,hybrid --json\n')
     .action(async (flags: SimulateFlags) => {
@@ -43,10 +45,11 @@ export function registerSimulate(program: Command): void {
       const step = intList(flags.step, '--step')[0]!;
       if (init > Math.min(...budgets)) throw new ConfigError(`--init ${init} is larger than the smallest budget ${Math.min(...budgets)}`);
       const rows = await readLabelledJsonl(flags.data, { text: flags.text, label: flags.label, split: flags.split });
-      const data = await embedForSimulation(rows, { model: flags.model });
+      const perRow = flags.augment === undefined || flags.augment === false ? 0 : flags.augment === true ? 2 : intList(flags.augment, '--augment')[0]!;
+      const data = await embedForSimulation(rows, { model: flags.model, augment: perRow });
       const log = (m: string): void => void process.stderr.write(`${m}\n`);
       log(`simulate: ${data.train.n} train rows, ${data.test.n} test rows, ${data.classes} labels; ${data.encoder}`);
-      const out = await simulate(data, { budgets, seeds, strategies: strategies as StrategyName[], init, step, progress: flags.json ? undefined : log });
+      const out = await simulate(data, { budgets, seeds, strategies: strategies as StrategyName[], init, step, augment: perRow > 0, progress: flags.json ? undefined : log });
       if (flags.json) {
         process.stdout.write(JSON.stringify(out) + '\n');
         return;
