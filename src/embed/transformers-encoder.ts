@@ -4,6 +4,7 @@ import path from 'node:path';
 import { ConfigError } from '../core/errors.js';
 import { openSession, ort, type Device } from '../onnx/runtime.js';
 import type { Encoder } from './encoder.js';
+import { fusePooling, POOLED_OUTPUT } from './fused-pooling.js';
 
 export interface TransformersOptions {
   /** A local directory in Hugging Face layout, or a Hub id such as "org/model". */
@@ -83,16 +84,38 @@ export class TransformersEncoder implements Encoder {
     if (!dim) throw new ConfigError(`embed.model: ${opts.model}: config.json has no hidden_size`);
     const onnxFile = modelFile(modelDir);
     const session = { device: opts.device, threads: opts.threads, notice: opts.notice };
-    const { session: model, provider } = await openSession(onnxFile, session);
-    return new TransformersEncoder(
+    const opened = await openFused(onnxFile, dim, opts, session);
+    const enc = new TransformersEncoder(
       tokenizer as never,
-      model,
+      opened.session.session,
       dim,
       fingerprintDir(modelDir, onnxFile, opts),
-      provider,
-      `transformers ${isDir ? local : opts.model} (${opts.pooling} pooling${opts.normalize ? ', normalized' : ''}, max ${opts.maxLength} tokens)`,
+      opened.session.provider,
+      `transformers ${isDir ? local : opts.model} (${opts.pooling} pooling${opts.normalize ? ', normalized' : ''}, max ${opts.maxLength} tokens${opened.fused ? ', pooling fused into the graph' : ''})`,
       opts,
     );
+    if (opened.fused) await enc.checkFused();
+    return enc;
+  }
+
+  /** Pooling inside the graph when it matches the JS reference on a probe batch; else JS pooling. */
+  private fused = false;
+
+  private async checkFused(): Promise<void> {
+    const feeds = this.tokenize(['winnow', 'a somewhat longer sentence, to have padding in the batch']);
+    const hiddenName = this.model.outputNames.includes('last_hidden_state') ? 'last_hidden_state' : this.model.outputNames[0]!;
+    const out = await this.model.run(this.modelFeeds(feeds), [hiddenName, POOLED_OUTPUT]);
+    const hidden = out[hiddenName]!;
+    const ref = pool(hidden.data as Float32Array, hidden.dims as number[], feeds.attention_mask!.data as BigInt64Array, this.opts);
+    const got = out[POOLED_OUTPUT]!.data as Float32Array;
+    let diff = 0;
+    for (let i = 0; i < ref.length; i++) diff = Math.max(diff, Math.abs(ref[i]! - got[i]!));
+    this.fused = got.length === ref.length && diff < 1e-4;
+    if (!this.fused) this.opts.notice?.(`embed: pooling in the graph differs from the reference by ${diff.toExponential(2)}; pooling in JS instead`);
+  }
+
+  private modelFeeds(feeds: Record<string, ort.Tensor>): Record<string, ort.Tensor> {
+    return Object.fromEntries(this.model.inputNames.map((n) => [n, feeds[n]!]));
   }
 
   lengths(texts: readonly string[]): Int32Array {
@@ -120,7 +143,8 @@ export class TransformersEncoder implements Encoder {
 
   /** The model run and pooling on tokenized inputs: the part benchmarks compare with a bare session. */
   async embedTokens(feeds: Record<string, ort.Tensor>): Promise<Float32Array> {
-    const modelFeeds = Object.fromEntries(this.model.inputNames.map((n) => [n, feeds[n]!]));
+    const modelFeeds = this.modelFeeds(feeds);
+    if (this.fused) return (await this.model.run(modelFeeds, [POOLED_OUTPUT]))[POOLED_OUTPUT]!.data as Float32Array;
     const out = await this.model.run(modelFeeds);
     const hidden = out.last_hidden_state ?? out[this.model.outputNames[0]!]!;
     return pool(hidden.data as Float32Array, hidden.dims as number[], feeds.attention_mask!.data as BigInt64Array, this.opts);
@@ -132,8 +156,26 @@ export class TransformersEncoder implements Encoder {
 }
 
 /**
+ * The session with pooling fused into the model graph (see fused-pooling.ts), or the plain model
+ * when it cannot be patched: weights in external data files (which a patched copy could not find),
+ * or no `last_hidden_state` output and `attention_mask` input to pool from.
+ */
+async function openFused(onnxFile: string, dim: number, opts: TransformersOptions, session: { device: Device; threads?: number; notice?: (m: string) => void }): Promise<{ session: Awaited<ReturnType<typeof openSession>>; fused: boolean }> {
+  const external = readdirSync(path.dirname(onnxFile)).some((f) => /\.onnx[._]data$|\.data$/.test(f));
+  if (!external) {
+    try {
+      const bytes = fusePooling(readFileSync(onnxFile), 'last_hidden_state', 'attention_mask', { pooling: opts.pooling, normalize: opts.normalize, dim });
+      return { session: await openSession(bytes, session), fused: true };
+    } catch {
+      // Not a standard feature-extraction export: fall through to the plain model and JS pooling.
+    }
+  }
+  return { session: await openSession(onnxFile, session), fused: false };
+}
+
+/**
  * Masked mean (or first-token) pooling and optional L2 normalization over [batch, seq, dim] states.
- * A plain loop over the typed array: for small models a second onnxruntime call costs more.
+ * The reference for the fused graph, and the path for models that cannot be patched.
  */
 export function pool(states: Float32Array, dims: readonly number[], mask: BigInt64Array, opts: { pooling: 'mean' | 'cls'; normalize: boolean }): Float32Array {
   const n = dims[0]!;

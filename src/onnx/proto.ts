@@ -157,3 +157,25 @@ export function int64Tensor(name: string, values: number[]): TensorInit {
   const a = BigInt64Array.from(values.map((v) => BigInt(v)));
   return { name, dims: [values.length], dataType: DataType.INT64, raw: new Uint8Array(a.buffer) };
 }
+
+/**
+ * Bytes that, appended to a serialized ModelProto, add nodes, initializers and outputs to its graph.
+ * Protobuf parsers merge a repeated embedded message field by concatenation: the result is the
+ * original graph plus these parts, without decoding (or losing) anything of the original model.
+ */
+export function graphPatch(spec: { nodes: NodeSpec[]; initializers: TensorInit[]; outputs: IoSpec[] }): Uint8Array {
+  const message = ModelProto.fromObject({
+    graph: {
+      node: spec.nodes.map((n, i) => ({
+        name: n.name ?? `winnow_${n.op}_${i}`,
+        opType: n.op,
+        input: n.inputs,
+        output: n.outputs,
+        attribute: Object.entries(n.attrs ?? {}).map(([k, v]) => attribute(k, v)),
+      })),
+      initializer: spec.initializers.map((t) => ({ name: t.name, dims: t.dims, dataType: t.dataType, rawData: t.raw })),
+      output: spec.outputs.map(valueInfo),
+    },
+  });
+  return ModelProto.encode(message).finish();
+}
