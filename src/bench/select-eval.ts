@@ -14,6 +14,15 @@ const SETS = [
   { name: 'afrisenti', budgets: [100, 200, 400], langs: ['kin', 'swa', 'tso', 'twi'] },
 ];
 
+/** Runs `jobs` through `fn`, two at a time (this machine has two cores). */
+async function twoAtATime<T>(jobs: T[], fn: (job: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < jobs.length) await fn(jobs[next++]!);
+  };
+  await Promise.all([worker(), worker()]);
+}
+
 /** The shared datasets when present (benchmarks may read them), else the copies shipped as fixtures. */
 function dataFile(set: string, lang: string): string {
   const shared = path.resolve(PROJECT_ROOT, '..', 'shared', 'datasets', set, `${lang}.jsonl`);
@@ -30,17 +39,12 @@ export async function benchSelectEval(): Promise<void> {
   const jobs = SETS.flatMap((s) => s.langs.map((lang) => ({ set: s, lang })));
   const out = new Map<string, SimSummary[]>();
   const t0 = performance.now();
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < jobs.length) {
-      const { set, lang } = jobs[next++]!;
-      const args = [cli, 'simulate', '--data', dataFile(set.name, lang), '--budgets', set.budgets.join(','), '--seeds', '5', '--strategies', STRATEGIES.join(','), '--init', '20', '--step', '20', '--json'];
-      const { stdout } = await run(process.execPath, args, { maxBuffer: 64 << 20, env: { ...process.env, OMP_NUM_THREADS: '1' } });
-      out.set(`${set.name}/${lang}`, (JSON.parse(stdout) as { summary: SimSummary[] }).summary);
-      console.log(`  ${set.name}/${lang} done (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
-    }
-  };
-  await Promise.all([worker(), worker()]);
+  await twoAtATime(jobs, async ({ set, lang }) => {
+    const args = [cli, 'simulate', '--data', dataFile(set.name, lang), '--budgets', set.budgets.join(','), '--seeds', '5', '--strategies', STRATEGIES.join(','), '--init', '20', '--step', '20', '--json'];
+    const { stdout } = await run(process.execPath, args, { maxBuffer: 64 << 20 });
+    out.set(`${set.name}/${lang}`, (JSON.parse(stdout) as { summary: SimSummary[] }).summary);
+    console.log(`  ${set.name}/${lang} done (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+  });
   const dir = path.join(PROJECT_ROOT, '.bench');
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'select-eval.json'), JSON.stringify(Object.fromEntries(out), null, 1));
@@ -106,16 +110,11 @@ export async function benchAugmentEval(): Promise<void> {
   const jobs = set.langs.flatMap((lang) => [false, true].map((augment) => ({ lang, augment })));
   const out = new Map<string, SimSummary[]>();
   const t0 = performance.now();
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < jobs.length) {
-      const { lang, augment } = jobs[next++]!;
-      const args = [cli, 'simulate', '--data', dataFile(set.name, lang), '--budgets', set.budgets.join(','), '--seeds', '5', '--strategies', 'random,hybrid', '--json', ...(augment ? ['--augment', '2'] : [])];
-      const { stdout } = await run(process.execPath, args, { maxBuffer: 64 << 20 });
-      out.set(`${lang}/${augment}`, (JSON.parse(stdout) as { summary: SimSummary[] }).summary);
-    }
-  };
-  await Promise.all([worker(), worker()]);
+  await twoAtATime(jobs, async ({ lang, augment }) => {
+    const args = [cli, 'simulate', '--data', dataFile(set.name, lang), '--budgets', set.budgets.join(','), '--seeds', '5', '--strategies', 'random,hybrid', '--json', ...(augment ? ['--augment', '2'] : [])];
+    const { stdout } = await run(process.execPath, args, { maxBuffer: 64 << 20 });
+    out.set(`${lang}/${augment}`, (JSON.parse(stdout) as { summary: SimSummary[] }).summary);
+  });
   const mean = (st: string, b: number, augment: boolean): number => set.langs.reduce((a, l) => a + out.get(`${l}/${augment}`)!.find((s) => s.strategy === st && s.budget === b)!.macro_f1_mean, 0) / set.langs.length;
   const rows = ['random', 'hybrid'].flatMap((st) =>
     [false, true].map((aug) => [`${st}${aug ? ' + augment' : ''}`, ...set.budgets.map((b) => `${(100 * mean(st, b, aug)).toFixed(1)}${aug ? ` (${mean(st, b, true) >= mean(st, b, false) ? '+' : ''}${(100 * (mean(st, b, true) - mean(st, b, false))).toFixed(1)})` : ''}`)]),

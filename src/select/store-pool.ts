@@ -45,3 +45,26 @@ export function labelledSet(labels: readonly (string | null)[]): { labelled: Int
   });
   return { labelled: Int32Array.from(labelled), y: Int32Array.from(labelled, (i) => index.get(labels[i]!)!), classes };
 }
+
+/**
+ * Embeddings of the given rows, in the given order ((uids.length x d) row-major), read chunk by chunk
+ * from the rows matching `where` (alias s); rows without a vector stay zero.
+ */
+export async function embeddingsFor(conn: DuckDBConnection, uids: readonly bigint[], where: string): Promise<{ x: Float32Array; d: number }> {
+  const [[dimRaw]] = (await conn.runAndReadAll('SELECT dim FROM embedding_model')).getRows() as [[number]];
+  const d = Number(dimRaw);
+  const x = new Float32Array(uids.length * d);
+  const pos = new Map(uids.map((u, i) => [u, i]));
+  const result = await conn.stream(`SELECT s.uid, e.embedding FROM samples s JOIN embeddings e USING (uid) WHERE ${where}`);
+  for (;;) {
+    const chunk = await result.fetchChunk();
+    if (chunk === null || chunk.rowCount === 0) break;
+    const ids = chunk.getColumnValues(0) as bigint[];
+    const vectors = readEmbeddingColumn(chunk, 1);
+    ids.forEach((u, r) => {
+      const at = pos.get(u);
+      if (at !== undefined) x.set(vectors.subarray(r * d, (r + 1) * d), at * d);
+    });
+  }
+  return { x, d };
+}

@@ -13,10 +13,11 @@ import { BUILTIN_MANIFEST, loadBuiltin } from '../embed/builtin-model.js';
 import type { Encoder } from '../embed/encoder.js';
 import { toHalfArray } from '../embed/float16.js';
 import { openEncoder } from '../embed/open-encoder.js';
-import { arrayType, readEmbeddingColumn, setArrayColumn } from '../embed/vector-chunk.js';
+import { arrayType, setArrayColumn } from '../embed/vector-chunk.js';
 import { assignClusters, fitKMeans } from '../math/kmeans.js';
 import { rng } from '../math/random.js';
 import { MatMulKernel } from '../onnx/kernels.js';
+import { embeddingsFor } from '../select/store-pool.js';
 import { appendColumns } from '../store/run-store.js';
 import { codePointLength } from '../util/text.js';
 import type { BarrierContext, BarrierResult, BarrierStage } from './barrier.js';
@@ -95,7 +96,7 @@ async function runAugment(ctx: BarrierContext): Promise<BarrierResult> {
   const candidates: Candidate[] = [];
   let synthTokens = 0;
   try {
-    const parentVec = await parentEmbeddings(ctx, parents);
+    const parentVec = (await embeddingsFor(c, parents.map((p) => p.uid), `s.status = 'selected'`)).x;
     const related = await relatedParents(parents, parentVec, emb.dim, kernel, ctx.config.seed);
     const ops: string[] = [...cfg.operators, ...(generator ? [`generator:${generator.name}`] : [])];
     for (let round = 0; round < cfg.per_parent && synthTokens < synthTarget; round++) {
@@ -292,22 +293,6 @@ async function openRunEncoder(ctx: BarrierContext): Promise<{ encoder: Encoder; 
   if (cfg.model === 'builtin' && existsSync(path.join(ctx.artifactDir, BUILTIN_MANIFEST))) encoder = await BuiltinEncoder.open(await loadBuiltin(ctx.artifactDir), { device: cfg.device });
   else encoder = await openEncoder(cfg, { baseDir: ctx.baseDir, seed: ctx.config.seed, sample: async () => [], notice: ctx.log.info });
   return { encoder, dim: encoder.dim };
-}
-
-async function parentEmbeddings(ctx: BarrierContext, parents: Parent[]): Promise<Float32Array> {
-  const [[dimRaw]] = (await ctx.store.conn.runAndReadAll('SELECT dim FROM embedding_model')).getRows() as [[number]];
-  const d = Number(dimRaw);
-  const pos = new Map(parents.map((p, i) => [p.uid, i]));
-  const out = new Float32Array(parents.length * d);
-  const res = await ctx.store.conn.stream(`SELECT e.uid, e.embedding FROM embeddings e JOIN samples s USING (uid) WHERE s.status = 'selected'`);
-  for (;;) {
-    const chunk = await res.fetchChunk();
-    if (chunk === null || chunk.rowCount === 0) break;
-    const uids = chunk.getColumnValues(0) as bigint[];
-    const v = readEmbeddingColumn(chunk, 1);
-    uids.forEach((u, r) => out.set(v.subarray(r * d, (r + 1) * d), pos.get(u)! * d));
-  }
-  return out;
 }
 
 /**

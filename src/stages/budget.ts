@@ -2,9 +2,9 @@ import { BIGINT, DOUBLE, INTEGER, VARCHAR } from '@duckdb/node-api';
 import { budgetedFill } from '../budget/fill.js';
 import { makePlan, type Plan } from '../budget/plan.js';
 import { openTokenCounter } from '../budget/token-count.js';
-import { readEmbeddingColumn } from '../embed/vector-chunk.js';
 import { assignClusters, fitKMeans } from '../math/kmeans.js';
 import { MatMulKernel } from '../onnx/kernels.js';
+import { embeddingsFor } from '../select/store-pool.js';
 import { appendColumns } from '../store/run-store.js';
 import { quoteLiteral } from '../store/sql.js';
 import type { BarrierContext, BarrierResult, BarrierStage } from './barrier.js';
@@ -145,18 +145,7 @@ async function diversityValue(ctx: BarrierContext, uids: bigint[]): Promise<Floa
   const value = new Float64Array(n).fill(1);
   const hasEmb = Number((await ctx.store.conn.runAndReadAll(`SELECT count(*) FROM duckdb_views() WHERE view_name = 'embeddings'`)).getRows()[0]![0]) > 0;
   if (!hasEmb || n < 2) return value;
-  const [[dimRaw]] = (await ctx.store.conn.runAndReadAll('SELECT dim FROM embedding_model')).getRows() as [[number]];
-  const d = Number(dimRaw);
-  const x = new Float32Array(n * d);
-  const pos = new Map(uids.map((u, i) => [u, i]));
-  const result = await ctx.store.conn.stream(`SELECT s.uid, e.embedding FROM samples s JOIN embeddings e USING (uid) WHERE s.status = 'selected'`);
-  for (;;) {
-    const chunk = await result.fetchChunk();
-    if (chunk === null || chunk.rowCount === 0) break;
-    const ids = chunk.getColumnValues(0) as bigint[];
-    const vectors = readEmbeddingColumn(chunk, 1);
-    for (let r = 0; r < chunk.rowCount; r++) x.set(vectors.subarray(r * d, (r + 1) * d), pos.get(ids[r]!)! * d);
-  }
+  const { x, d } = await embeddingsFor(ctx.store.conn, uids, `s.status = 'selected'`);
   const kernel = await MatMulKernel.open('cpu');
   try {
     const k = Math.max(1, Math.round(Math.sqrt(n)));
