@@ -52,7 +52,9 @@ export interface Example {
   signals: Record<string, number>;
 }
 
-const SCORES = ['select_value', 'typicality', 'cluster_entropy', 'margin', 'entropy', 'bald', 'surprise', 'lang_conf', 'tokens', 'text_chars'];
+const SCORES = ['select_value', 'typicality', 'cluster_entropy', 'margin', 'entropy', 'bald', 'surprise', 'lang_conf', 'tokens', 'text_chars'].map((c) => ({ name: c, expr: c, needs: c }));
+// Quality measures live in one JSON column; a few of the nine are worth a histogram.
+const QUALITY = ['words', 'mean_word_length', 'symbol_ratio'].map((k) => ({ name: `quality.${k}`, expr: `(quality->>'${k}')::DOUBLE`, needs: 'quality' }));
 const MAP_POINTS = 1500;
 
 async function columns(conn: DuckDBConnection): Promise<Set<string>> {
@@ -78,7 +80,7 @@ export async function collectReport(conn: DuckDBConnection, info: RunInfo): Prom
   const bySource = await groupBy('source::VARCHAR');
 
   const hists: Hist[] = [];
-  for (const col of SCORES.filter((c) => cols.has(c))) {
+  for (const { name, expr: col } of [...SCORES, ...QUALITY].filter((c) => cols.has(c.needs))) {
     const [lo, hi, n] = (await conn.runAndReadAll(`SELECT min(${col})::DOUBLE, max(${col})::DOUBLE, count(${col}) FROM samples WHERE ${kept}`)).getRows()[0]!.map(Number) as [number, number, number];
     if (!(n > 1) || !(hi > lo)) continue;
     const bins = 20;
@@ -93,7 +95,7 @@ export async function collectReport(conn: DuckDBConnection, info: RunInfo): Prom
       selected[Number(b)] = Number(s);
       other[Number(b)] = Number(o);
     }
-    hists.push({ column: col, edges: Array.from({ length: bins + 1 }, (_, i) => lo + ((hi - lo) * i) / bins), selected, other });
+    hists.push({ column: name, edges: Array.from({ length: bins + 1 }, (_, i) => lo + ((hi - lo) * i) / bins), selected, other });
   }
 
   const map = await embeddingMap(conn, cols);

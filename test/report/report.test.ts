@@ -56,7 +56,7 @@ describe('report.html', () => {
       expect(requests).toEqual([url]);
       const charts = await page.$$eval('svg.chart', (els) => els.map((e) => ({ name: e.getAttribute('data-chart'), marks: e.querySelectorAll('.mark').length })));
       expect(charts.map((c) => c.name)).toEqual(
-        expect.arrayContaining(['funnel', 'reasons', 'share-language', 'share-source', 'budget-split', 'compute-optimal', 'hist-select_value', 'hist-typicality', 'hist-tokens', 'embedding-map']),
+        expect.arrayContaining(['funnel', 'reasons', 'share-language', 'share-source', 'budget-split', 'compute-optimal', 'hist-select_value', 'hist-typicality', 'hist-margin', 'hist-quality.mean_word_length', 'hist-tokens', 'embedding-map']),
       );
       for (const c of charts) expect(c.marks, c.name!).toBeGreaterThan(0);
       // The map marks duplicates and selected rows; the reasons link to their queries.
