@@ -9,7 +9,7 @@ type Format = 'table' | 'json' | 'csv';
 export function registerQuery(program: Command): void {
   program
     .command('query')
-    .description('run SQL on a run store (read-only); tables: samples, quarantine, runs, stages, files; view: selection')
+    .description('run SQL on a run store (read-only); tables: samples, quarantine, runs, stages, files, budget, labels, augmentations; view: selection')
     .argument('<run>', 'a run output folder or its results.duckdb')
     .argument('<sql>', 'the SQL to run')
     .option('--format <format>', 'table, json or csv', 'table')

@@ -29,7 +29,7 @@ interface RunFlags {
 export function registerRun(program: Command): void {
   program
     .command('run')
-    .description('run a pipeline: read, normalize, filter, and emit the selection with a DuckDB record of every row')
+    .description('run a pipeline: read, filter, dedup, embed, select, fit the token budget and emit, with a DuckDB record of every row')
     .argument('[pipeline]', 'pipeline YAML file (see pipelines/); omit it and give --input to run the default pipeline')
     .option('--input <path...>', 'file, folder or glob to read with the default pipeline (repeatable)')
     .option('--text-column <name>', 'column holding the text (default: text)')
