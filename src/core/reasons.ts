@@ -33,3 +33,9 @@ export const REASONS = {
 } as const;
 
 export type Reason = keyof typeof REASONS | (string & {});
+
+/**
+ * Rows that passed every filter and dedup: selected, or left out only by the token budget. They are
+ * the ones worth labelling, charting as "kept", and guarding augmentations against.
+ */
+export const KEPT_SQL = `(status = 'selected' OR reason IN ('over_budget', 'over_doc_share'))`;

@@ -1,6 +1,8 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { makePlan, type Plan, type Rule } from '../budget/plan.js';
+import { KEPT_SQL } from '../core/reasons.js';
 import { readEmbeddingColumn } from '../embed/vector-chunk.js';
+import { hasView } from '../store/catalog.js';
 import { quoteLiteral } from '../store/sql.js';
 
 /** What the report needs from manifest.json (or from the run in progress). */
@@ -66,12 +68,10 @@ async function columns(conn: DuckDBConnection): Promise<Set<string>> {
 export async function collectReport(conn: DuckDBConnection, info: RunInfo): Promise<ReportData> {
   const cols = await columns(conn);
   const tok = cols.has('tokens') ? 'coalesce(tokens, 0)' : '0';
-  // "kept" = passed every filter and dedup; only the budget may have left it out.
-  const kept = `status = 'selected' OR reason IN ('over_budget', 'over_doc_share')`;
   const groupBy = async (expr: string): Promise<GroupRow[]> =>
     (
       await conn.runAndReadAll(
-        `SELECT ${expr} AS k, count(*), count(*) FILTER (${kept}), count(*) FILTER (status = 'selected'), sum(${tok}), sum(${tok}) FILTER (status = 'selected') FROM samples GROUP BY ALL ORDER BY 2 DESC, 1`,
+        `SELECT ${expr} AS k, count(*), count(*) FILTER ${KEPT_SQL}, count(*) FILTER (status = 'selected'), sum(${tok}), sum(${tok}) FILTER (status = 'selected') FROM samples GROUP BY ALL ORDER BY 2 DESC, 1`,
       )
     )
       .getRows()
@@ -81,12 +81,12 @@ export async function collectReport(conn: DuckDBConnection, info: RunInfo): Prom
 
   const hists: Hist[] = [];
   for (const { name, expr: col } of [...SCORES, ...QUALITY].filter((c) => cols.has(c.needs))) {
-    const [lo, hi, n] = (await conn.runAndReadAll(`SELECT min(${col})::DOUBLE, max(${col})::DOUBLE, count(${col}) FROM samples WHERE ${kept}`)).getRows()[0]!.map(Number) as [number, number, number];
+    const [lo, hi, n] = (await conn.runAndReadAll(`SELECT min(${col})::DOUBLE, max(${col})::DOUBLE, count(${col}) FROM samples WHERE ${KEPT_SQL}`)).getRows()[0]!.map(Number) as [number, number, number];
     if (!(n > 1) || !(hi > lo)) continue;
     const bins = 20;
     const rows = (
       await conn.runAndReadAll(
-        `SELECT least(${bins - 1}, floor((${col} - ${lo}) / ${(hi - lo) / bins}))::INT b, count(*) FILTER (status = 'selected'), count(*) FILTER (status <> 'selected') FROM samples WHERE ${col} IS NOT NULL AND (${kept}) GROUP BY ALL`,
+        `SELECT least(${bins - 1}, floor((${col} - ${lo}) / ${(hi - lo) / bins}))::INT b, count(*) FILTER (status = 'selected'), count(*) FILTER (status <> 'selected') FROM samples WHERE ${col} IS NOT NULL AND ${KEPT_SQL} GROUP BY ALL`,
       )
     ).getRows();
     const selected = new Array<number>(bins).fill(0);
@@ -131,8 +131,7 @@ export async function collectReport(conn: DuckDBConnection, info: RunInfo): Prom
  * top two components by power iteration on the d x d covariance.
  */
 async function embeddingMap(conn: DuckDBConnection, cols: Set<string>): Promise<ReportData['map']> {
-  const hasEmb = Number((await conn.runAndReadAll(`SELECT count(*) FROM duckdb_views() WHERE view_name = 'embeddings'`)).getRows()[0]![0]) > 0;
-  if (!hasEmb) return [];
+  if (!(await hasView(conn, 'embeddings'))) return [];
   // Exact and near duplicates were never embedded: they are drawn at the row they duplicate (a
   // semantic duplicate has its own vector).
   const lexical = cols.has('dup_of') ? `reason IN ('exact_dup', 'near_dup')` : 'false';

@@ -3,16 +3,15 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DuckDBInstance, INTEGER, VARCHAR, type DuckDBConnection } from '@duckdb/node-api';
 import { ConfigError, InputError } from '../core/errors.js';
+import { KEPT_SQL } from '../core/reasons.js';
 import { commit, tempPathFor } from '../emit/atomic.js';
 import { MatMulKernel } from '../onnx/kernels.js';
+import { hasTable, hasView } from '../store/catalog.js';
 import { createLabelTables, LATEST_LABELS } from '../store/labels.js';
 import { appendColumns } from '../store/run-store.js';
 import { quoteLiteral } from '../store/sql.js';
 import { labelledSet, readStorePool } from './store-pool.js';
 import { selectRows, SelectionContext, type StrategyName } from './strategies.js';
-
-/** Rows worth labelling: kept by every filter and dedup (the budget may still have left them out). */
-const CANDIDATES = `(s.status = 'selected' OR s.reason IN ('over_budget', 'over_doc_share'))`;
 
 async function openRun(runDir: string): Promise<{ instance: DuckDBInstance; conn: DuckDBConnection }> {
   const file = path.join(runDir, 'results.duckdb');
@@ -44,9 +43,9 @@ export interface ExportOptions {
 export async function exportLabelBatch(runDir: string, opts: ExportOptions): Promise<{ file: string; rows: number; round: number }> {
   const { instance, conn } = await openRun(runDir);
   try {
-    const hasEmb = Number((await conn.runAndReadAll(`SELECT count(*) FROM duckdb_views() WHERE view_name = 'embeddings'`)).getRows()[0]![0]) > 0;
-    if (!hasEmb) throw new ConfigError(`${runDir} has no embeddings: run the pipeline with stages.embed enabled before exporting rows to label`);
-    const sp = await readStorePool(conn, CANDIDATES);
+    if (!(await hasView(conn, 'embeddings'))) throw new ConfigError(`${runDir} has no embeddings: run the pipeline with stages.embed enabled before exporting rows to label`);
+    // Rows worth labelling: kept by every filter and dedup (the budget may still have left them out).
+    const sp = await readStorePool(conn, KEPT_SQL);
     const latest = new Map((await conn.runAndReadAll(LATEST_LABELS)).getRows().map(([id, l]) => [String(id), String(l)]));
     const labels = sp.ids.map((id, i) => latest.get(id) ?? sp.labels[i]!);
     const pending = new Set((await conn.runAndReadAll('SELECT DISTINCT id FROM label_requests')).getRows().map((r) => String(r[0])));
@@ -152,7 +151,7 @@ export async function importLabels(runDir: string, file: string, extraLabels: st
   const { instance, conn } = await openRun(runDir);
   try {
     const rows = await readLabelFile(conn, path.resolve(file));
-    const hasSet = Number((await conn.runAndReadAll(`SELECT count(*) FROM duckdb_tables() WHERE table_name = 'label_set'`)).getRows()[0]![0]) > 0;
+    const hasSet = await hasTable(conn, 'label_set');
     const known = new Set<string>(extraLabels);
     const setSql = `SELECT DISTINCT label FROM samples WHERE label IS NOT NULL UNION SELECT DISTINCT label FROM labels${hasSet ? ' UNION SELECT label FROM label_set' : ''}`;
     for (const [l] of (await conn.runAndReadAll(setSql)).getRows()) known.add(String(l));

@@ -6,7 +6,7 @@ import { assignClusters, fitKMeans } from '../math/kmeans.js';
 import { MatMulKernel } from '../onnx/kernels.js';
 import { embeddingsFor } from '../select/store-pool.js';
 import { appendColumns } from '../store/run-store.js';
-import { quoteLiteral } from '../store/sql.js';
+import { hasColumn, hasView } from '../store/catalog.js';
 import type { BarrierContext, BarrierResult, BarrierStage } from './barrier.js';
 
 /**
@@ -49,7 +49,7 @@ async function runBudget(ctx: BarrierContext): Promise<BarrierResult> {
   const groupIndex = new Map(groupNames.map((g, i) => [g, i]));
   const tokens = Float64Array.from(rows, (r) => Number(r[1]));
   const group = Int32Array.from(rows, (r) => groupIndex.get(String(r[2]))!);
-  const value = (await hasColumn(ctx, 'select_value')) ? await selectValue(ctx) : await diversityValue(ctx, rows.map((r) => r[0] as bigint));
+  const value = (await hasColumn(c, 'samples', 'select_value')) ? await selectValue(ctx) : await diversityValue(ctx, rows.map((r) => r[0] as bigint));
   const fill = budgetedFill({ tokens, value, group, groups: groupNames.length, target: plan.unique_tokens, temperature: cfg.quota.temperature, maxDocShare: cfg.max_doc_share });
 
   await c.run('CREATE TEMP TABLE budget_result (uid BIGINT, value DOUBLE, rank INTEGER, reason VARCHAR)');
@@ -123,11 +123,6 @@ async function countTokens(ctx: BarrierContext, count: (t: string) => number): P
     DROP TABLE token_counts;`);
 }
 
-async function hasColumn(ctx: BarrierContext, name: string): Promise<boolean> {
-  const r = await ctx.store.conn.runAndReadAll(`SELECT count(*) FROM duckdb_columns() WHERE table_name = 'samples' AND column_name = ${quoteLiteral(name)}`);
-  return Number(r.getRows()[0]![0]) > 0;
-}
-
 /** The select stage's value of each selected row, in the fill's (uid) order. */
 async function selectValue(ctx: BarrierContext): Promise<Float64Array> {
   const rows = (await ctx.store.conn.runAndReadAll(`SELECT coalesce(select_value, 0) FROM samples WHERE status = 'selected' ORDER BY uid`)).getRows();
@@ -143,8 +138,7 @@ async function selectValue(ctx: BarrierContext): Promise<Float64Array> {
 async function diversityValue(ctx: BarrierContext, uids: bigint[]): Promise<Float64Array> {
   const n = uids.length;
   const value = new Float64Array(n).fill(1);
-  const hasEmb = Number((await ctx.store.conn.runAndReadAll(`SELECT count(*) FROM duckdb_views() WHERE view_name = 'embeddings'`)).getRows()[0]![0]) > 0;
-  if (!hasEmb || n < 2) return value;
+  if (n < 2 || !(await hasView(ctx.store.conn, 'embeddings'))) return value;
   const { x, d } = await embeddingsFor(ctx.store.conn, uids, `s.status = 'selected'`);
   const kernel = await MatMulKernel.open('cpu');
   try {
