@@ -6,8 +6,10 @@ import { Seq2SeqGenerator, HttpCompletionsGenerator, type Generator } from '../a
 import { OPERATORS, type OperatorName } from '../augment/operators.js';
 import { openTokenCounter } from '../budget/token-count.js';
 import type { AugmentConfig } from '../config/schema.js';
+import { KEPT_SQL } from '../core/reasons.js';
 import { dedupKey } from '../dedup/dedup-key.js';
 import { bandHashes, MinHasher, optimalBands } from '../dedup/minhash.js';
+import { shingleHashes, sortedJaccard } from '../dedup/shingle-set.js';
 import { BuiltinEncoder } from '../embed/builtin-encoder.js';
 import { BUILTIN_MANIFEST, loadBuiltin } from '../embed/builtin-model.js';
 import type { Encoder } from '../embed/encoder.js';
@@ -18,6 +20,7 @@ import { assignClusters, fitKMeans } from '../math/kmeans.js';
 import { rng } from '../math/random.js';
 import { MatMulKernel } from '../onnx/kernels.js';
 import { embeddingsFor } from '../select/store-pool.js';
+import { hasColumn } from '../store/catalog.js';
 import { appendColumns } from '../store/run-store.js';
 import { codePointLength } from '../util/text.js';
 import type { BarrierContext, BarrierResult, BarrierStage } from './barrier.js';
@@ -58,6 +61,8 @@ interface Candidate {
   detail: string | null;
   tokens: number;
   cosine: number | null;
+  /** Its embedding while it is checked; kept variants keep it for the store's vectors. */
+  vector: Float32Array | null;
 }
 
 const AUG_DDL = `CREATE TABLE augmentations (uid BIGINT, id VARCHAR, parent_id VARCHAR, parent_uid BIGINT, aug_operator VARCHAR, strength DOUBLE, seed UBIGINT,
@@ -78,7 +83,7 @@ async function runAugment(ctx: BarrierContext): Promise<BarrierResult> {
   const synthTarget = Math.min(gap, cfg.max_synthetic_share * target);
   if (synthTarget <= 0) return { counters, manifest: { note: 'the real selection covers the target', synthetic_target_tokens: 0, synthetic_tokens: 0, split: split(target, uniqueSelected, 0) } };
 
-  const hasRank = Number((await c.runAndReadAll(`SELECT count(*) FROM duckdb_columns() WHERE table_name = 'samples' AND column_name = 'select_rank'`)).getRows()[0]![0]) > 0;
+  const hasRank = await hasColumn(c, 'samples', 'select_rank');
   const parents: Parent[] = (
     await c.runAndReadAll(
       `SELECT uid, id, text, lang, label, source::VARCHAR, file::VARCHAR, "row", meta::VARCHAR FROM samples WHERE status = 'selected' ORDER BY ${hasRank ? 'select_rank NULLS LAST, ' : ''}uid`,
@@ -105,7 +110,7 @@ async function runAugment(ctx: BarrierContext): Promise<BarrierResult> {
         const seed = Number(BigInt.asUintN(32, xxh64(`${ctx.config.seed}:${p.uid}:${round}`)));
         const op = ops[(seed + round) % ops.length]!;
         const text = op.startsWith('generator:') ? null : OPERATORS[op as OperatorName](p.text, cfg.strength, rng(seed), related[i]! >= 0 ? parents[related[i]!]!.text : undefined);
-        return { parent: i, op, seed, text, reason: null, detail: null, tokens: 0, cosine: null };
+        return { parent: i, op, seed, text, reason: null, detail: null, tokens: 0, cosine: null, vector: null };
       });
       if (generator) {
         const viaGen = batch.filter((b) => b.op.startsWith('generator:'));
@@ -118,34 +123,32 @@ async function runAugment(ctx: BarrierContext): Promise<BarrierResult> {
       const live = batch.filter((b) => b.text !== null && b.reason === null);
       const vecs = live.length ? await emb.encoder.encode(live.map((b) => b.text!)) : new Float32Array(0);
       live.forEach((b, k) => {
+        b.vector = vecs.subarray(k * emb.dim, (k + 1) * emb.dim);
         let dot = 0;
-        for (let j = 0; j < emb.dim; j++) dot += vecs[k * emb.dim + j]! * parentVec[b.parent * emb.dim + j]!;
+        for (let j = 0; j < emb.dim; j++) dot += b.vector[j]! * parentVec[b.parent * emb.dim + j]!;
         b.cosine = dot;
       });
-      let k = -1;
       for (const b of batch) {
         if (b.text === null) {
           if (b.reason) candidates.push(b);
           continue;
         }
-        k++;
-        if (synthTokens >= synthTarget) {
-          b.reason = 'over_synthetic_share';
-          candidates.push(b);
-          continue;
+        if (synthTokens >= synthTarget) b.reason = 'over_synthetic_share';
+        else {
+          b.tokens = counter.count(b.text);
+          const verdict = honest.check(b.text, parents[b.parent]!.text, b.cosine!);
+          if (verdict) {
+            b.reason = verdict.reason;
+            b.detail = verdict.detail;
+          } else if (synthTokens + b.tokens > synthTarget) {
+            b.reason = 'over_synthetic_share';
+          } else {
+            honest.add(b.text);
+            synthTokens += b.tokens;
+          }
         }
-        b.tokens = counter.count(b.text);
-        const verdict = honest.check(b.text, parents[b.parent]!.text, b.cosine!);
-        if (verdict) {
-          b.reason = verdict.reason;
-          b.detail = verdict.detail;
-        } else if (synthTokens + b.tokens > synthTarget) {
-          b.reason = 'over_synthetic_share';
-        } else {
-          honest.add(b.text);
-          synthTokens += b.tokens;
-          (b as Candidate & { vector?: Float32Array }).vector = vecs.slice(k * emb.dim, (k + 1) * emb.dim);
-        }
+        // Only kept variants keep their vector, as a copy, so the round's batch can be freed.
+        b.vector = b.reason === null ? b.vector!.slice() : null;
         candidates.push(b);
       }
     }
@@ -210,7 +213,7 @@ class HonestyIndex {
     // Missing a near-duplicate here costs more than a spare comparison: weigh false negatives 4:1.
     const { bands, rows } = optimalBands(cfg.near_threshold, near.num_perm, 0.2, 0.8);
     const idx = new HonestyIndex(new MinHasher(near.num_perm, near.shingle, ctx.config.seed), bands, rows, keyOpts, cfg);
-    const res = await ctx.store.conn.stream(`SELECT id, text, status = 'selected' OR reason IN ('over_budget', 'over_doc_share') FROM samples WHERE text IS NOT NULL`);
+    const res = await ctx.store.conn.stream(`SELECT id, text, ${KEPT_SQL} FROM samples WHERE text IS NOT NULL`);
     for (;;) {
       const chunk = await res.fetchChunk();
       if (chunk === null || chunk.rowCount === 0) break;
@@ -244,7 +247,7 @@ class HonestyIndex {
     const key = dedupKey(text, this.keyOpts);
     if (this.keys.has(xxh64(key))) return { reason: 'aug_exact_dup', detail: 'same dedup key as real text or an earlier augmentation' };
     // The parent is the likeliest near-duplicate: compared exactly, not through LSH.
-    const toParent = trueJaccard(key, dedupKey(parentText, this.keyOpts), this.hasher.shingle);
+    const toParent = sortedJaccard(shingleHashes(key, this.hasher.shingle), shingleHashes(dedupKey(parentText, this.keyOpts), this.hasher.shingle));
     if (toParent >= this.cfg.near_threshold) return { reason: 'aug_near_dup', detail: `jaccard ${toParent.toFixed(3)} with its parent` };
     this.hasher.signature(dedupKey(text, this.keyOpts), this.sig);
     bandHashes(this.sig, this.b, this.r, this.bh);
@@ -269,20 +272,6 @@ class HonestyIndex {
     this.keys.add(xxh64(dedupKey(text, this.keyOpts)));
     this.addSig(text, 'an earlier augmentation');
   }
-}
-
-function trueJaccard(a: string, b: string, k: number): number {
-  const set = (t: string): Set<string> => {
-    const s = new Set<string>();
-    for (let i = 0; i + k <= t.length; i++) s.add(t.slice(i, i + k));
-    if (s.size === 0 && t.length > 0) s.add(t);
-    return s;
-  };
-  const x = set(a);
-  const y = set(b);
-  let inter = 0;
-  for (const v of x) if (y.has(v)) inter++;
-  return inter / Math.max(1, x.size + y.size - inter);
 }
 
 /** The run's own encoder: the built-in model it fitted (saved with the run) or the configured model. */
@@ -357,7 +346,7 @@ async function writeAugmentations(ctx: BarrierContext, parents: Parent[], cands:
   );
   app.closeSync();
   // Kept variants get vectors like real rows, so `output.embeddings` covers them too.
-  const kept = cands.map((b, i) => ({ b: b as Candidate & { vector?: Float32Array }, uid: uids[i]! })).filter((x) => x.b.vector);
+  const kept = cands.map((b, i) => ({ b, uid: uids[i]! })).filter((x) => x.b.vector !== null);
   if (kept.length === 0) return;
   const dtype = ctx.config.stages.embed.dtype;
   const keys = kept.map((x) => xxh64(x.b.text!));
