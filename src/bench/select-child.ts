@@ -1,8 +1,8 @@
 import { MatMulKernel } from '../onnx/kernels.js';
 import { facilityLocation } from '../select/facility.js';
-import { kCenterGreedy } from '../select/kcenter.js';
+import { kCenterGreedy, kCenterGreedyPlain } from '../select/kcenter.js';
 import { knnGraph } from '../select/knn-graph.js';
-import { rowDot, type Pool } from '../select/pool.js';
+import type { Pool } from '../select/pool.js';
 import { selectRows, SelectionContext, shuffled } from '../select/strategies.js';
 import { mixturePool } from './corpus.js';
 
@@ -24,26 +24,6 @@ async function hybrid(p: Pool, count: number, labelled: Int32Array, exactBelow?:
   return [...labelled, ...res.map((r) => r.index)];
 }
 
-/** Plain k-center greedy: every pick scans every row (the reference the rounds must equal). */
-function plainKCenter(p: Pool, count: number): { picks: number[]; radius: number } {
-  const dist = new Float64Array(p.n).fill(Infinity);
-  const out: number[] = [];
-  const taken = new Uint8Array(p.n);
-  let next = 0;
-  for (let t = 0; t < count; t++) {
-    out.push(next);
-    taken[next] = 1;
-    let best = -1;
-    for (let i = 0; i < p.n; i++) {
-      dist[i] = Math.min(dist[i]!, 1 - rowDot(p, i, next));
-      if (!taken[i] && (best < 0 || dist[i]! > dist[best]!)) best = i;
-    }
-    next = best;
-  }
-  for (let i = 0; i < p.n; i++) dist[i] = Math.min(dist[i]!, 1 - rowDot(p, i, out[out.length - 1]!));
-  return { picks: out, radius: Math.max(...dist) };
-}
-
 let result: Record<string, unknown>;
 const t0 = performance.now();
 const secs = (): number => (performance.now() - t0) / 1000;
@@ -62,7 +42,7 @@ if (mode === 'kcenter') {
   const fast = await kCenterGreedy(pool, picks, [], kernel);
   const tFast = secs();
   const t1 = performance.now();
-  const plain = plainKCenter(pool, picks);
+  const plain = kCenterGreedyPlain(pool, picks);
   const tPlain = (performance.now() - t1) / 1000;
   const same = plain.picks.every((p, i) => p === fast.picks[i]);
   const exactGraph = await knnGraph(pool, 20, kernel, { seed: 1, exactBelow: Infinity });

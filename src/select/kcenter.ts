@@ -1,6 +1,6 @@
 import { transposeDense } from '../math/linalg.js';
 import type { MatMulKernel } from '../onnx/kernels.js';
-import { gatherRows, type Pool } from './pool.js';
+import { gatherRows, rowDot, type Pool } from './pool.js';
 
 export interface KCenterResult {
   picks: Int32Array;
@@ -96,4 +96,27 @@ function farthest(minDist: Float32Array, taken: Uint8Array, count: number): Int3
     if (kept.length >= count) return Int32Array.from(kept.sort((a, b) => minDist[b]! - minDist[a]! || a - b).slice(0, count));
   }
   return Int32Array.from(idx.sort((a, b) => minDist[b]! - minDist[a]! || a - b).slice(0, count));
+}
+
+/**
+ * Plain k-center greedy, every pick a scan of every row: the reference the rounds above must equal
+ * pick for pick (tests and the benchmark compare them). O(count x n x d); for small pools only.
+ */
+export function kCenterGreedyPlain(pool: Pool, count: number, initial: ArrayLike<number> = []): { picks: number[]; radius: number } {
+  const dist = new Float64Array(pool.n).fill(Infinity);
+  const taken = new Uint8Array(pool.n);
+  const add = (c: number): void => {
+    taken[c] = 1;
+    for (let i = 0; i < pool.n; i++) dist[i] = Math.min(dist[i]!, 1 - rowDot(pool, i, c));
+  };
+  for (let t = 0; t < initial.length; t++) add(initial[t]!);
+  const picks: number[] = [];
+  for (let t = 0; t < count; t++) {
+    let best = -1;
+    for (let i = 0; i < pool.n; i++) if (!taken[i] && (best < 0 || dist[i]! > dist[best]!)) best = i;
+    if (best < 0) break;
+    picks.push(best);
+    add(best);
+  }
+  return { picks, radius: Math.max(...dist) };
 }

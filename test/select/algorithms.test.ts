@@ -5,7 +5,7 @@ import { fitBuiltinModel } from '../../src/embed/open-encoder.js';
 import { MatMulKernel } from '../../src/onnx/kernels.js';
 import { badge } from '../../src/select/badge.js';
 import { facilityLocation } from '../../src/select/facility.js';
-import { kCenterGreedy } from '../../src/select/kcenter.js';
+import { kCenterGreedy, kCenterGreedyPlain } from '../../src/select/kcenter.js';
 import { knnGraph, typicality } from '../../src/select/knn-graph.js';
 import { rowDot, type Pool } from '../../src/select/pool.js';
 import { typiClust } from '../../src/select/typical.js';
@@ -28,30 +28,11 @@ beforeAll(async () => {
 });
 afterAll(async () => kernel.release());
 
-/** Plain k-center greedy: every pick scans every row. */
-function naiveKCenter(p: Pool, count: number, initial: number[]): { picks: number[]; radius: number } {
-  const dist = new Float64Array(p.n).fill(Infinity);
-  const taken = new Uint8Array(p.n);
-  const add = (c: number): void => {
-    taken[c] = 1;
-    for (let i = 0; i < p.n; i++) dist[i] = Math.min(dist[i]!, 1 - rowDot(p, i, c));
-  };
-  initial.forEach(add);
-  const picks: number[] = [];
-  for (let t = 0; t < count; t++) {
-    let best = -1;
-    for (let i = 0; i < p.n; i++) if (!taken[i] && (best < 0 || dist[i]! > dist[best]!)) best = i;
-    picks.push(best);
-    add(best);
-  }
-  return { picks, radius: Math.max(...dist) };
-}
-
 describe('selection algorithms on real embeddings', () => {
   it('k-center rounds pick exactly what plain greedy picks', async () => {
     for (const initial of [[], [3, 77, 150]]) {
       const fast = await kCenterGreedy(pool, 60, initial, kernel, { candidates: 16 });
-      const slow = naiveKCenter(pool, 60, initial);
+      const slow = kCenterGreedyPlain(pool, 60, initial);
       expect(Array.from(fast.picks)).toEqual(slow.picks);
       expect(fast.radius).toBeCloseTo(slow.radius, 5);
       // Greedy distances never grow.
