@@ -42,10 +42,14 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the built CLI (dist/) as a user would, in its own process. */
-export function runCli(args: string[], opts: { cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+/**
+ * Runs the built CLI (dist/) as a user would, in its own process. Logs are text unless `logFormat`
+ * says otherwise (a child's stdout is a pipe, which would make them JSON lines).
+ */
+export function runCli(args: string[], opts: { cwd?: string; timeoutMs?: number; logFormat?: 'text' | 'json' } = {}): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { cwd: opts.cwd ?? ROOT, timeout: opts.timeoutMs ?? 120_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+    const env = { ...process.env, WINNOW_LOG_FORMAT: opts.logFormat ?? 'text' };
+    execFile(process.execPath, [CLI, ...args], { cwd: opts.cwd ?? ROOT, env, timeout: opts.timeoutMs ?? 120_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
       resolve({ code, stdout, stderr });
     });

@@ -335,6 +335,11 @@ export const LimitsSchema = z.strictObject({
   quarantine_chars: z.number().int().min(0).default(2000),
   /** Batches in flight between the reader and the store; bounds memory. */
   max_in_flight: z.number().int().min(1).max(64).default(4),
+  /**
+   * Seconds between checkpoints of the streaming phase (rows stored so far); a killed run resumes
+   * from the last one. 0 checkpoints after every batch.
+   */
+  checkpoint_seconds: z.number().min(0).default(2),
 });
 
 export const StoreSchema = z.strictObject({

@@ -7,6 +7,8 @@ export const ExitCode = {
   internal: 1,
   config: 2,
   input: 3,
+  /** Another run holds the lock on this state or output folder (sysexits EX_TEMPFAIL: retry later). */
+  locked: 75,
 } as const;
 
 export class WinnowError extends Error {
@@ -30,5 +32,12 @@ export class ConfigError extends WinnowError {
 export class InputError extends WinnowError {
   constructor(message: string) {
     super(message, ExitCode.input);
+  }
+}
+
+/** Another live run holds the lock: nothing was read or written; try again when it has finished. */
+export class LockedError extends WinnowError {
+  constructor(message: string) {
+    super(message, ExitCode.locked);
   }
 }

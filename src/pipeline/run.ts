@@ -1,19 +1,22 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { LoadedPipeline } from '../config/load.js';
 import { ConfigError, WinnowError } from '../core/errors.js';
 import { writeArrowFile } from '../emit/arrow.js';
 import { commit, commitDir, removeStalePartials, tempPathFor } from '../emit/atomic.js';
 import { selectionColumns } from '../emit/columns.js';
 import { fingerprint, type FileFingerprint } from '../sources/fingerprint.js';
-import { planSources, readSources, type FileStats } from '../sources/read.js';
+import { planSources, readSources, type FileStats, type PlannedSource } from '../sources/read.js';
 import type { ReadContext } from '../sources/record.js';
 import { prefetch } from '../stages/concurrency.js';
+import type { Batch } from '../core/batch.js';
+import { acquireLock } from '../jobs/lock.js';
+import { WorkDir, type Progress } from '../jobs/work-dir.js';
 import { BARRIER_STAGES, STREAMING_STAGES } from '../stages/registry.js';
-import { runStages, type StageCounters } from '../stages/runner.js';
+import { addCounts, countsOf, runStages, type StageCounters } from '../stages/runner.js';
 import type { RunInfo } from '../report/collect.js';
 import { writeReport } from '../report/write.js';
 import { carryLabels } from '../store/labels.js';
@@ -60,83 +63,101 @@ export interface RunOptions {
   log: Logger;
   /** Called with the complete run store before the outputs are written (used by `winnow embed`). */
   onStore?: (store: RunStore) => Promise<void>;
+  /** The caller already holds a lock covering outDir (a `--state` run locks the state folder). */
+  lockHeld?: boolean;
 }
 
 /**
  * One run: plan (every check that can fail before work), stream sources through the stages into
  * the run store, then emit the selection. Outputs appear under their final names only at the end.
+ * The output folder is locked for the run; an interrupted run (killed, crashed, machine lost)
+ * resumes from its last checkpoint when started again with the same config and inputs.
  */
 export async function runPipeline(loaded: LoadedPipeline, opts: RunOptions): Promise<RunSummary> {
-  const { config } = loaded;
-  const t0 = performance.now();
-  const startedAt = new Date();
-  const runId = randomUUID();
   const outDir = path.resolve(opts.outDir);
-  const phases: Record<string, number> = {};
+  const lock = opts.lockHeld ? null : await acquireLock(outDir, `winnow run ${loaded.origin}`);
+  if (lock?.tookOverFrom) opts.log.warn(`took over the lock of a run that is no longer alive (pid ${lock.tookOverFrom.pid}, started ${lock.tookOverFrom.started_at})`);
+  try {
+    return await runLocked(loaded, { ...opts, outDir });
+  } finally {
+    await lock?.release();
+  }
+}
+
+async function runLocked(loaded: LoadedPipeline, opts: RunOptions): Promise<RunSummary> {
+  const { config } = loaded;
+  const { log, outDir } = opts;
+  const t0 = performance.now();
   let mark = performance.now();
+  const phases: Record<string, number> = {};
   const phase = (name: string): void => {
     const now = performance.now();
-    phases[name] = (now - mark) / 1000;
+    phases[name] = (phases[name] ?? 0) + (now - mark) / 1000;
     mark = now;
+    log.event('phase_done', { phase: name, seconds: Math.round(phases[name]! * 1000) / 1000 });
   };
-
   const scratch = await DuckDBInstance.create(':memory:', { threads: String(config.store.threads ?? 2) });
   const conn = await scratch.connect();
   try {
     const planned = await planSources(config, loaded.baseDir, conn);
-    await mkdir(outDir, { recursive: true });
     await removeStalePartials(outDir);
     const fingerprints = new Map<string, FileFingerprint>();
     for (const f of planned.flatMap((p) => p.files)) fingerprints.set(f.abs, await fingerprint(f.abs));
+    const key = configHash({ config, version: WINNOW_VERSION, inputs: planned.flatMap((p) => p.files.map((f) => [f.source, f.rel, fingerprints.get(f.abs)!.sha256])) });
+    const work = await WorkDir.open(outDir, key, log);
+    const progress = work.progress;
+    Object.assign(phases, progress.phases);
+    if (work.resumed) {
+      log.info(`resuming run ${progress.run_id} (attempt ${progress.attempts}) from its last checkpoint: ${progress.phase === 'stream' ? 'streaming' : `after ${progress.barriers.at(-1)?.name ?? 'streaming'}`}`);
+      log.event('resume', { run_id: progress.run_id, attempt: progress.attempts, phase: progress.phase, barriers_done: progress.barriers.map((b) => b.name) });
+    }
+    log.event('run_start', { run_id: progress.run_id, out_dir: outDir, files: fingerprints.size });
+    const runId = progress.run_id;
+    const startedAt = new Date(progress.started_at);
     phase('plan');
 
     const finals = Object.fromEntries(Object.entries(OUTPUT_FILES).map(([k, v]) => [k, path.join(outDir, v)])) as Record<keyof typeof OUTPUT_FILES, string>;
     const temps = Object.fromEntries(Object.entries(finals).map(([k, v]) => [k, tempPathFor(v)])) as Record<keyof typeof OUTPUT_FILES, string>;
-    const modelTemp = tempPathFor(path.join(outDir, MODEL_DIR));
-    const store = await RunStore.create(temps.store, {
+    const storeOpts = {
       memoryLimit: config.store.memory_limit,
       threads: config.store.threads,
       sources: config.sources.map((s) => s.name),
       files: planned.flatMap((p) => p.files.map((f) => f.rel)),
       extraColumns: STREAMING_STAGES.filter((d) => d.enabled(config)).flatMap((d) => d.columns ?? []),
-    });
+    };
+    const resumeStream = progress.phase === 'stream' && work.resumed;
+    if (progress.phase === 'barriers') await work.restoreSnapshot();
+    const store = progress.phase === 'stream' && !work.resumed ? await RunStore.create(work.storePath, storeOpts) : await RunStore.open(work.storePath, storeOpts);
+    if (!work.resumed) await work.save();
     try {
-      const ctx: ReadContext = {
-        nextUid: 0,
-        batchSize: config.limits.batch_size,
-        maxRowBytes: config.limits.max_row_bytes,
-        previewChars: config.limits.quarantine_chars,
-        warn: opts.log.warn,
-      };
-      const fileStats: FileStats[] = [];
-      const readCounters: StageCounters = { stage: 'read', in: 0, out: 0, rejected: {}, seconds: 0 };
-      const stages = STREAMING_STAGES.filter((d) => d.enabled(config)).map((d) => ({ name: d.name, stage: d.create(config) }));
-      const { output, counters } = runStages(
-        prefetch(readSources(planned, ctx, conn, fileStats), config.limits.max_in_flight),
-        stages,
-        { seed: config.seed, warn: opts.log.warn },
-        readCounters,
-      );
-      let rows = 0;
-      for await (const batch of output) {
-        await store.appendBatch(batch);
-        rows += batch.size;
-        opts.log.progress('read', rows);
+      if (progress.phase === 'stream') {
+        progress.stream = await streamPhase(store, planned, conn, config, log, resumeStream);
+        phase('stream');
+        // Labels imported into the previous run of this output folder feed this run's selection.
+        if (existsSync(finals.store)) {
+          const carried = await carryLabels(store.conn, finals.store);
+          if (carried > 0) log.info(`labels: ${carried} imported labels carried over from the previous run in ${outDir}`);
+        }
+        progress.phase = 'barriers';
+        progress.phases = phases;
+        await work.snapshot(store, 'stream');
       }
-      opts.log.endProgress();
-      store.flush();
-      phase('stream');
-      // Labels imported into the previous run of this output folder feed this run's selection.
-      if (existsSync(finals.store)) {
-        const carried = await carryLabels(store.conn, finals.store);
-        if (carried > 0) opts.log.info(`labels: ${carried} imported labels carried over from the previous run in ${outDir}`);
-      }
+      const { fileStats, rows } = progress.stream!;
+      const counters: StageCounters[] = [...progress.stream!.counters];
       const barrierManifest: Record<string, unknown> = {};
       for (const stage of BARRIER_STAGES.filter((b) => b.enabled(config))) {
-        const result = await stage.run({ store, config, baseDir: loaded.baseDir, artifactDir: modelTemp, log: opts.log });
-        counters.push(result.counters);
-        if (result.manifest) barrierManifest[stage.name] = result.manifest;
-        phase(stage.name);
+        let done = progress.barriers.find((b) => b.name === stage.name);
+        if (!done) {
+          log.event('stage_start', { stage: stage.name });
+          const result = await stage.run({ store, config, baseDir: loaded.baseDir, artifactDir: work.modelDir, log });
+          done = { name: stage.name, counters: result.counters, manifest: result.manifest };
+          progress.barriers.push(done);
+          phase(stage.name);
+          progress.phases = phases;
+          await work.snapshot(store, stage.name);
+        }
+        counters.push(done.counters);
+        if (done.manifest) barrierManifest[stage.name] = done.manifest;
       }
 
       const counts = await countOutcomes(store);
@@ -144,6 +165,7 @@ export async function runPipeline(loaded: LoadedPipeline, opts: RunOptions): Pro
         throw new WinnowError(`internal: ${rows} rows were read but the run store holds ${counts.input}; outputs were not written`, 1);
       }
       await opts.onStore?.(store);
+      log.event('stage_start', { stage: 'emit' });
       const metadata = [...new Set(config.sources.flatMap((s) => s.columns.metadata))];
       const embedDim = config.output.embeddings ? await embeddingDim(store) : null;
       const synthetic = 'augment' in barrierManifest;
@@ -161,8 +183,9 @@ export async function runPipeline(loaded: LoadedPipeline, opts: RunOptions): Pro
       await store.conn.run(`CREATE VIEW selection AS SELECT ${selectList} FROM ${from} WHERE status = 'selected'`);
       await recordRun(store, { runId, startedAt, config: loaded, counts, counters, fileStats, fingerprints });
 
-      // A join or a union may reorder rows, so only then is ORDER BY needed; a plain scan keeps insertion order.
-      const ordered = embedDim !== null || synthetic;
+      // A join, a union or rows re-appended after a resume may reorder rows, so ORDER BY is needed
+      // then; an uninterrupted plain scan keeps insertion order.
+      const ordered = embedDim !== null || synthetic || resumeStream || progress.attempts > 1;
       const selectionQuery = `SELECT ${columns.map((c) => c.sql).join(', ')} FROM ${from} WHERE status = 'selected'${ordered ? ' ORDER BY uid' : ''}`;
       phase('record');
       await writeArrowFile(store.conn, selectionQuery, columns, temps.arrow);
@@ -181,6 +204,7 @@ export async function runPipeline(loaded: LoadedPipeline, opts: RunOptions): Pro
         started_at: startedAt.toISOString(),
         finished_at: new Date().toISOString(),
         seconds,
+        attempts: progress.attempts,
         pipeline: { origin: loaded.origin, config: config, config_hash: configHash(config) },
         inputs: fileStats.map((s) => ({ ...fingerprints.get(s.abs)!, source: s.source, file: s.file, format: s.format, rows: s.rows, blank_lines: s.blankLines })),
         counts: { ...counts, reconciled: counts.input === counts.selected + counts.rejected_total },
@@ -192,17 +216,83 @@ export async function runPipeline(loaded: LoadedPipeline, opts: RunOptions): Pro
       };
       await writeFile(temps.manifest, JSON.stringify(manifest, null, 2) + '\n');
       // Data files first, manifest last: a manifest under its final name means the run completed.
-      if (existsSync(modelTemp)) await commitDir(modelTemp, path.join(outDir, MODEL_DIR));
-      for (const k of ['arrow', 'parquet', 'store', 'report', 'manifest'] as const) await commit(temps[k], finals[k]);
+      if (existsSync(work.modelDir)) await commitDir(work.modelDir, path.join(outDir, MODEL_DIR));
+      await commit(temps.arrow, finals.arrow);
+      await commit(temps.parquet, finals.parquet);
+      await commit(work.storePath, finals.store);
+      await commit(temps.report, finals.report);
+      await commit(temps.manifest, finals.manifest);
+      await work.remove();
+      log.event('run_done', { run_id: runId, seconds, counts });
       return { runId, outDir, counts, stages: counters, budget: barrierManifest.budget as Record<string, unknown> | undefined, augment: barrierManifest.augment as Record<string, unknown> | undefined, phases, outputs: finals, seconds };
     } catch (err) {
+      // The work folder stays: starting the same run again resumes from its last checkpoint.
       await store.close().catch(() => undefined);
-      await Promise.all([...Object.values(temps).flatMap((t) => [rm(t, { force: true }), rm(`${t}.wal`, { force: true })]), rm(modelTemp, { recursive: true, force: true })]);
+      await Promise.all(Object.values(temps).map((t) => rm(t, { force: true })));
       throw err;
     }
   } finally {
     conn.closeSync();
     scratch.closeSync();
+  }
+}
+
+/**
+ * Reads every source through the streaming stages into the store. On a resume the sources are read
+ * again from the start (cheap next to the stages) but batches already stored are skipped before
+ * the stages; the counts restart from the checkpoint's.
+ */
+async function streamPhase(
+  store: RunStore,
+  planned: PlannedSource[],
+  conn: DuckDBConnection,
+  config: LoadedPipeline['config'],
+  log: Logger,
+  resume: boolean,
+): Promise<NonNullable<Progress['stream']>> {
+  const ctx: ReadContext = {
+    nextUid: 0,
+    batchSize: config.limits.batch_size,
+    maxRowBytes: config.limits.max_row_bytes,
+    previewChars: config.limits.quarantine_chars,
+    warn: log.warn,
+  };
+  const fileStats: FileStats[] = [];
+  const readCounters: StageCounters = { stage: 'read', in: 0, out: 0, rejected: {}, seconds: 0 };
+  const stages = STREAMING_STAGES.filter((d) => d.enabled(config)).map((d) => ({ name: d.name, stage: d.create(config) }));
+  const rewind = resume ? await store.rewindStream() : { nextUid: 0, counters: null };
+  const committed = (rewind.counters as StageCounters[] | null) ?? ['read', ...stages.map((s) => s.name)].map((stage) => ({ stage, in: 0, out: 0, rejected: {}, seconds: 0 }));
+  if (resume) log.event('stream_resume', { next_uid: rewind.nextUid });
+  const { output, counters: live } = runStages(
+    skipStored(prefetch(readSources(planned, ctx, conn, fileStats), config.limits.max_in_flight), rewind.nextUid),
+    stages,
+    { seed: config.seed, warn: log.warn },
+    readCounters,
+  );
+  let rows = rewind.nextUid;
+  let lastCheckpoint = performance.now();
+  for await (const batch of output) {
+    await store.appendBatch(batch);
+    addCounts(committed, countsOf(batch));
+    rows = batch.uid[batch.size - 1]! + 1;
+    if (performance.now() - lastCheckpoint >= config.limits.checkpoint_seconds * 1000) {
+      await store.checkpointStream(rows, committed);
+      lastCheckpoint = performance.now();
+    }
+    log.progress('read', rows);
+  }
+  log.endProgress();
+  store.flush();
+  // Seconds are this attempt's, added to the interrupted attempts' (kept in the checkpoint).
+  committed.forEach((c, k) => (c.seconds += live[k]?.seconds ?? 0));
+  return { counters: committed, fileStats, rows: fileStats.reduce((a, f) => a + f.rows, 0) };
+}
+
+/** Drops batches whose rows are all below `nextUid` (stored before the run was interrupted). */
+async function* skipStored(batches: AsyncIterable<Batch>, nextUid: number): AsyncGenerator<Batch> {
+  for await (const b of batches) {
+    if (b.size === 0 || b.uid[b.size - 1]! < nextUid) continue;
+    yield b;
   }
 }
 

@@ -18,6 +18,36 @@ function aliveMask(b: Batch): Uint8Array {
   return m;
 }
 
+/** What one batch did at each point of the chain (read, then every stage): in, out, rejected by reason. */
+export type BatchCounts = { in: number; out: number; rejected: Record<string, number> }[];
+
+const batchCounts = new WeakMap<Batch, BatchCounts>();
+
+/**
+ * The counts a batch contributed at every point of the chain. A resumable run adds them to its
+ * totals only once the batch is in the run store, so checkpointed totals always match stored rows
+ * (the live counters run ahead of the store by the batches in flight).
+ */
+export function countsOf(b: Batch): BatchCounts {
+  return batchCounts.get(b) ?? [];
+}
+
+/** Adds one batch's counts into totals laid out like `runStages`' counters. */
+export function addCounts(totals: StageCounters[], counts: BatchCounts): void {
+  counts.forEach((d, k) => {
+    const t = totals[k]!;
+    t.in += d.in;
+    t.out += d.out;
+    for (const [r, n] of Object.entries(d.rejected)) t.rejected[r] = (t.rejected[r] ?? 0) + n;
+  });
+}
+
+function record(b: Batch, d: BatchCounts[number]): void {
+  const list = batchCounts.get(b);
+  if (list) list.push(d);
+  else batchCounts.set(b, [d]);
+}
+
 /**
  * Chains stages and measures each: rows in/out, rejections by reason, and the seconds spent inside
  * the stage itself (time waiting on the upstream stage is subtracted, so slow readers do not make
@@ -47,12 +77,14 @@ async function* countSource(source: AsyncIterable<Batch>, c: StageCounters): Asy
     c.seconds += (performance.now() - t0) / 1000;
     if (r.done) return;
     const b = r.value;
-    c.in += b.size;
+    const d: BatchCounts[number] = { in: b.size, out: 0, rejected: {} };
     for (let i = 0; i < b.size; i++) {
       const reason = b.reason[i];
-      if (reason === null) c.out++;
-      else c.rejected[reason] = (c.rejected[reason] ?? 0) + 1;
+      if (reason === null) d.out++;
+      else d.rejected[reason] = (d.rejected[reason] ?? 0) + 1;
     }
+    record(b, d);
+    addCounts([c], [d]);
     yield b;
   }
 }
@@ -82,11 +114,16 @@ async function* measure(upstream: AsyncIterable<Batch>, stage: Stage, c: StageCo
     if (r.done) return;
     const b = r.value;
     const m = masks.get(b);
+    const d: BatchCounts[number] = { in: 0, out: 0, rejected: {} };
+    if (m) for (let i = 0; i < m.length; i++) d.in += m[i]!;
     for (let i = 0; i < b.size; i++) {
       const reason = b.reason[i];
-      if (reason === null) c.out++;
-      else if (m === undefined || m[i] === 1) c.rejected[reason] = (c.rejected[reason] ?? 0) + 1;
+      if (reason === null) d.out++;
+      else if (m === undefined || m[i] === 1) d.rejected[reason] = (d.rejected[reason] ?? 0) + 1;
     }
+    record(b, d);
+    c.out += d.out;
+    for (const [k, n] of Object.entries(d.rejected)) c.rejected[k] = (c.rejected[k] ?? 0) + n;
     yield b;
   }
 }

@@ -41,6 +41,8 @@ const OTHER_DDL = [
   )`,
   `CREATE TABLE quarantine (uid BIGINT, source VARCHAR, file VARCHAR, "row" BIGINT, reason VARCHAR, detail VARCHAR, raw VARCHAR)`,
   `CREATE TABLE stages (stage VARCHAR, rows_in BIGINT, rows_out BIGINT, rejected JSON, seconds DOUBLE)`,
+  // A resumable run's streaming checkpoints: rows with uid below next_uid are stored, with these counts.
+  `CREATE TABLE stream_checkpoint (next_uid BIGINT, counters JSON, written_at TIMESTAMP)`,
   `CREATE TABLE files (source VARCHAR, file VARCHAR, path VARCHAR, format VARCHAR, size BIGINT, mtime VARCHAR, sha256 VARCHAR, rows BIGINT, blank_lines BIGINT)`,
 ];
 
@@ -86,6 +88,36 @@ export class RunStore {
     for (const ddl of OTHER_DDL) await conn.run(ddl);
     await createLabelTables(conn);
     return new RunStore(instance, conn, path, opts);
+  }
+
+  /** Reopens a work store of an interrupted run (same sources, files and columns). */
+  static async open(path: string, opts: StoreOptions): Promise<RunStore> {
+    const settings: Record<string, string> = { memory_limit: opts.memoryLimit, preserve_insertion_order: 'true' };
+    if (opts.threads !== undefined) settings.threads = String(opts.threads);
+    const instance = await DuckDBInstance.create(path, settings);
+    const conn = await instance.connect();
+    return new RunStore(instance, conn, path, opts);
+  }
+
+  /**
+   * Records that every row below `nextUid` is stored, with the counts they carried; rows are
+   * flushed first so the mark never runs ahead of the data.
+   */
+  async checkpointStream(nextUid: number, counters: unknown): Promise<void> {
+    this.flush();
+    await this.conn.run(`INSERT INTO stream_checkpoint VALUES ($1, $2::JSON, now()::TIMESTAMP)`, [nextUid, JSON.stringify(counters)]);
+  }
+
+  /**
+   * Rewinds an interrupted streaming phase to its last checkpoint: rows stored after it are deleted
+   * (they will be read again). Returns the uid to resume from and the counts at that point.
+   */
+  async rewindStream(): Promise<{ nextUid: number; counters: unknown }> {
+    const r = await this.conn.runAndReadAll(`SELECT next_uid, counters::VARCHAR FROM stream_checkpoint ORDER BY next_uid DESC LIMIT 1`);
+    const row = r.getRows()[0];
+    const nextUid = row ? Number(row[0]) : 0;
+    await this.conn.run(`DELETE FROM samples WHERE uid >= ${nextUid}; DELETE FROM quarantine WHERE uid >= ${nextUid}`);
+    return { nextUid, counters: row ? JSON.parse(String(row[1])) : null };
   }
 
   async appendBatch(b: Batch): Promise<void> {
@@ -150,9 +182,14 @@ export class RunStore {
     this.samplesAppender = null;
   }
 
-  async close(): Promise<void> {
+  /** Writes the WAL into the database file, so the file alone holds everything (for snapshots). */
+  async checkpoint(): Promise<void> {
     this.flush();
     await this.conn.run('CHECKPOINT');
+  }
+
+  async close(): Promise<void> {
+    await this.checkpoint();
     this.conn.closeSync();
     this.instance.closeSync();
   }

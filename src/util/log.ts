@@ -1,17 +1,64 @@
 /**
  * Human-facing messages go to stderr so stdout stays clean for `--json` and `winnow query`.
- * On a terminal progress redraws one line; otherwise it prints a plain line every few seconds.
+ * Text format: on a terminal progress redraws one line, otherwise a plain line every few seconds.
+ * JSON format (the default when stdout is not a terminal, i.e. under cron, Kubernetes, Slurm or
+ * Airflow): one object per line with a timestamp, a level and an event name, for log collectors.
  */
 export interface Logger {
   info(msg: string): void;
   warn(msg: string): void;
   progress(label: string, rows: number): void;
   endProgress(): void;
+  /** A structured event (phase start/end, checkpoint, summary); only the JSON format prints it. */
+  event(name: string, fields: Record<string, unknown>): void;
 }
 
-export function createLogger(opts: { quiet?: boolean; stream?: NodeJS.WriteStream } = {}): Logger {
+export type LogFormat = 'text' | 'json';
+
+/** `--log-format`, else WINNOW_LOG_FORMAT, else JSON when stdout is not a terminal. */
+export function resolveLogFormat(flag?: string): LogFormat {
+  const v = flag ?? process.env.WINNOW_LOG_FORMAT ?? 'auto';
+  if (v === 'text' || v === 'json') return v;
+  if (v !== 'auto') throw new Error(`log format must be text, json or auto (got "${v}")`);
+  return process.stdout.isTTY ? 'text' : 'json';
+}
+
+export function createLogger(opts: { quiet?: boolean; stream?: NodeJS.WriteStream; format?: LogFormat } = {}): Logger {
   const out = opts.stream ?? process.stderr;
-  const tty = out.isTTY === true;
+  return opts.format === 'json' ? jsonLogger(out, opts.quiet === true) : textLogger(out, opts.quiet === true);
+}
+
+function jsonLogger(out: NodeJS.WritableStream, quiet: boolean): Logger {
+  const started = performance.now();
+  let lastProgress = 0;
+  const seen = new Set<string>();
+  const line = (level: string, event: string, fields: Record<string, unknown>): void => {
+    out.write(JSON.stringify({ ts: new Date().toISOString(), level, event, ...fields }) + '\n');
+  };
+  return {
+    info(msg) {
+      if (!quiet) line('info', 'message', { msg });
+    },
+    warn(msg) {
+      if (seen.has(msg)) return;
+      seen.add(msg);
+      line('warn', 'warning', { msg });
+    },
+    progress(label, rows) {
+      const now = performance.now();
+      if (quiet || now - lastProgress < 10_000) return;
+      lastProgress = now;
+      line('info', 'progress', { stage: label, rows, seconds: Math.round((now - started) / 100) / 10 });
+    },
+    endProgress() {},
+    event(name, fields) {
+      line('info', name, fields);
+    },
+  };
+}
+
+function textLogger(out: NodeJS.WriteStream | NodeJS.WritableStream, quiet: boolean): Logger {
+  const tty = (out as NodeJS.WriteStream).isTTY === true;
   const started = performance.now();
   let lastDraw = 0;
   let drawn = false;
@@ -24,7 +71,7 @@ export function createLogger(opts: { quiet?: boolean; stream?: NodeJS.WriteStrea
   };
   return {
     info(msg) {
-      if (opts.quiet) return;
+      if (quiet) return;
       clear();
       out.write(`${msg}\n`);
     },
@@ -36,7 +83,7 @@ export function createLogger(opts: { quiet?: boolean; stream?: NodeJS.WriteStrea
       out.write(`warning: ${msg}\n`);
     },
     progress(label, rows) {
-      if (opts.quiet) return;
+      if (quiet) return;
       const now = performance.now();
       if (now - lastDraw < (tty ? 250 : 10_000)) return;
       lastDraw = now;
@@ -50,7 +97,8 @@ export function createLogger(opts: { quiet?: boolean; stream?: NodeJS.WriteStrea
     endProgress() {
       clear();
     },
+    event() {},
   };
 }
 
-export const silentLogger: Logger = { info() {}, warn() {}, progress() {}, endProgress() {} };
+export const silentLogger: Logger = { info() {}, warn() {}, progress() {}, endProgress() {}, event() {} };

@@ -7,7 +7,7 @@ import type { Pipeline } from '../../config/schema.js';
 import { ConfigError } from '../../core/errors.js';
 import { parsePositive } from './plan.js';
 import { runPipeline, type RunSummary } from '../../pipeline/run.js';
-import { createLogger } from '../../util/log.js';
+import { createLogger, resolveLogFormat, type LogFormat } from '../../util/log.js';
 
 interface RunFlags {
   augment?: boolean;
@@ -19,6 +19,7 @@ interface RunFlags {
   out?: string;
   json?: boolean;
   quiet?: boolean;
+  logFormat?: string;
   budgetTokens?: string;
   params?: string;
   flops?: string;
@@ -44,6 +45,7 @@ export function registerRun(program: Command): void {
     .option('--augment', 'fill part of a budget the real data cannot cover with augmentations (stages.augment)')
     .option('--json', 'print the run summary as JSON on stdout')
     .option('--quiet', 'no progress or summary on stderr')
+    .option('--log-format <format>', 'stderr logs: text, json (one object per line) or auto (json when stdout is not a terminal; env WINNOW_LOG_FORMAT)', 'auto')
     .addHelpText(
       'after',
       '\nExamples:\n  winnow run pipelines/quickstart.yaml --out out/quickstart\n  winnow run --input "lake/**/*.jsonl.gz" --id-column doc_id --out out/lake\n',
@@ -60,11 +62,22 @@ export function registerRun(program: Command): void {
       applyBudgetFlags(loaded.config, flags);
       if (flags.augment) loaded.config.stages.augment.enabled = true;
       const outDir = flags.out ?? (loaded.config.output.dir ? path.resolve(loaded.baseDir, loaded.config.output.dir) : path.join('out', loaded.config.name));
-      const log = createLogger({ quiet: flags.quiet });
+      const format = logFormatFlag(flags.logFormat);
+      const log = createLogger({ quiet: flags.quiet, format });
       const summary = await runPipeline(loaded, { outDir, log });
       if (flags.json) process.stdout.write(JSON.stringify(summaryJson(summary)) + '\n');
-      if (!flags.quiet) process.stderr.write(formatSummary(summary));
+      if (flags.quiet) return;
+      if (format === 'json') log.event('summary', summaryJson(summary));
+      else process.stderr.write(formatSummary(summary));
     });
+}
+
+export function logFormatFlag(flag: string | undefined): LogFormat {
+  try {
+    return resolveLogFormat(flag === 'auto' ? undefined : flag);
+  } catch (err) {
+    throw new ConfigError(`--log-format: ${(err as Error).message}`);
+  }
 }
 
 /** Budget flags override the pipeline's budget target (and rule). */

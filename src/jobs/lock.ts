@@ -1,0 +1,139 @@
+import { readFileSync } from 'node:fs';
+import { mkdir, open, readFile, rm, stat, unlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { LockedError } from '../core/errors.js';
+
+export const LOCK_FILE = '.winnow.lock';
+
+/** What a lock file records about its holder, enough to tell a live holder from a dead one. */
+export interface LockInfo {
+  pid: number;
+  host: string;
+  /** Kernel start time of the holder (Linux /proc), so a recycled pid is not mistaken for the holder. */
+  proc_start: string | null;
+  started_at: string;
+  command: string;
+}
+
+export interface Lock {
+  file: string;
+  info: LockInfo;
+  /** Taken over from a dead holder (its info), or null. */
+  tookOverFrom: LockInfo | null;
+  release(): Promise<void>;
+}
+
+/** A takeover left behind by a process killed in the middle of it is cleared after this long. */
+const TAKEOVER_STALE_MS = 30_000;
+
+function procStart(pid: number): string | null {
+  try {
+    // Field 22 of /proc/<pid>/stat; the command name (field 2) may hold spaces, so count from its ')'.
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return s.slice(s.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function alive(info: LockInfo): boolean {
+  try {
+    process.kill(info.pid, 0);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ESRCH') return false;
+  }
+  // The pid exists; on Linux make sure it is still the same process.
+  const now = procStart(info.pid);
+  return info.proc_start === null || now === null || now === info.proc_start;
+}
+
+async function readInfo(file: string): Promise<LockInfo | null> {
+  const text = await readFile(file, 'utf8').catch(() => null);
+  if (text === null) return null;
+  try {
+    return JSON.parse(text) as LockInfo;
+  } catch {
+    return null;
+  }
+}
+
+async function create(file: string, info: LockInfo): Promise<boolean> {
+  const fh = await open(file, 'wx').catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'EEXIST') return null;
+    throw e;
+  });
+  if (fh === null) return false;
+  try {
+    await fh.writeFile(JSON.stringify(info) + '\n');
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  return true;
+}
+
+/**
+ * Takes the lock of a state or output folder: an exclusive create of `.winnow.lock`. A second run
+ * fails at once with exit code 75. A lock whose holder is dead (same host, pid gone or recycled) is
+ * taken over; concurrent takeovers are serialized by a second exclusive file, and the stale lock is
+ * re-read under it so a lock just taken by a live run is never removed.
+ */
+export async function acquireLock(dir: string, command: string): Promise<Lock> {
+  await mkdir(dir, { recursive: true });
+  const file = path.join(dir, LOCK_FILE);
+  const info: LockInfo = { pid: process.pid, host: hostname(), proc_start: procStart(process.pid), started_at: new Date().toISOString(), command };
+  let tookOverFrom: LockInfo | null = null;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    if (await create(file, info)) return makeLock(file, info, tookOverFrom);
+    const holder = await readInfo(file);
+    if (holder === null) {
+      // Created but not yet written (or emptied by a crash right after creation): wait briefly.
+      const age = Date.now() - ((await stat(file).catch(() => null))?.mtimeMs ?? Date.now());
+      if (age < 5_000) {
+        await new Promise((r) => setTimeout(r, 200));
+        continue;
+      }
+    } else if (holder.host !== info.host || alive(holder)) {
+      throw new LockedError(
+        `${dir} is locked by another winnow run (pid ${holder.pid} on ${holder.host}, started ${holder.started_at}: ${holder.command}). ` +
+          `Wait for it to finish; if you are sure it is dead${holder.host !== info.host ? ' (it ran on another machine, so this one cannot check)' : ''}, delete ${file}.`,
+      );
+    }
+    const taken = await takeOver(file, holder);
+    if (taken) tookOverFrom = holder ?? ({ pid: -1, host: '?', proc_start: null, started_at: '?', command: '(unreadable lock file)' } as LockInfo);
+  }
+  throw new LockedError(`${dir}: could not take the lock after several attempts (another run keeps taking it); try again.`);
+}
+
+async function takeOver(file: string, seen: LockInfo | null): Promise<boolean> {
+  const guard = `${file}.takeover`;
+  const gst = await stat(guard).catch(() => null);
+  if (gst && Date.now() - gst.mtimeMs > TAKEOVER_STALE_MS) await rm(guard, { force: true });
+  const fh = await open(guard, 'wx').catch(() => null);
+  if (fh === null) return false;
+  try {
+    await fh.close();
+    const now = await readInfo(file);
+    // Only the lock we judged dead is removed; if it changed meanwhile, another run owns it now.
+    if (JSON.stringify(now) === JSON.stringify(seen)) await unlink(file).catch(() => undefined);
+    return true;
+  } finally {
+    await rm(guard, { force: true });
+  }
+}
+
+function makeLock(file: string, info: LockInfo, tookOverFrom: LockInfo | null): Lock {
+  let released = false;
+  return {
+    file,
+    info,
+    tookOverFrom,
+    async release() {
+      if (released) return;
+      released = true;
+      const now = await readInfo(file);
+      if (now?.pid === info.pid && now.started_at === info.started_at) await unlink(file).catch(() => undefined);
+    },
+  };
+}
