@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { mkdir, open, readFile, rm, stat, unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { link, mkdir, readdir, open, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { LockedError } from '../core/errors.js';
@@ -58,19 +59,22 @@ async function readInfo(file: string): Promise<LockInfo | null> {
   }
 }
 
+/**
+ * Creates the lock with its content in one step: the content goes to a private file first, then a
+ * hard link gives it the lock's name (link fails if the name exists), so a lock is never seen empty.
+ */
 async function create(file: string, info: LockInfo): Promise<boolean> {
-  const fh = await open(file, 'wx').catch((e: NodeJS.ErrnoException) => {
-    if (e.code === 'EEXIST') return null;
-    throw e;
-  });
-  if (fh === null) return false;
+  const tmp = `${file}.${info.pid}-${randomBytes(4).toString('hex')}`;
+  await writeFile(tmp, JSON.stringify(info) + '\n');
   try {
-    await fh.writeFile(JSON.stringify(info) + '\n');
-    await fh.sync();
+    await link(tmp, file);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
   } finally {
-    await fh.close();
+    await rm(tmp, { force: true });
   }
-  return true;
 }
 
 /**
@@ -85,16 +89,14 @@ export async function acquireLock(dir: string, command: string): Promise<Lock> {
   const info: LockInfo = { pid: process.pid, host: hostname(), proc_start: procStart(process.pid), started_at: new Date().toISOString(), command };
   let tookOverFrom: LockInfo | null = null;
   for (let attempt = 0; attempt < 5; attempt++) {
-    if (await create(file, info)) return makeLock(file, info, tookOverFrom);
+    if (await create(file, info)) {
+      await removeDeadTemps(dir);
+      return makeLock(file, info, tookOverFrom);
+    }
     const holder = await readInfo(file);
-    if (holder === null) {
-      // Created but not yet written (or emptied by a crash right after creation): wait briefly.
-      const age = Date.now() - ((await stat(file).catch(() => null))?.mtimeMs ?? Date.now());
-      if (age < 5_000) {
-        await new Promise((r) => setTimeout(r, 200));
-        continue;
-      }
-    } else if (holder.host !== info.host || alive(holder)) {
+    if (!existsSync(file)) continue; // released between our attempt and the read
+    // An unreadable lock (edited or damaged by hand) has no holder to wait for: it is taken over.
+    if (holder !== null && (holder.host !== info.host || alive(holder))) {
       throw new LockedError(
         `${dir} is locked by another winnow run (pid ${holder.pid} on ${holder.host}, started ${holder.started_at}: ${holder.command}). ` +
           `Wait for it to finish; if you are sure it is dead${holder.host !== info.host ? ' (it ran on another machine, so this one cannot check)' : ''}, delete ${file}.`,
@@ -104,6 +106,14 @@ export async function acquireLock(dir: string, command: string): Promise<Lock> {
     if (taken) tookOverFrom = holder ?? ({ pid: -1, host: '?', proc_start: null, started_at: '?', command: '(unreadable lock file)' } as LockInfo);
   }
   throw new LockedError(`${dir}: could not take the lock after several attempts (another run keeps taking it); try again.`);
+}
+
+/** Content files of lock attempts whose process was killed before it could remove them. */
+async function removeDeadTemps(dir: string): Promise<void> {
+  for (const name of await readdir(dir)) {
+    const m = /^\.winnow\.lock\.(\d+)-[0-9a-f]+$/.exec(name);
+    if (m && !alive({ pid: Number(m[1]), proc_start: null } as LockInfo)) await rm(path.join(dir, name), { force: true });
+  }
 }
 
 async function takeOver(file: string, seen: LockInfo | null): Promise<boolean> {
