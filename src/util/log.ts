@@ -52,7 +52,7 @@ function jsonLogger(out: NodeJS.WritableStream, quiet: boolean): Logger {
     },
     endProgress() {},
     event(name, fields) {
-      line('info', name, fields);
+      if (!quiet) line('info', name, fields);
     },
   };
 }
