@@ -11,6 +11,7 @@ import { registerSimulate } from './commands/simulate.js';
 import { registerLabel } from './commands/label.js';
 import { registerReport } from './commands/report.js';
 import { registerNotebook } from './commands/notebook.js';
+import { registerRuns } from './commands/runs.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerLabel(program);
   registerReport(program);
   registerNotebook(program);
+  registerRuns(program);
   const override = (c: Command): void => {
     for (const sub of c.commands) {
       sub.exitOverride();

@@ -211,6 +211,11 @@ export const DedupSchema = z.strictObject({
     .default({ enabled: false, eps: 0.05, clusters: 0, cross_lingual: 'flag' }),
   /** Earlier run folders (or results.duckdb files) whose kept texts this run must not admit again. */
   against: z.array(z.string().min(1)).default([]),
+  /**
+   * Copy the earlier runs' index into this run's dedup_index too, so naming the latest run in
+   * `against` is enough. A `--state` run keeps the index in its state store and turns this off.
+   */
+  carry_index: z.boolean().default(true),
 });
 
 const positive = z.number().positive();

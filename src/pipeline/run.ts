@@ -65,6 +65,10 @@ export interface RunOptions {
   onStore?: (store: RunStore) => Promise<void>;
   /** The caller already holds a lock covering outDir (a `--state` run locks the state folder). */
   lockHeld?: boolean;
+  /** Read only these input files (absolute paths) of the pipeline's sources: an incremental run's new and changed files. */
+  only?: ReadonlySet<string>;
+  /** Fingerprints the caller already computed, by absolute path. */
+  fingerprints?: ReadonlyMap<string, FileFingerprint>;
 }
 
 /**
@@ -99,10 +103,10 @@ async function runLocked(loaded: LoadedPipeline, opts: RunOptions): Promise<RunS
   const scratch = await DuckDBInstance.create(':memory:', { threads: String(config.store.threads ?? 2) });
   const conn = await scratch.connect();
   try {
-    const planned = await planSources(config, loaded.baseDir, conn);
+    const planned = (await planSources(config, loaded.baseDir, conn)).map((p) => ({ ...p, files: opts.only ? p.files.filter((f) => opts.only!.has(f.abs)) : p.files }));
     await removeStalePartials(outDir);
     const fingerprints = new Map<string, FileFingerprint>();
-    for (const f of planned.flatMap((p) => p.files)) fingerprints.set(f.abs, await fingerprint(f.abs));
+    for (const f of planned.flatMap((p) => p.files)) fingerprints.set(f.abs, opts.fingerprints?.get(f.abs) ?? (await fingerprint(f.abs)));
     const key = configHash({ config, version: WINNOW_VERSION, inputs: planned.flatMap((p) => p.files.map((f) => [f.source, f.rel, fingerprints.get(f.abs)!.sha256])) });
     const work = await WorkDir.open(outDir, key, log);
     const progress = work.progress;

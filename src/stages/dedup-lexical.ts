@@ -331,10 +331,11 @@ async function loadShingles(ctx: BarrierContext, ids: Int32Array, P: number, pri
 async function writeIndex(ctx: BarrierContext, docs: Docs, prior: PriorIndex, np: NearParams): Promise<void> {
   const c = ctx.store.conn;
   await c.run(`CREATE TABLE dedup_params AS SELECT ${np.numPerm} AS num_perm, ${np.bands} AS bands, ${np.rows} AS "rows", ${np.shingle} AS shingle, ${np.seed} AS seed`);
-  await c.run(`CREATE TABLE dedup_index (ord BIGINT, id VARCHAR, key_hash UBIGINT, text VARCHAR, bands UINTEGER[${np.bands}])`);
+  // source and file say which input a kept row came from (null for rows carried from earlier runs).
+  await c.run(`CREATE TABLE dedup_index (ord BIGINT, id VARCHAR, key_hash UBIGINT, text VARCHAR, bands UINTEGER[${np.bands}], source VARCHAR, file VARCHAR)`);
   const app = await c.createAppender('dedup_index');
-  const types = [BIGINT, VARCHAR, UBIGINT, VARCHAR, ARRAY(UINTEGER, np.bands)];
-  const P = prior.ids.length;
+  const types = [BIGINT, VARCHAR, UBIGINT, VARCHAR, ARRAY(UINTEGER, np.bands), VARCHAR, VARCHAR];
+  const P = ctx.config.stages.dedup.carry_index ? prior.ids.length : 0;
   for (let off = 0; off < P; off += 2048) {
     const n = Math.min(2048, P - off);
     const chunk = DuckDBDataChunk.create(types, n);
@@ -343,6 +344,8 @@ async function writeIndex(ctx: BarrierContext, docs: Docs, prior: PriorIndex, np
     chunk.setColumnValues(2, prior.keyHash.slice(off, off + n));
     chunk.setColumnValues(3, prior.texts.slice(off, off + n));
     setArrayColumn(chunk, 4, prior.bandHashes!.subarray(off * np.bands, (off + n) * np.bands));
+    chunk.setColumnValues(5, new Array<null>(n).fill(null));
+    chunk.setColumnValues(6, new Array<null>(n).fill(null));
     app.appendDataChunk(chunk);
   }
   app.closeSync();
@@ -358,7 +361,7 @@ async function writeIndex(ctx: BarrierContext, docs: Docs, prior: PriorIndex, np
     bapp.appendDataChunk(chunk);
   }
   bapp.closeSync();
-  await c.run(`INSERT INTO dedup_index SELECT ${P} + row_number() OVER (ORDER BY s.uid), s.id, b.key_hash, s.text, b.bands
+  await c.run(`INSERT INTO dedup_index SELECT ${P} + row_number() OVER (ORDER BY s.uid), s.id, b.key_hash, s.text, b.bands, s.source, s.file
                FROM samples s JOIN dedup_bands b USING (uid) WHERE s.status = 'selected'`);
   await c.run('DROP TABLE dedup_bands');
 }

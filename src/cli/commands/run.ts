@@ -7,6 +7,7 @@ import type { Pipeline } from '../../config/schema.js';
 import { ConfigError } from '../../core/errors.js';
 import { parsePositive } from './plan.js';
 import { runPipeline, type RunSummary } from '../../pipeline/run.js';
+import { runIncremental, type StateInfo } from '../../jobs/incremental.js';
 import { createLogger, resolveLogFormat, type LogFormat } from '../../util/log.js';
 
 interface RunFlags {
@@ -20,6 +21,7 @@ interface RunFlags {
   json?: boolean;
   quiet?: boolean;
   logFormat?: string;
+  state?: string;
   budgetTokens?: string;
   params?: string;
   flops?: string;
@@ -38,6 +40,7 @@ export function registerRun(program: Command): void {
     .option('--lang-column <name>', 'column holding a language code')
     .option('--label-column <name>', 'column holding a label')
     .option('--out <dir>', 'output folder (default: output.dir of the pipeline, else out/<pipeline name>)')
+    .option('--state <dir>', 'incremental job: read only new or changed files, dedup against everything kept before, write DIR/runs/<date>/ and move DIR/latest')
     .option('--budget-tokens <d>', 'size the selection to this many training tokens')
     .option('--params <n>', 'size the selection for a model of N parameters (compute-optimal)')
     .option('--flops <c>', 'size the selection for C training FLOPs (compute-optimal)')
@@ -61,9 +64,19 @@ export function registerRun(program: Command): void {
         : defaultPipeline({ input: flags.input!, textColumn: flags.textColumn, idColumn: flags.idColumn, langColumn: flags.langColumn, labelColumn: flags.labelColumn });
       applyBudgetFlags(loaded.config, flags);
       if (flags.augment) loaded.config.stages.augment.enabled = true;
-      const outDir = flags.out ?? (loaded.config.output.dir ? path.resolve(loaded.baseDir, loaded.config.output.dir) : path.join('out', loaded.config.name));
       const format = logFormatFlag(flags.logFormat);
       const log = createLogger({ quiet: flags.quiet, format });
+      if (flags.state) {
+        if (flags.out) throw new ConfigError('--state writes each run to <state>/runs/<date>/ (and <state>/latest); leave out --out');
+        const { summary, state } = await runIncremental(loaded, { stateDir: flags.state, log });
+        const json = { ...(summary ? summaryJson(summary) : { run_id: null, counts: null }), state };
+        if (flags.json) process.stdout.write(JSON.stringify(json) + '\n');
+        if (flags.quiet) return;
+        if (format === 'json') log.event('summary', json);
+        else process.stderr.write((summary ? formatSummary(summary) : '') + formatState(state));
+        return;
+      }
+      const outDir = flags.out ?? (loaded.config.output.dir ? path.resolve(loaded.baseDir, loaded.config.output.dir) : path.join('out', loaded.config.name));
       const summary = await runPipeline(loaded, { outDir, log });
       if (flags.json) process.stdout.write(JSON.stringify(summaryJson(summary)) + '\n');
       if (flags.quiet) return;
@@ -123,6 +136,18 @@ function augmentLines(s: RunSummary, target: number): string[] {
     `  training    ${humanNumber(u)} unique real (${pct(u)}) + ${humanNumber(r)} repeated real (${pct(r)}) + ${humanNumber(y)} synthetic (${pct(y)})`,
     `              ${a.kept ?? 0} augmentations kept of ${a.generated ?? 0} made, from ${a.parents_used ?? 0} parents`,
   ];
+}
+
+function formatState(s: StateInfo): string {
+  const f = s.files;
+  return [
+    `state ${path.relative('.', s.state_dir) || '.'}: run ${s.seq} ${s.status}${s.resumed_pending ? ' (finished an interrupted run)' : ''}`,
+    `  files       ${f.new} new, ${f.changed} changed, ${f.unchanged} unchanged${f.missing ? `, ${f.missing} gone` : ''}`,
+    `  superseded  ${s.superseded_rows.toLocaleString('en-US')} rows of earlier versions of changed files`,
+    ...(s.latest ? [`  latest      ${path.relative('.', s.latest)}${s.out_dir ? ` -> ${path.relative(s.state_dir, s.out_dir)}` : ' (unchanged)'}`] : []),
+    `  history:    winnow runs ${path.relative('.', s.state_dir) || '.'}`,
+    '',
+  ].join('\n');
 }
 
 export function formatSummary(s: RunSummary): string {

@@ -1,0 +1,188 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { cp, mkdir, readlink, rename, rm, symlink } from 'node:fs/promises';
+import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import type { LoadedPipeline } from '../config/load.js';
+import { MODEL_DIR, OUTPUT_FILES, runPipeline, type RunSummary } from '../pipeline/run.js';
+import { fingerprintReusing, type FileFingerprint } from '../sources/fingerprint.js';
+import { planSources } from '../sources/read.js';
+import type { Logger } from '../util/log.js';
+import { acquireLock } from './lock.js';
+import { STATE_DB, StateStore, type FileChange } from './state-store.js';
+
+/** What an incremental run did to the state, beside the run's own summary. */
+export interface StateInfo {
+  state_dir: string;
+  seq: number;
+  status: 'completed' | 'no_changes';
+  files: Record<FileChange | 'missing', number>;
+  superseded_rows: number;
+  /** The dated output folder of this run (null when nothing was new). */
+  out_dir: string | null;
+  latest: string | null;
+  /** A run interrupted earlier was finished (resumed or folded in) by this one. */
+  resumed_pending: boolean;
+}
+
+export interface IncrementalResult {
+  summary: RunSummary | null;
+  state: StateInfo;
+}
+
+/**
+ * `winnow run --state DIR`: one step of a job over a growing set of input files. Only new or changed
+ * files are read; new rows are deduplicated against every row kept so far (the state's index); the
+ * run writes a dated folder under DIR/runs and `DIR/latest` moves to it atomically; the rows of a
+ * changed file's earlier version are superseded, not counted again. The state folder is locked for
+ * the whole step, and a step that was killed is resumed (or, if its outputs are complete, folded in)
+ * by the next one before anything new is read.
+ */
+export async function runIncremental(loaded: LoadedPipeline, opts: { stateDir: string; log: Logger }): Promise<IncrementalResult> {
+  const stateDir = path.resolve(opts.stateDir);
+  const lock = await acquireLock(stateDir, `winnow run ${loaded.origin} --state ${stateDir}`);
+  if (lock.tookOverFrom) opts.log.warn(`took over the lock of a run that is no longer alive (pid ${lock.tookOverFrom.pid}, started ${lock.tookOverFrom.started_at})`);
+  try {
+    return await step(loaded, stateDir, opts.log);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function step(loaded: LoadedPipeline, stateDir: string, log: Logger): Promise<IncrementalResult> {
+  const { config } = loaded;
+  let state = await StateStore.open(stateDir, { create: true });
+  let pending, active, planned;
+  const scratch = await DuckDBInstance.create(':memory:');
+  const conn = await scratch.connect();
+  try {
+    pending = await state.pending();
+    active = await state.activeFiles();
+    planned = await planSources(config, loaded.baseDir, conn);
+  } finally {
+    conn.closeSync();
+    scratch.closeSync();
+  }
+  const files: Record<FileChange | 'missing', number> = { new: 0, changed: 0, unchanged: 0, missing: 0 };
+  const delta = new Set<string>();
+  const changed: { source: string; file: string }[] = [];
+  const fingerprints = new Map<string, FileFingerprint>();
+  const seen = new Set<string>();
+  for (const f of planned.flatMap((p) => p.files)) {
+    const key = `${f.source}\u0000${f.rel}`;
+    seen.add(key);
+    const known = active.get(key);
+    const fp = await fingerprintReusing(f.abs, known);
+    fingerprints.set(f.abs, fp);
+    const change: FileChange = !known ? 'new' : known.sha256 !== fp.sha256 ? 'changed' : 'unchanged';
+    files[change]++;
+    if (change !== 'unchanged') delta.add(f.abs);
+    if (change === 'changed') changed.push({ source: f.source, file: f.rel });
+  }
+  files.missing = [...active.keys()].filter((k) => !seen.has(k)).length;
+  if (files.missing > 0) log.warn(`${files.missing} input file(s) read by earlier runs are gone; their rows stay in the earlier outputs (see \`winnow runs ${stateDir}\`)`);
+
+  if (!pending && delta.size === 0) {
+    const seq = await state.nextSeq();
+    await state.recordNoChanges(seq, files.unchanged, files.missing);
+    state.close();
+    const latest = await pointLatest(stateDir, null);
+    log.info(`nothing new: ${files.unchanged} file(s) unchanged since the last run; latest stays ${latest ?? '(none)'}`);
+    return { summary: null, state: { state_dir: stateDir, seq, status: 'no_changes', files, superseded_rows: 0, out_dir: null, latest, resumed_pending: false } };
+  }
+
+  let seq: number;
+  let outDir: string;
+  if (pending) {
+    seq = pending.seq;
+    outDir = pending.out_dir!;
+    log.info(`finishing run ${seq} of ${stateDir}, which was interrupted`);
+  } else {
+    seq = await state.nextSeq();
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    outDir = path.join(stateDir, 'runs', `${stamp}-run${seq}`);
+    await state.begin(seq, outDir, files);
+    await state.dropFromIndex(changed);
+  }
+  const hasIndex = await state.hasTable('dedup_index');
+  // The run attaches state.duckdb read-only for its dedup index; this process must not hold it open.
+  state.close();
+
+  const run = structuredClone(loaded);
+  const stageCfg = run.config.stages;
+  if (hasIndex && (stageCfg.dedup.exact.enabled || stageCfg.dedup.near.enabled)) {
+    stageCfg.dedup.against = [...stageCfg.dedup.against, path.join(stateDir, STATE_DB)];
+    stageCfg.dedup.carry_index = false;
+  }
+  // One encoder for the whole job: vectors of different runs must be comparable.
+  const stateModel = path.join(stateDir, MODEL_DIR);
+  if (stageCfg.embed.model === 'builtin' && existsSync(stateModel)) stageCfg.embed.model = stateModel;
+  if (stageCfg.embed.cache === true) stageCfg.embed.cache = path.join(stateDir, 'embed-cache');
+
+  let summary: RunSummary | null = null;
+  const manifestFile = path.join(outDir, OUTPUT_FILES.manifest);
+  if (pending && existsSync(manifestFile)) {
+    log.info(`run ${seq} had completed its outputs; folding them into the state`);
+  } else {
+    summary = await runPipeline(run, { outDir, log, lockHeld: true, only: delta, fingerprints });
+  }
+  if (existsSync(path.join(outDir, MODEL_DIR)) && !existsSync(stateModel)) {
+    const tmp = path.join(stateDir, '.model.tmp');
+    await rm(tmp, { recursive: true, force: true });
+    await cp(path.join(outDir, MODEL_DIR), tmp, { recursive: true });
+    await rename(tmp, stateModel);
+  }
+  state = await StateStore.open(stateDir, { create: true });
+  let superseded: number;
+  try {
+    ({ superseded } = await state.foldIn(seq, path.join(outDir, OUTPUT_FILES.store)));
+  } finally {
+    state.close();
+  }
+  const latest = await pointLatest(stateDir, outDir);
+  summary ??= summaryFromManifest(manifestFile, outDir);
+  return {
+    summary,
+    state: { state_dir: stateDir, seq, status: 'completed', files, superseded_rows: superseded, out_dir: outDir, latest, resumed_pending: pending !== null },
+  };
+}
+
+/**
+ * Moves `latest` to `outDir` (or, given null, to the last completed run, repairing a pointer a crash
+ * left behind): a new symlink under a temporary name renamed over the old one, which is atomic.
+ */
+async function pointLatest(stateDir: string, outDir: string | null): Promise<string | null> {
+  const link = path.join(stateDir, 'latest');
+  let target = outDir;
+  if (target === null) {
+    const state = await StateStore.open(stateDir, { create: false });
+    try {
+      const last = (await state.runs()).filter((r) => r.status === 'completed').at(-1);
+      target = last?.out_dir ?? null;
+    } finally {
+      state.close();
+    }
+  }
+  if (target === null) return null;
+  const rel = path.relative(stateDir, target);
+  if ((await readlink(link).catch(() => null)) === rel) return link;
+  await mkdir(stateDir, { recursive: true });
+  const tmp = path.join(stateDir, `.latest.tmp-${process.pid}`);
+  await rm(tmp, { force: true });
+  await symlink(rel, tmp);
+  await rename(tmp, link);
+  return link;
+}
+
+function summaryFromManifest(file: string, outDir: string): RunSummary {
+  const m = JSON.parse(readFileSync(file, 'utf8')) as {
+    run_id: string;
+    counts: RunSummary['counts'];
+    stages: RunSummary['stages'];
+    budget?: Record<string, unknown>;
+    augment?: Record<string, unknown>;
+    phases: Record<string, number>;
+    seconds: number;
+  };
+  const outputs = Object.fromEntries(Object.entries(OUTPUT_FILES).map(([k, v]) => [k, path.join(outDir, v)])) as RunSummary['outputs'];
+  return { runId: m.run_id, outDir, counts: m.counts, stages: m.stages, budget: m.budget, augment: m.augment, phases: m.phases, outputs, seconds: m.seconds };
+}

@@ -1,0 +1,194 @@
+import { mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { fixture, queryStore, runCli, tempDir, writeJsonl, writePipeline } from '../helpers.js';
+import { outputDigest, startCli } from './job-helpers.js';
+
+interface StateJson {
+  run_id: string | null;
+  counts: { input: number; selected: number; rejected_total: number; rejected: Record<string, number> } | null;
+  state: { seq: number; status: string; files: Record<string, number>; superseded_rows: number; out_dir: string | null; latest: string | null; resumed_pending: boolean };
+}
+
+const yor = fixture('sib200/yor_Latn');
+const hau = fixture('sib200/hau_Latn');
+const amh = fixture('sib200/amh_Ethi');
+const swh = fixture('sib200/swh_Latn');
+
+/** A lake that grows over three days, on fixture data from SIB-200. */
+function day1(lake: string): void {
+  mkdirSync(lake, { recursive: true });
+  writeJsonl(path.join(lake, 'yor.jsonl'), yor.slice(0, 300));
+  writeJsonl(path.join(lake, 'hau.jsonl'), hau.slice(0, 300));
+}
+/** Day 2: a new file, and yor.jsonl changed (one row edited, 100 rows appended). */
+function day2(lake: string): void {
+  writeJsonl(path.join(lake, 'amh.jsonl'), amh.slice(0, 200));
+  const edited = yor.slice(0, 400).map((r, i) => (i === 4 ? { ...r, text: `Àtúnṣe: ${r.text}` } : r));
+  writeJsonl(path.join(lake, 'yor.jsonl'), edited);
+}
+/** Day 3: a new file holding 31 rows of day-1 text (hau rows 10-40) and 50 new rows. */
+function day3(lake: string): void {
+  mkdirSync(path.join(lake, 'day3'), { recursive: true });
+  writeJsonl(path.join(lake, 'day3', 'mix.jsonl'), [...hau.slice(9, 40), ...swh.slice(0, 50)]);
+}
+
+function pipeline(dir: string): string {
+  return writePipeline(
+    dir,
+    `name: lake
+seed: 3
+sources:
+  - name: lake
+    path: lake/**/*.jsonl
+    columns: { text: text, id: id, lang: lang }
+stages:
+  langid: { enabled: false }
+  embed: { model: builtin, builtin: { dim: 32, buckets: 8192 } }
+  select: { strategy: hybrid }
+`,
+  );
+}
+
+async function step(yaml: string, state: string): Promise<StateJson> {
+  const r = await runCli(['run', yaml, '--state', state, '--json', '--quiet']);
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as StateJson;
+}
+
+const store = (out: string): string => path.join(out, 'results.duckdb');
+
+describe('incremental runs over a growing folder (--state)', () => {
+  it('three days: nothing lost, nothing counted twice, the changed file superseded, the repeat rejected', async () => {
+    const dir = tempDir('winnow-incr-');
+    const lake = path.join(dir, 'lake');
+    const state = path.join(dir, 'state');
+    const yaml = pipeline(dir);
+
+    day1(lake);
+    const r1 = await step(yaml, state);
+    expect(r1.state).toMatchObject({ seq: 1, status: 'completed', files: { new: 2, changed: 0, unchanged: 0 }, superseded_rows: 0 });
+    expect(r1.counts!.input).toBe(600);
+
+    day2(lake);
+    const r2 = await step(yaml, state);
+    expect(r2.state).toMatchObject({ seq: 2, files: { new: 1, changed: 1, unchanged: 1 }, superseded_rows: 300 });
+    // Only the new and the changed file were read: 200 + 400 rows, not hau.jsonl again.
+    expect(r2.counts!.input).toBe(600);
+    const files2 = await queryStore<{ file: string; n: number }>(store(r2.state.out_dir!), `SELECT file::VARCHAR AS file, count(*)::INTEGER AS n FROM samples GROUP BY ALL ORDER BY file`);
+    expect(files2).toEqual([
+      { file: 'amh.jsonl', n: 200 },
+      { file: 'yor.jsonl', n: 400 },
+    ]);
+    // The changed file's rows are judged afresh, not as duplicates of their own earlier version.
+    const [againstOld] = await queryStore<{ n: number }>(store(r2.state.out_dir!), `SELECT count(*)::INTEGER AS n FROM samples WHERE dup_cluster < 0`);
+    expect(againstOld!.n).toBe(0);
+    const [edited] = await queryStore<{ text: string; status: string }>(store(r2.state.out_dir!), `SELECT text, status::VARCHAR AS status FROM samples WHERE file = 'yor.jsonl' AND "row" = 5`);
+    expect(edited!.text.startsWith('Àtúnṣe')).toBe(true);
+
+    day3(lake);
+    const r3 = await step(yaml, state);
+    expect(r3.state).toMatchObject({ seq: 3, files: { new: 1, changed: 0, unchanged: 3 }, superseded_rows: 0 });
+    expect(r3.counts!.input).toBe(81);
+    // The 31 repeated rows are rejected with a reason naming the day-1 row they repeat.
+    const dups = await queryStore<{ reason: string; detail: string; dup_of: string }>(
+      store(r3.state.out_dir!),
+      `SELECT reason, reason_detail AS detail, dup_of FROM samples WHERE "row" <= 31 ORDER BY "row"`,
+    );
+    expect(dups).toHaveLength(31);
+    dups.forEach((d, k) => {
+      expect(d.reason).toBe('exact_dup');
+      expect(d.dup_of).toBe(hau[9 + k]!.id);
+    });
+
+    // Reconciliation across runs, from the state store.
+    const db = path.join(state, 'state.duckdb');
+    const runs = await queryStore<{ seq: number; input_rows: number; selected_rows: number; rejected_rows: number }>(db, `SELECT seq, input_rows::INTEGER AS input_rows, selected_rows::INTEGER AS selected_rows, rejected_rows::INTEGER AS rejected_rows FROM runs ORDER BY seq`);
+    for (const r of runs) expect(r.selected_rows + r.rejected_rows).toBe(r.input_rows);
+    const [ledger] = await queryStore<{ total: number; current: number; superseded: number; keys: number }>(
+      db,
+      `SELECT count(*)::INTEGER AS total, count(*) FILTER (superseded_by IS NULL)::INTEGER AS current,
+              count(*) FILTER (superseded_by IS NOT NULL)::INTEGER AS superseded,
+              count(DISTINCT (source, file, "row")) FILTER (superseded_by IS NULL)::INTEGER AS keys FROM ledger`,
+    );
+    expect(ledger!.total).toBe(runs.reduce((a, r) => a + r.input_rows, 0));
+    // Every row of every file now in the lake is current exactly once: 300 hau + 400 yor + 200 amh + 81 mix.
+    expect(ledger!.current).toBe(981);
+    expect(ledger!.keys).toBe(981);
+    expect(ledger!.superseded).toBe(300);
+    const [files] = await queryStore<{ active: number; rows: number }>(db, `SELECT count(*)::INTEGER AS active, sum("rows")::INTEGER AS rows FROM files WHERE active`);
+    expect(files).toEqual({ active: 4, rows: 981 });
+
+    // One encoder for the whole job: fitted on day 1, reused after.
+    const fp = (out: string): string => (JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8')) as { embed: { fingerprint: string } }).embed.fingerprint;
+    expect(fp(r2.state.out_dir!)).toBe(fp(r1.state.out_dir!));
+    expect(fp(r3.state.out_dir!)).toBe(fp(r1.state.out_dir!));
+
+    // latest follows the newest run; a run with nothing new leaves it and records itself.
+    expect(path.resolve(state, readlinkSync(path.join(state, 'latest')))).toBe(r3.state.out_dir);
+    const r4 = await step(yaml, state);
+    expect(r4.state).toMatchObject({ seq: 4, status: 'no_changes', files: { new: 0, changed: 0, unchanged: 4 } });
+    expect(path.resolve(state, readlinkSync(path.join(state, 'latest')))).toBe(r3.state.out_dir);
+
+    const list = await runCli(['runs', state]);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(/^3\s+completed .* 1\/0\/3\s+81\s/m);
+    expect(list.stdout).toContain('rows read 1,281 = 981 current + 300 superseded');
+  }, 180_000);
+
+  it('a killed incremental run is finished by the next one, with the same result as an uninterrupted one', async () => {
+    const dir = tempDir('winnow-incr-kill-');
+    const lake = path.join(dir, 'lake');
+    const yaml = pipeline(dir);
+    day1(lake);
+    const a = path.join(dir, 'state-a');
+    const b = path.join(dir, 'state-b');
+    await step(yaml, a);
+    await step(yaml, b);
+    day2(lake);
+    const clean = await step(yaml, a);
+
+    const killed = startCli(['run', yaml, '--state', b]);
+    void killed.waitFor((e) => e.event === 'stage_start' && e.stage === 'embed').then(() => killed.kill());
+    expect(await killed.code).not.toBe(0);
+    // While the first is dead but its lock remains, a run is not refused: the dead holder's lock is taken over.
+    const resumed = await step(yaml, b);
+    expect(resumed.state).toMatchObject({ seq: 2, resumed_pending: true, superseded_rows: 300 });
+    expect(await outputDigest(resumed.state.out_dir!)).toEqual(await outputDigest(clean.state.out_dir!));
+    const ledger = async (state: string): Promise<unknown> =>
+      queryStore(path.join(state, 'state.duckdb'), `SELECT run_seq, uid, id, source, file, "row", status, reason, superseded_by FROM ledger ORDER BY run_seq, uid`);
+    expect(await ledger(b)).toEqual(await ledger(a));
+  }, 180_000);
+
+  it('a second run on the same state is refused with exit code 75 while the first is alive', async () => {
+    const dir = tempDir('winnow-incr-lock-');
+    const yaml = pipeline(dir);
+    day1(path.join(dir, 'lake'));
+    const state = path.join(dir, 'state');
+    const first = startCli(['run', yaml, '--state', state]);
+    await first.waitFor((e) => e.event === 'run_start');
+    const second = await runCli(['run', yaml, '--state', state]);
+    expect(second.code).toBe(75);
+    expect(second.stderr).toMatch(/is locked by another winnow run \(pid \d+/);
+    expect(await first.code).toBe(0);
+    // The refused run wrote nothing: only the first run is in the state.
+    const runs = await queryStore<{ n: number }>(path.join(state, 'state.duckdb'), 'SELECT count(*)::INTEGER AS n FROM runs');
+    expect(runs[0]!.n).toBe(1);
+  }, 120_000);
+
+  it('a stale lock of a dead process is taken over; --state and --out together are refused', async () => {
+    const dir = tempDir('winnow-incr-stale-');
+    const yaml = pipeline(dir);
+    day1(path.join(dir, 'lake'));
+    const state = path.join(dir, 'state');
+    mkdirSync(state, { recursive: true });
+    // A pid that is not running (pid_max on Linux is at most 2^22).
+    writeFileSync(path.join(state, '.winnow.lock'), JSON.stringify({ pid: 4194304 + 7, host: (await import('node:os')).hostname(), proc_start: null, started_at: '2026-01-01T00:00:00Z', command: 'winnow run (crashed)' }));
+    const r = await runCli(['run', yaml, '--state', state]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('took over the lock of a run that is no longer alive');
+    const both = await runCli(['run', yaml, '--state', state, '--out', path.join(dir, 'x')]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('leave out --out');
+  }, 120_000);
+});
