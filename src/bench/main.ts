@@ -2,6 +2,7 @@ import { benchBackbone } from './backbone.js';
 import { benchBudget } from './budget.js';
 import { benchDedup } from './dedup.js';
 import { benchEmbed } from './embed.js';
+import { benchLake } from './lake.js';
 import { benchLangId } from './langid.js';
 import { benchReport } from './report-html.js';
 import { benchSelect } from './select.js';
@@ -18,6 +19,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   selecteval: () => benchSelectEval(),
   report: () => benchReport(),
   augmenteval: () => benchAugmentEval(),
+  lake: () => benchLake(),
 };
 
 const wanted = process.argv.slice(2);

@@ -12,6 +12,7 @@ import { registerLabel } from './commands/label.js';
 import { registerReport } from './commands/report.js';
 import { registerNotebook } from './commands/notebook.js';
 import { registerRuns } from './commands/runs.js';
+import { registerMerge } from './commands/merge.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerReport(program);
   registerNotebook(program);
   registerRuns(program);
+  registerMerge(program);
   const override = (c: Command): void => {
     for (const sub of c.commands) {
       sub.exitOverride();

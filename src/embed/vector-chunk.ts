@@ -11,27 +11,27 @@ export function arrayType(dtype: 'float32' | 'float16', dim: number): DuckDBType
 }
 
 interface ArrayVectorInternals {
-  childData: { items: Float32Array | Uint16Array | Uint32Array };
+  childData: { items: Float32Array | Uint16Array | Uint32Array | Uint8Array };
   flush(): void;
 }
 
 function internals(vector: DuckDBVector): ArrayVectorInternals {
   const v = vector as unknown as ArrayVectorInternals;
-  if (!v.childData || !(v.childData.items instanceof Float32Array || v.childData.items instanceof Uint16Array || v.childData.items instanceof Uint32Array)) {
+  if (!v.childData || !(v.childData.items instanceof Float32Array || v.childData.items instanceof Uint16Array || v.childData.items instanceof Uint32Array || v.childData.items instanceof Uint8Array)) {
     throw new Error('unexpected @duckdb/node-api vector layout; winnow pins the version it was built against');
   }
   return v;
 }
 
 /** Writes n rows of `values` ((n x dim) row-major) into column `col` of `chunk`. */
-export function setArrayColumn(chunk: DuckDBDataChunk, col: number, values: Float32Array | Uint16Array | Uint32Array): void {
+export function setArrayColumn(chunk: DuckDBDataChunk, col: number, values: Float32Array | Uint16Array | Uint32Array | Uint8Array): void {
   const v = internals(chunk.getColumnVector(col));
   v.childData.items.set(values);
   v.flush();
 }
 
 /** The (rows x dim) values of an ARRAY column of a result chunk. */
-export function readArrayColumn(chunk: DuckDBDataChunk, col: number): Float32Array | Uint16Array | Uint32Array {
+export function readArrayColumn(chunk: DuckDBDataChunk, col: number): Float32Array | Uint16Array | Uint32Array | Uint8Array {
   return internals(chunk.getColumnVector(col)).childData.items;
 }
 

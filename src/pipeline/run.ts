@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
@@ -14,6 +14,10 @@ import type { ReadContext } from '../sources/record.js';
 import { prefetch } from '../stages/concurrency.js';
 import type { Batch } from '../core/batch.js';
 import { acquireLock } from '../jobs/lock.js';
+import { assembleShards, fingerprintsFromShards, plannedFromShards, type ShardInput } from '../jobs/merge.js';
+import { assignFiles, type ShardSpec } from '../jobs/shard.js';
+import { embeddingCacheDir } from '../embed/cache-dir.js';
+import type { InputFile } from '../sources/discover.js';
 import { WorkDir, type Progress } from '../jobs/work-dir.js';
 import { BARRIER_STAGES, STREAMING_STAGES } from '../stages/registry.js';
 import { addCounts, countsOf, runStages, type StageCounters } from '../stages/runner.js';
@@ -54,7 +58,7 @@ export interface RunSummary {
   augment?: Record<string, unknown>;
   /** Wall seconds of each phase of the run, for the manifest and benchmarks. */
   phases: Record<string, number>;
-  outputs: Record<keyof typeof OUTPUT_FILES, string>;
+  outputs: Partial<Record<keyof typeof OUTPUT_FILES, string>>;
   seconds: number;
 }
 
@@ -69,7 +73,14 @@ export interface RunOptions {
   only?: ReadonlySet<string>;
   /** Fingerprints the caller already computed, by absolute path. */
   fingerprints?: ReadonlyMap<string, FileFingerprint>;
+  /** `--shard i/n`: read this shard's files, run dedup, embed and select on them, write shard artifacts. */
+  shard?: ShardSpec & { configHash: string };
+  /** `winnow merge`: assemble these shards' rows instead of reading, then run every barrier stage. */
+  merge?: ShardInput[];
 }
+
+/** Barrier stages a shard runs; the merge runs them all again over the whole job. */
+const SHARD_STAGES = new Set(['dedup', 'embed', 'select']);
 
 /**
  * One run: plan (every check that can fail before work), stream sources through the stages into
@@ -103,11 +114,21 @@ async function runLocked(loaded: LoadedPipeline, opts: RunOptions): Promise<RunS
   const scratch = await DuckDBInstance.create(':memory:', { threads: String(config.store.threads ?? 2) });
   const conn = await scratch.connect();
   try {
-    const planned = (await planSources(config, loaded.baseDir, conn)).map((p) => ({ ...p, files: opts.only ? p.files.filter((f) => opts.only!.has(f.abs)) : p.files }));
+    const role = opts.shard ? 'shard' : opts.merge ? 'merge' : 'run';
+    const all = opts.merge ? plannedFromShards(opts.merge, loaded) : await planSources(config, loaded.baseDir, conn);
+    const assignment = opts.shard ? assignFiles(all.flatMap((p) => p.files.map((f) => ({ key: `${f.source}/${f.rel}`, size: statSync(f.abs).size }))), opts.shard.count) : null;
+    const keep = (f: InputFile): boolean => (!opts.only || opts.only.has(f.abs)) && (!assignment || assignment.get(`${f.source}/${f.rel}`) === opts.shard!.index);
+    const planned = all.map((p) => ({ ...p, files: p.files.filter(keep) }));
     await removeStalePartials(outDir);
-    const fingerprints = new Map<string, FileFingerprint>();
-    for (const f of planned.flatMap((p) => p.files)) fingerprints.set(f.abs, opts.fingerprints?.get(f.abs) ?? (await fingerprint(f.abs)));
-    const key = configHash({ config, version: WINNOW_VERSION, inputs: planned.flatMap((p) => p.files.map((f) => [f.source, f.rel, fingerprints.get(f.abs)!.sha256])) });
+    const fingerprints = new Map<string, FileFingerprint>(opts.merge ? fingerprintsFromShards(opts.merge) : []);
+    for (const f of planned.flatMap((p) => p.files)) if (!fingerprints.has(f.abs)) fingerprints.set(f.abs, opts.fingerprints?.get(f.abs) ?? (await fingerprint(f.abs)));
+    const key = configHash({
+      config,
+      version: WINNOW_VERSION,
+      inputs: planned.flatMap((p) => p.files.map((f) => [f.source, f.rel, fingerprints.get(f.abs)!.sha256])),
+      shard: opts.shard ?? null,
+      shards: opts.merge?.map((s) => s.manifest.run_id) ?? null,
+    });
     const work = await WorkDir.open(outDir, key, log);
     const progress = work.progress;
     Object.assign(phases, progress.phases);
@@ -135,7 +156,9 @@ async function runLocked(loaded: LoadedPipeline, opts: RunOptions): Promise<RunS
     if (!work.resumed) await work.save();
     try {
       if (progress.phase === 'stream') {
-        progress.stream = await streamPhase(store, planned, conn, config, log, resumeStream);
+        progress.stream = opts.merge
+          ? await assembleShards(store, opts.merge, planned, ['read', ...STREAMING_STAGES.filter((d) => d.enabled(config)).map((d) => d.name)], storeOpts.extraColumns.map((c) => c.name), embeddingCacheDir(config.stages.embed.cache, loaded.baseDir) ?? path.join(outDir, 'embed-cache'))
+          : await streamPhase(store, planned, conn, config, log, resumeStream);
         phase('stream');
         // Labels imported into the previous run of this output folder feed this run's selection.
         if (existsSync(finals.store)) {
@@ -149,11 +172,11 @@ async function runLocked(loaded: LoadedPipeline, opts: RunOptions): Promise<RunS
       const { fileStats, rows } = progress.stream!;
       const counters: StageCounters[] = [...progress.stream!.counters];
       const barrierManifest: Record<string, unknown> = {};
-      for (const stage of BARRIER_STAGES.filter((b) => b.enabled(config))) {
+      for (const stage of BARRIER_STAGES.filter((b) => b.enabled(config) && (role !== 'shard' || SHARD_STAGES.has(b.name)))) {
         let done = progress.barriers.find((b) => b.name === stage.name);
         if (!done) {
           log.event('stage_start', { stage: stage.name });
-          const result = await stage.run({ store, config, baseDir: loaded.baseDir, artifactDir: work.modelDir, log });
+          const result = await stage.run({ store, config, baseDir: loaded.baseDir, artifactDir: work.modelDir, log, role });
           done = { name: stage.name, counters: result.counters, manifest: result.manifest };
           progress.barriers.push(done);
           phase(stage.name);
@@ -184,7 +207,8 @@ async function runLocked(loaded: LoadedPipeline, opts: RunOptions): Promise<RunS
       const rowsFrom = synthetic ? 'output_rows' : 'samples';
       const from = embedDim === null ? rowsFrom : `${rowsFrom} LEFT JOIN embeddings USING (uid)`;
       const selectList = ['uid', ...columns.map((c) => c.sql)].join(', ');
-      await store.conn.run(`CREATE VIEW selection AS SELECT ${selectList} FROM ${from} WHERE status = 'selected'`);
+      // A shard has no budget yet (no tokens column): the merge makes the selection.
+      if (role !== 'shard') await store.conn.run(`CREATE VIEW selection AS SELECT ${selectList} FROM ${from} WHERE status = 'selected'`);
       await recordRun(store, { runId, startedAt, config: loaded, counts, counters, fileStats, fingerprints });
 
       // A join, a union or rows re-appended after a resume may reorder rows, so ORDER BY is needed
@@ -192,12 +216,16 @@ async function runLocked(loaded: LoadedPipeline, opts: RunOptions): Promise<RunS
       const ordered = embedDim !== null || synthetic || resumeStream || progress.attempts > 1;
       const selectionQuery = `SELECT ${columns.map((c) => c.sql).join(', ')} FROM ${from} WHERE status = 'selected'${ordered ? ' ORDER BY uid' : ''}`;
       phase('record');
-      await writeArrowFile(store.conn, selectionQuery, columns, temps.arrow);
-      phase('emit_arrow');
-      await store.conn.run(`COPY (${selectionQuery}${ordered ? '' : ' ORDER BY uid'}) TO ${quoteLiteral(temps.parquet)} (FORMAT parquet, COMPRESSION zstd)`);
-      phase('emit_parquet');
-      await writeReport(store.conn, { outDir, name: config.name, runId, counts, stages: counters, budget: barrierManifest.budget as RunInfo['budget'], select: barrierManifest.select as RunInfo['select'], augment: barrierManifest.augment as RunInfo['augment'] }, temps.report);
-      phase('report');
+      // A shard's outputs are its store (rows, signatures, embeddings, picks) for the merge.
+      const written: (keyof typeof OUTPUT_FILES)[] = role === 'shard' ? ['store', 'manifest'] : ['arrow', 'parquet', 'store', 'report', 'manifest'];
+      if (role !== 'shard') {
+        await writeArrowFile(store.conn, selectionQuery, columns, temps.arrow);
+        phase('emit_arrow');
+        await store.conn.run(`COPY (${selectionQuery}${ordered ? '' : ' ORDER BY uid'}) TO ${quoteLiteral(temps.parquet)} (FORMAT parquet, COMPRESSION zstd)`);
+        phase('emit_parquet');
+        await writeReport(store.conn, { outDir, name: config.name, runId, counts, stages: counters, budget: barrierManifest.budget as RunInfo['budget'], select: barrierManifest.select as RunInfo['select'], augment: barrierManifest.augment as RunInfo['augment'] }, temps.report);
+        phase('report');
+      }
       await store.close();
       phase('close_store');
 
@@ -215,20 +243,29 @@ async function runLocked(loaded: LoadedPipeline, opts: RunOptions): Promise<RunS
         stages: counters,
         ...barrierManifest,
         phases,
-        outputs: Object.fromEntries(Object.entries(OUTPUT_FILES).map(([k, v]) => [k, v])),
+        outputs: Object.fromEntries(written.map((k) => [k, OUTPUT_FILES[k]])),
+        ...(opts.shard
+          ? {
+              shard: {
+                index: opts.shard.index,
+                count: opts.shard.count,
+                config_hash: opts.shard.configHash,
+                base_dir: loaded.baseDir,
+                all_files: all.flatMap((p) => p.files.map((f) => ({ source: f.source, file: f.rel, abs: f.abs, format: f.format }))),
+                candidates: config.stages.select.max_picks > 0 ? config.stages.select.max_picks : null,
+              },
+            }
+          : {}),
+        ...(opts.merge ? { merged_shards: opts.merge.map((s) => ({ dir: s.dir, run_id: s.manifest.run_id, index: s.manifest.shard.index })) } : {}),
         versions: packageVersions(),
       };
       await writeFile(temps.manifest, JSON.stringify(manifest, null, 2) + '\n');
       // Data files first, manifest last: a manifest under its final name means the run completed.
       if (existsSync(work.modelDir)) await commitDir(work.modelDir, path.join(outDir, MODEL_DIR));
-      await commit(temps.arrow, finals.arrow);
-      await commit(temps.parquet, finals.parquet);
-      await commit(work.storePath, finals.store);
-      await commit(temps.report, finals.report);
-      await commit(temps.manifest, finals.manifest);
+      for (const k of written) await commit(k === 'store' ? work.storePath : temps[k], finals[k]);
       await work.remove();
       log.event('run_done', { run_id: runId, seconds, counts });
-      return { runId, outDir, counts, stages: counters, budget: barrierManifest.budget as Record<string, unknown> | undefined, augment: barrierManifest.augment as Record<string, unknown> | undefined, phases, outputs: finals, seconds };
+      return { runId, outDir, counts, stages: counters, budget: barrierManifest.budget as Record<string, unknown> | undefined, augment: barrierManifest.augment as Record<string, unknown> | undefined, phases, outputs: Object.fromEntries(written.map((k) => [k, finals[k]])) as RunSummary['outputs'], seconds };
     } catch (err) {
       // The work folder stays: starting the same run again resumes from its last checkpoint.
       await store.close().catch(() => undefined);

@@ -11,6 +11,12 @@ export interface BarrierContext {
   /** Folder for the run's artifacts (the fitted model); committed to <out>/model with the outputs. */
   artifactDir: string;
   log: Logger;
+  /**
+   * `shard`: one of n shards (`--shard i/n`): dedup keeps every row's signature for the merge.
+   * `merge`: `winnow merge`: dedup reads the shards' signatures instead of signing again, selection
+   * runs over the shards' candidates (GreeDi). `run`: a whole run in one process.
+   */
+  role: 'run' | 'shard' | 'merge';
 }
 
 export interface BarrierResult {

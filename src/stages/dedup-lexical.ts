@@ -1,6 +1,6 @@
 import { xxh64 } from '@node-rs/xxhash';
-import { ARRAY, BIGINT, DuckDBDataChunk, UBIGINT, UINTEGER, VARCHAR, type DuckDBConnection } from '@duckdb/node-api';
-import { setArrayColumn } from '../embed/vector-chunk.js';
+import { ARRAY, BIGINT, DuckDBDataChunk, UBIGINT, UINTEGER, UTINYINT, VARCHAR, type DuckDBConnection } from '@duckdb/node-api';
+import { readArrayColumn, setArrayColumn } from '../embed/vector-chunk.js';
 import type { DedupConfig } from '../config/schema.js';
 import { dedupKey, type DedupKeyOptions } from '../dedup/dedup-key.js';
 import { bandHashes, MinHasher, optimalBands } from '../dedup/minhash.js';
@@ -101,7 +101,8 @@ async function runLexicalDedup(ctx: BarrierContext): Promise<BarrierResult> {
     prior.bandHashes ??= signed.bands;
     priorFingerprints = signed.fingerprints;
   }
-  const docs = await signCurrent(ctx, hasher, np, keyOpts, cfg.near.enabled, wantFingerprints);
+  const docs = ctx.role === 'merge' ? await readSignatures(ctx, np, cfg.near.enabled, wantFingerprints) : await signCurrent(ctx, hasher, np, keyOpts, cfg.near.enabled, wantFingerprints);
+  if (ctx.role === 'shard') await writeSignatures(ctx, docs, np, wantFingerprints);
   const N = P + docs.n;
   const counters = { stage: 'dedup', in: docs.n, out: docs.n, rejected: {} as Record<string, number>, seconds: 0 };
 
@@ -289,6 +290,49 @@ async function signCurrent(ctx: BarrierContext, hasher: MinHasher, np: NearParam
     bandHashes: near ? bands.subarray(0, n * np.bands) : new Uint32Array(n * np.bands),
     fingerprints: prints.subarray(0, keepFingerprints ? n * np.numPerm : 0),
   };
+}
+
+/** Every alive row's signature, so `winnow merge` can cluster across shards without signing again. */
+async function writeSignatures(ctx: BarrierContext, docs: Docs, np: NearParams, prints: boolean): Promise<void> {
+  const c = ctx.store.conn;
+  await c.run(`CREATE TABLE dedup_signatures (uid BIGINT, key_hash UBIGINT, bands UINTEGER[${np.bands}], prints UTINYINT[${np.numPerm}])`);
+  const app = await c.createAppender('dedup_signatures');
+  const types = [BIGINT, UBIGINT, ARRAY(UINTEGER, np.bands), ARRAY(UTINYINT, np.numPerm)];
+  for (let off = 0; off < docs.n; off += 2048) {
+    const n = Math.min(2048, docs.n - off);
+    const chunk = DuckDBDataChunk.create(types, n);
+    chunk.setColumnValues(0, Array.from(docs.uid.subarray(off, off + n), (u) => BigInt(u)));
+    chunk.setColumnValues(1, docs.keyHash.slice(off, off + n));
+    setArrayColumn(chunk, 2, docs.bandHashes.subarray(off * np.bands, (off + n) * np.bands));
+    setArrayColumn(chunk, 3, prints ? docs.fingerprints.subarray(off * np.numPerm, (off + n) * np.numPerm) : new Uint8Array(n * np.numPerm));
+    app.appendDataChunk(chunk);
+  }
+  app.closeSync();
+}
+
+/** The shards' signatures of the alive rows (merged and renumbered by `winnow merge`), in uid order. */
+async function readSignatures(ctx: BarrierContext, np: NearParams, near: boolean, keepFingerprints: boolean): Promise<Docs> {
+  const c = ctx.store.conn;
+  const sql = `SELECT s.uid, s.text_chars, g.key_hash, g.bands, g.prints FROM samples s JOIN dedup_signatures g USING (uid) WHERE s.status = 'selected' ORDER BY s.uid`;
+  const n = Number((await c.runAndReadAll(`SELECT count(*) FROM (${sql})`)).getRows()[0]![0]);
+  const docs: Docs = { n, uid: new Float64Array(n), chars: new Int32Array(n), keyHash: [], bandHashes: new Uint32Array(n * np.bands), fingerprints: new Uint8Array(keepFingerprints ? n * np.numPerm : 0) };
+  const result = await c.stream(sql);
+  let i = 0;
+  for (;;) {
+    const chunk = await result.fetchChunk();
+    if (chunk === null || chunk.rowCount === 0) break;
+    const uids = chunk.getColumnValues(0) as bigint[];
+    const lens = chunk.getColumnValues(1) as number[];
+    const hashes = chunk.getColumnValues(2) as bigint[];
+    if (near) docs.bandHashes.set(readArrayColumn(chunk, 3), i * np.bands);
+    if (keepFingerprints) docs.fingerprints.set(readArrayColumn(chunk, 4), i * np.numPerm);
+    for (let r = 0; r < chunk.rowCount; r++, i++) {
+      docs.uid[i] = Number(uids[r]!);
+      docs.chars[i] = lens[r]!;
+      docs.keyHash.push(hashes[r]!);
+    }
+  }
+  return docs;
 }
 
 function concat<T extends Uint32Array | Uint8Array>(into: T, a: T, b: T): T {

@@ -10,6 +10,7 @@ import { labelledSet, readStorePool } from '../select/store-pool.js';
 import { selectRows, SelectionContext } from '../select/strategies.js';
 import { clusterEntropy, ensembleUncertainty, type Uncertainty } from '../select/uncertainty.js';
 import type { Pool } from '../select/pool.js';
+import { hasColumn } from '../store/catalog.js';
 import type { BarrierContext, BarrierResult, BarrierStage } from './barrier.js';
 
 /**
@@ -31,7 +32,10 @@ async function runSelect(ctx: BarrierContext): Promise<BarrierResult> {
   const cfg = ctx.config.stages.select;
   const c = ctx.store.conn;
   const imported = await applyLabels(c);
-  const { pool, uids, labels } = await readStorePool(c, `s.status = 'selected'`);
+  // GreeDi: a merge chooses among the union of the shards' own picks (each shard ran this greedy
+  // over its part); the rows no shard picked keep no rank.
+  const greedi = ctx.role === 'merge' && (await hasColumn(c, 'samples', 'shard_candidate'));
+  const { pool, uids, labels } = await readStorePool(c, greedi ? `s.status = 'selected' AND s.shard_candidate` : `s.status = 'selected'`);
   const n = pool.n;
   const counters = { stage: 'select', in: n, out: n, rejected: {} as Record<string, number>, seconds: 0 };
   const { labelled, y, classes } = labelledSet(labels);
@@ -116,6 +120,7 @@ async function runSelect(ctx: BarrierContext): Promise<BarrierResult> {
       ranked_by: Object.fromEntries(picked.map(([k, v]) => [String(k), Number(v)])),
       signals: columns,
       knn_graph: graphExact ? 'exact' : 'clustered (IVF)',
+      ...(greedi ? { greedi: { candidates: n } } : {}),
     },
   };
 }

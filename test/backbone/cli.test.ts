@@ -107,10 +107,11 @@ describe('a killed run never leaves a truncated file under a final name', () => 
     const input = bigCorpus(dir);
     const out = path.join(dir, 'out');
     const child = startRun(input, out);
-    expect(await killWhen(child, out, /^\.results\.duckdb\.partial-/, 300)).toBe(true);
+    expect(await killWhen(child, out, /^\.winnow-work$/, 300)).toBe(true);
     const left = readdirSync(out);
     for (const f of finals) expect(left).not.toContain(f);
-    expect(left.some((f) => f.includes('.partial-'))).toBe(true);
+    // The interrupted run's store and checkpoints wait in the work folder for the rerun to resume.
+    expect(left).toContain('.winnow-work');
 
     const rerun = await runCli(['run', '--input', input, '--out', out, '--quiet']);
     expect(rerun.code).toBe(0);

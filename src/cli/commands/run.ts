@@ -6,7 +6,8 @@ import { humanNumber, type Plan } from '../../budget/plan.js';
 import type { Pipeline } from '../../config/schema.js';
 import { ConfigError } from '../../core/errors.js';
 import { parsePositive } from './plan.js';
-import { runPipeline, type RunSummary } from '../../pipeline/run.js';
+import { configHash as configHashOf, runPipeline, type RunSummary } from '../../pipeline/run.js';
+import { parseShard } from '../../jobs/shard.js';
 import { runIncremental, type StateInfo } from '../../jobs/incremental.js';
 import { createLogger, resolveLogFormat, type LogFormat } from '../../util/log.js';
 
@@ -22,6 +23,7 @@ interface RunFlags {
   quiet?: boolean;
   logFormat?: string;
   state?: string;
+  shard?: string;
   budgetTokens?: string;
   params?: string;
   flops?: string;
@@ -40,6 +42,7 @@ export function registerRun(program: Command): void {
     .option('--lang-column <name>', 'column holding a language code')
     .option('--label-column <name>', 'column holding a label')
     .option('--out <dir>', 'output folder (default: output.dir of the pipeline, else out/<pipeline name>)')
+    .option('--shard <i/n>', 'process shard i of n (0-based): a deterministic 1/n of the input files; finish with winnow merge')
     .option('--state <dir>', 'incremental job: read only new or changed files, dedup against everything kept before, write DIR/runs/<date>/ and move DIR/latest')
     .option('--budget-tokens <d>', 'size the selection to this many training tokens')
     .option('--params <n>', 'size the selection for a model of N parameters (compute-optimal)')
@@ -66,6 +69,26 @@ export function registerRun(program: Command): void {
       if (flags.augment) loaded.config.stages.augment.enabled = true;
       const format = logFormatFlag(flags.logFormat);
       const log = createLogger({ quiet: flags.quiet, format });
+      if (flags.shard) {
+        if (flags.state) throw new ConfigError('--shard and --state do not go together: shard a job, then merge it (see README, "Sharded runs")');
+        const shard = parseShard(flags.shard);
+        if (loaded.config.stages.embed.enabled && loaded.config.stages.embed.model === 'builtin') {
+          throw new ConfigError(
+            'stages.embed.model: sharded runs need one encoder shared by all shards, and "builtin" would fit one per shard. Fit it once (winnow embed --input <sample> --out fitted, or any run) and set stages.embed.model to its model folder (fitted/model).',
+          );
+        }
+        const configHash = configHashOf(loaded.config);
+        const outDir = flags.out ?? path.join('out', `${loaded.config.name}-shard-${shard.index}-of-${shard.count}`);
+        // Each shard keeps its vectors in its own cache, which the merge joins instead of embedding again.
+        loaded.config.stages.embed.cache = path.resolve(outDir, 'embed-cache');
+        const summary = await runPipeline(loaded, { outDir, log, shard: { ...shard, configHash } });
+        const json = { ...summaryJson(summary), shard };
+        if (flags.json) process.stdout.write(JSON.stringify(json) + '\n');
+        if (flags.quiet) return;
+        if (format === 'json') log.event('summary', json);
+        else process.stderr.write(formatSummary(summary) + `shard ${shard.index}/${shard.count} done; when all ${shard.count} are: winnow merge <shard folders> --out <dir>\n`);
+        return;
+      }
       if (flags.state) {
         if (flags.out) throw new ConfigError('--state writes each run to <state>/runs/<date>/ (and <state>/latest); leave out --out');
         const { summary, state } = await runIncremental(loaded, { stateDir: flags.state, log });

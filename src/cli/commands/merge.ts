@@ -1,0 +1,33 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import { readShards, shardPipeline } from '../../jobs/merge.js';
+import { runPipeline } from '../../pipeline/run.js';
+import { createLogger } from '../../util/log.js';
+import { formatSummary, logFormatFlag, summaryJson } from './run.js';
+
+/** `winnow merge`: finishes a sharded job (global dedup, GreeDi selection, budget, outputs). */
+export function registerMerge(program: Command): void {
+  program
+    .command('merge')
+    .description('merge the outputs of winnow run --shard i/n: exact and near dedup across shards, selection over the shards\' picks (GreeDi), budget, outputs')
+    .argument('<shards...>', 'the shard output folders (all n of them)')
+    .requiredOption('--out <dir>', 'output folder of the merged run')
+    .option('--json', 'print the run summary as JSON on stdout')
+    .option('--quiet', 'no progress or summary on stderr')
+    .option('--log-format <format>', 'stderr logs: text, json or auto', 'auto')
+    .addHelpText('after', '\nExample:\n  winnow merge out/shard-0 out/shard-1 out/shard-2 out/shard-3 --out out/merged\n')
+    .action(async (dirs: string[], flags: { out: string; json?: boolean; quiet?: boolean; logFormat?: string }) => {
+      const shards = readShards(dirs);
+      const loaded = shardPipeline(shards);
+      const outDir = path.resolve(flags.out);
+      loaded.config.stages.embed.cache = path.join(outDir, 'embed-cache');
+      const format = logFormatFlag(flags.logFormat);
+      const log = createLogger({ quiet: flags.quiet, format });
+      const summary = await runPipeline(loaded, { outDir, log, merge: shards });
+      const json = { ...summaryJson(summary), merged_shards: shards.length };
+      if (flags.json) process.stdout.write(JSON.stringify(json) + '\n');
+      if (flags.quiet) return;
+      if (format === 'json') log.event('summary', json);
+      else process.stderr.write(formatSummary(summary));
+    });
+}
