@@ -6,6 +6,7 @@ import { benchLake } from './lake.js';
 import { benchLangId } from './langid.js';
 import { benchReport } from './report-html.js';
 import { benchSelect } from './select.js';
+import { benchShard } from './shard.js';
 import { benchAugmentEval, benchSelectEval } from './select-eval.js';
 
 /** `npm run bench` runs every benchmark; `npm run bench -- backbone` runs one. */
@@ -20,6 +21,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   report: () => benchReport(),
   augmenteval: () => benchAugmentEval(),
   lake: () => benchLake(),
+  shard: () => benchShard(),
 };
 
 const wanted = process.argv.slice(2);

@@ -119,6 +119,9 @@ async function runLocked(loaded: LoadedPipeline, opts: RunOptions): Promise<RunS
     const assignment = opts.shard ? assignFiles(all.flatMap((p) => p.files.map((f) => ({ key: `${f.source}/${f.rel}`, size: statSync(f.abs).size }))), opts.shard.count) : null;
     const keep = (f: InputFile): boolean => (!opts.only || opts.only.has(f.abs)) && (!assignment || assignment.get(`${f.source}/${f.rel}`) === opts.shard!.index);
     const planned = all.map((p) => ({ ...p, files: p.files.filter(keep) }));
+    if (opts.shard && planned.every((p) => p.files.length === 0)) {
+      throw new ConfigError(`--shard ${opts.shard.index}/${opts.shard.count}: the job has only ${all.flatMap((p) => p.files).length} input file(s), so this shard has none; use at most that many shards (a shard reads whole files)`);
+    }
     await removeStalePartials(outDir);
     const fingerprints = new Map<string, FileFingerprint>(opts.merge ? fingerprintsFromShards(opts.merge) : []);
     for (const f of planned.flatMap((p) => p.files)) if (!fingerprints.has(f.abs)) fingerprints.set(f.abs, opts.fingerprints?.get(f.abs) ?? (await fingerprint(f.abs)));
@@ -168,6 +171,7 @@ async function runLocked(loaded: LoadedPipeline, opts: RunOptions): Promise<RunS
         progress.phase = 'barriers';
         progress.phases = phases;
         await work.snapshot(store, 'stream');
+        phase('checkpoint');
       }
       const { fileStats, rows } = progress.stream!;
       const counters: StageCounters[] = [...progress.stream!.counters];
@@ -182,6 +186,7 @@ async function runLocked(loaded: LoadedPipeline, opts: RunOptions): Promise<RunS
           phase(stage.name);
           progress.phases = phases;
           await work.snapshot(store, stage.name);
+          phase('checkpoint');
         }
         counters.push(done.counters);
         if (done.manifest) barrierManifest[stage.name] = done.manifest;

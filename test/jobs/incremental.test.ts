@@ -1,4 +1,5 @@
 import { mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fixture, queryStore, runCli, tempDir, writeJsonl, writePipeline } from '../helpers.js';
@@ -48,6 +49,13 @@ stages:
   select: { strategy: hybrid }
 `,
   );
+}
+
+/** A job folder with the day-1 lake and its pipeline; the state folder is not made yet. */
+function day1Job(prefix: string): { dir: string; yaml: string; state: string } {
+  const dir = tempDir(prefix);
+  day1(path.join(dir, 'lake'));
+  return { dir, yaml: pipeline(dir), state: path.join(dir, 'state') };
 }
 
 async function step(yaml: string, state: string): Promise<StateJson> {
@@ -161,10 +169,7 @@ describe('incremental runs over a growing folder (--state)', () => {
   }, 180_000);
 
   it('a second run on the same state is refused with exit code 75 while the first is alive', async () => {
-    const dir = tempDir('winnow-incr-lock-');
-    const yaml = pipeline(dir);
-    day1(path.join(dir, 'lake'));
-    const state = path.join(dir, 'state');
+    const { yaml, state } = day1Job('winnow-incr-lock-');
     const first = startCli(['run', yaml, '--state', state]);
     await first.waitFor((e) => e.event === 'run_start');
     const second = await runCli(['run', yaml, '--state', state]);
@@ -177,13 +182,10 @@ describe('incremental runs over a growing folder (--state)', () => {
   }, 120_000);
 
   it('a stale lock of a dead process is taken over; --state and --out together are refused', async () => {
-    const dir = tempDir('winnow-incr-stale-');
-    const yaml = pipeline(dir);
-    day1(path.join(dir, 'lake'));
-    const state = path.join(dir, 'state');
+    const { dir, yaml, state } = day1Job('winnow-incr-stale-');
     mkdirSync(state, { recursive: true });
     // A pid that is not running (pid_max on Linux is at most 2^22).
-    writeFileSync(path.join(state, '.winnow.lock'), JSON.stringify({ pid: 4194304 + 7, host: (await import('node:os')).hostname(), proc_start: null, started_at: '2026-01-01T00:00:00Z', command: 'winnow run (crashed)' }));
+    writeFileSync(path.join(state, '.winnow.lock'), JSON.stringify({ pid: 4194304 + 7, host: hostname(), proc_start: null, started_at: '2026-01-01T00:00:00Z', command: 'winnow run (crashed)' }));
     const r = await runCli(['run', yaml, '--state', state]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('took over the lock of a run that is no longer alive');

@@ -22,7 +22,7 @@ stages:
   dedup: { near: { threshold: 0.7 } }
   embed: { model: builtin, cache: false, builtin: { dim: 32, buckets: 8192 } }
   select: { strategy: hybrid }
-  budget: { target: { tokens: 60000 }, quota: { by: lang, temperature: 0.5 } }
+  budget: { tokenizer: whitespace, target: { tokens: 40000 }, quota: { by: lang, temperature: 0.5 } }
 limits: { batch_size: 128, checkpoint_seconds: 0 }
 output: { embeddings: true }
 `,
@@ -120,16 +120,4 @@ export async function checkFinalFilesWhole(out: string): Promise<string[]> {
     found.push(name);
   }
   return found;
-}
-
-/** A small seeded generator (mulberry32), so the kill points are the same on every test run. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

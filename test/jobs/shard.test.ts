@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { accuracy, SoftmaxProbe } from '../../src/select/probe.js';
+import { selectionQuality } from '../../src/eval/selection-quality.js';
 import { FIXTURES, queryStore, runCli, tempDir, writePipeline } from '../helpers.js';
 
 const LANGS = ['yor_Latn', 'hau_Latn', 'amh_Ethi', 'swh_Latn', 'zul_Latn', 'ibo_Latn', 'kin_Latn', 'lin_Latn'];
@@ -46,40 +46,6 @@ async function dedupOutcome(out: string): Promise<Row[]> {
             CASE WHEN reason = 'over_budget' THEN NULL ELSE reason END AS reason, dup_cluster::INTEGER AS dup_cluster, dup_kind, dup_of
      FROM samples ORDER BY uid`,
   );
-}
-
-/**
- * Quality of a selection over the pool (rows kept by dedup), with the single-process run's vectors:
- * the facility-location value sum_i max_{j in S} cos(i, j), and the accuracy over the pool of a
- * softmax probe trained on the selected rows' topic labels.
- */
-async function quality(reference: string, selectedIds: Set<string>): Promise<{ facility: number; accuracy: number; size: number }> {
-  const rows = await queryStore<{ id: string; label: string; e: number[] }>(
-    path.join(reference, 'results.duckdb'),
-    `SELECT s.id, json_extract_string(s.meta, '$.label') AS label, e.embedding::FLOAT[] AS e FROM samples s JOIN embeddings e USING (uid)
-     WHERE s.status = 'selected' OR s.reason = 'over_budget' ORDER BY s.uid`,
-  );
-  const d = rows[0]!.e.length;
-  const n = rows.length;
-  const x = new Float32Array(n * d);
-  rows.forEach((r, i) => x.set(r.e, i * d));
-  const classes = [...new Set(rows.map((r) => r.label))].sort();
-  const y = Int32Array.from(rows, (r) => classes.indexOf(r.label));
-  const sel = rows.flatMap((r, i) => (selectedIds.has(r.id) ? [i] : []));
-  let facility = 0;
-  for (let i = 0; i < n; i++) {
-    let best = -1;
-    for (const j of sel) {
-      let dot = 0;
-      for (let k = 0; k < d; k++) dot += x[i * d + k]! * x[j * d + k]!;
-      if (dot > best) best = dot;
-    }
-    facility += best;
-  }
-  const xs = new Float32Array(sel.length * d);
-  sel.forEach((j, t) => xs.set(x.subarray(j * d, (j + 1) * d), t * d));
-  const probe = new SoftmaxProbe().fit(xs, sel.length, d, Int32Array.from(sel, (j) => y[j]!), classes.length);
-  return { facility, accuracy: accuracy(probe.predict(x, n), y), size: sel.length };
 }
 
 const selected = async (out: string): Promise<Set<string>> =>
@@ -128,8 +94,9 @@ describe('sharded runs (--shard i/n) and winnow merge', () => {
     expect(b).toEqual(a);
 
     // Selection: GreeDi over the shards' 400 picks each, against the single-process selection.
-    const qa = await quality(single, await selected(single));
-    const qb = await quality(single, await selected(merged));
+    const label = `json_extract_string(s.meta, '$.label')`;
+    const qa = await selectionQuality(path.join(single, 'results.duckdb'), await selected(single), label);
+    const qb = await selectionQuality(path.join(single, 'results.duckdb'), await selected(merged), label);
     console.log(`single: ${JSON.stringify(qa)}; merged: ${JSON.stringify(qb)}`);
     expect(Math.abs(qb.facility - qa.facility) / qa.facility).toBeLessThanOrEqual(0.02);
     expect(Math.abs(qb.accuracy - qa.accuracy) / qa.accuracy).toBeLessThanOrEqual(0.02);

@@ -1,11 +1,13 @@
-import { mkdtemp, rename, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { cp, mkdtemp, rename, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { defaultPipeline } from '../../config/default-pipeline.js';
 import { ConfigError } from '../../core/errors.js';
-import { runPipeline } from '../../pipeline/run.js';
+import { MODEL_DIR, runPipeline } from '../../pipeline/run.js';
 import { quoteLiteral } from '../../store/sql.js';
+import { commitDir, tempPathFor } from '../../emit/atomic.js';
 import { createLogger } from '../../util/log.js';
 
 interface EmbedFlags {
@@ -17,6 +19,7 @@ interface EmbedFlags {
   dtype: string;
   out: string;
   cache?: boolean;
+  saveModel?: string;
 }
 
 export function registerEmbed(program: Command): void {
@@ -30,6 +33,7 @@ export function registerEmbed(program: Command): void {
     .option('--device <device>', 'auto, cpu or cuda', 'auto')
     .option('--dtype <dtype>', 'float32 or float16 (stored as uint16 bit patterns)', 'float32')
     .option('--no-cache', 'do not read or write the embedding cache')
+    .option('--save-model <dir>', 'keep the fitted built-in encoder in DIR (for stages.embed.model, e.g. shared by the shards of a job)')
     .requiredOption('--out <file.parquet>', 'Parquet file to write')
     .addHelpText('after', '\nExample:\n  winnow embed --input "corpus/*.jsonl" --id-column doc_id --out embeddings.parquet\n')
     .action(async (flags: EmbedFlags) => {
@@ -65,6 +69,15 @@ export function registerEmbed(program: Command): void {
           },
         });
         await rename(tmp, out);
+        if (flags.saveModel) {
+          const fitted = path.join(work, MODEL_DIR);
+          if (!existsSync(fitted)) throw new ConfigError(`--save-model: --model ${flags.model} is not fitted by the run; point stages.embed.model at it directly`);
+          const dest = path.resolve(flags.saveModel);
+          const partial = tempPathFor(dest);
+          await cp(fitted, partial, { recursive: true });
+          await commitDir(partial, dest);
+          log.info(`saved the fitted encoder to ${flags.saveModel} (use it as stages.embed.model: ${flags.saveModel})`);
+        }
         const skipped = summary.counts.input - summary.counts.selected;
         log.info(`wrote ${summary.counts.selected} embeddings to ${flags.out}${skipped > 0 ? ` (${skipped} rows had no usable text: ${JSON.stringify(summary.counts.rejected)})` : ''}`);
       } finally {

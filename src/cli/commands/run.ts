@@ -74,7 +74,7 @@ export function registerRun(program: Command): void {
         const shard = parseShard(flags.shard);
         if (loaded.config.stages.embed.enabled && loaded.config.stages.embed.model === 'builtin') {
           throw new ConfigError(
-            'stages.embed.model: sharded runs need one encoder shared by all shards, and "builtin" would fit one per shard. Fit it once (winnow embed --input <sample> --out fitted, or any run) and set stages.embed.model to its model folder (fitted/model).',
+            'stages.embed.model: sharded runs need one encoder shared by all shards, and "builtin" would fit one per shard. Fit it once (winnow embed --input <sample> --out sample.parquet --save-model models/enc) and set stages.embed.model: models/enc.',
           );
         }
         const configHash = configHashOf(loaded.config);

@@ -1,0 +1,72 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { loadPipelineFile } from '../../src/config/load.js';
+import { ROOT, runCli, tempDir } from '../helpers.js';
+
+const PIPELINES = path.join(ROOT, 'pipelines');
+
+describe('pipelines/ examples for scheduled and sharded jobs', () => {
+  it('every pipeline file validates', () => {
+    const files = readdirSync(PIPELINES).filter((f) => f.endsWith('.yaml'));
+    expect(files).toEqual(expect.arrayContaining(['lake-nightly.yaml', 'lake-sharded.yaml']));
+    for (const f of files) expect(() => loadPipelineFile(path.join(PIPELINES, f)), f).not.toThrow();
+    const sharded = loadPipelineFile(path.join(PIPELINES, 'lake-sharded.yaml')).config;
+    // Shards refuse a per-shard fitted encoder, so the example must name a model folder.
+    expect(sharded.stages.embed.model).not.toBe('builtin');
+    expect(sharded.stages.select.max_picks).toBeGreaterThan(0);
+  });
+
+  it('the Kubernetes manifests: an Indexed Job of 4 shards, a merge of the same 4, a nightly --state CronJob', () => {
+    const docs = parseAllDocuments(readFileSync(path.join(PIPELINES, 'orchestrators', 'k8s-indexed-job.yaml'), 'utf8')).map((d) => d.toJS() as Record<string, any>);
+    const [shards, merge] = docs;
+    expect(shards!.kind).toBe('Job');
+    expect(shards!.spec.completionMode).toBe('Indexed');
+    const n = shards!.spec.completions as number;
+    const shardCmd = (shards!.spec.template.spec.containers[0].args as string[]).join(' ');
+    expect(shardCmd).toContain(`--shard "\${JOB_COMPLETION_INDEX}/${n}"`);
+    expect(shardCmd).toContain('--out "/data/shards/${JOB_COMPLETION_INDEX}"');
+    // Config and input errors (exit 2, 3) fail the index instead of being retried.
+    expect(shards!.spec.podFailurePolicy.rules[0].onExitCodes.values).toEqual([2, 3]);
+    const mergeCmd = merge!.spec.template.spec.containers[0].command as string[];
+    expect(mergeCmd.slice(0, 3)).toEqual(['npx', 'winnow', 'merge']);
+    expect(mergeCmd.filter((a) => a.startsWith('/data/shards/'))).toEqual(Array.from({ length: n }, (_, i) => `/data/shards/${i}`));
+    const [cron] = parseAllDocuments(readFileSync(path.join(PIPELINES, 'orchestrators', 'k8s-cronjob-incremental.yaml'), 'utf8')).map((d) => d.toJS() as Record<string, any>);
+    expect(cron!.spec.concurrencyPolicy).toBe('Forbid');
+    expect(cron!.spec.jobTemplate.spec.template.spec.containers[0].command).toEqual(expect.arrayContaining(['run', '--state', '/data/state']));
+  });
+
+  it('the Slurm script submits an array of shards and a merge that depends on all of them', () => {
+    const dir = tempDir('winnow-slurm-');
+    const bin = path.join(dir, 'bin');
+    mkdirSync(bin);
+    const log = path.join(dir, 'sbatch.log');
+    // A stand-in sbatch that records its arguments and answers with job ids, as `sbatch --parsable` does.
+    writeFileSync(path.join(bin, 'sbatch'), `#!/usr/bin/env bash\nprintf '%s\\n' "$*" >> ${JSON.stringify(log)}\necho $((1000 + $(wc -l < ${JSON.stringify(log)})))\n`);
+    chmodSync(path.join(bin, 'sbatch'), 0o755);
+    const out = execFileSync('bash', [path.join(PIPELINES, 'orchestrators', 'slurm-array.sh'), '3'], {
+      cwd: dir,
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, OUT: path.join(dir, 'out') },
+      encoding: 'utf8',
+    });
+    const [array, merge] = readFileSync(log, 'utf8').trim().split('\n');
+    expect(array).toContain('--array=0-2');
+    expect(array).toContain('--shard ${SLURM_ARRAY_TASK_ID}/3');
+    expect(merge).toContain('--dependency=afterok:1001');
+    expect(merge).toContain(`winnow merge ${[0, 1, 2].map((i) => path.join(dir, 'out', `shard-${i}`)).join(' ')}`);
+    expect(out).toContain('merge: job 1002');
+  });
+
+  it('lake-nightly.yaml runs incrementally on the shipped sample: a first run, then nothing new', async () => {
+    const state = path.join(tempDir('winnow-nightly-'), 'state');
+    const first = await runCli(['run', path.join(PIPELINES, 'lake-nightly.yaml'), '--state', state, '--json', '--quiet']);
+    expect(first.code, first.stderr).toBe(0);
+    const a = JSON.parse(first.stdout) as { counts: { input: number }; state: { status: string; files: { new: number } } };
+    expect(a.state).toMatchObject({ status: 'completed', files: { new: 3 } });
+    expect(a.counts.input).toBeGreaterThan(0);
+    const second = await runCli(['run', path.join(PIPELINES, 'lake-nightly.yaml'), '--state', state, '--json', '--quiet']);
+    expect(JSON.parse(second.stdout).state).toMatchObject({ status: 'no_changes', files: { new: 0, changed: 0, unchanged: 3 } });
+  }, 120_000);
+});
