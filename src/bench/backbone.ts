@@ -33,6 +33,7 @@ export async function benchBackbone(sizes = [1_000_000, 4_000_000]): Promise<voi
   mkdirSync(dir, { recursive: true });
   const rows: (string | number)[][] = [];
   const results: { n: number; r: ChildResult; mb: number; base: { rows: number; seconds: number } }[] = [];
+  let checkpointCost = { n: 0, on: NaN, off: NaN, snapshot: NaN };
   for (const n of sizes) {
     const file = path.join(dir, `short-${n}.jsonl`);
     console.log(`backbone: generating ${fmt(n)} rows`);
@@ -44,8 +45,23 @@ export async function benchBackbone(sizes = [1_000_000, 4_000_000]): Promise<voi
     console.log(`backbone: running the default pipeline on ${fmt(n)} rows`);
     // The backbone alone: the barrier stages have their own benchmarks.
     const only = JSON.stringify({ stages: { langid: { enabled: false }, quality: { enabled: false }, embed: { enabled: false }, dedup: { exact: { enabled: false }, near: { enabled: false } }, budget: { tokenizer: 'none' } } });
-    const r = JSON.parse(execFileSync(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'bench', 'run-child.js'), file, out, '', only], { encoding: 'utf8', maxBuffer: 1 << 24 })) as ChildResult;
+    const child = (overrides: string): ChildResult => {
+      rmSync(out, { recursive: true, force: true });
+      return JSON.parse(execFileSync(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'bench', 'run-child.js'), file, out, '', overrides], { encoding: 'utf8', maxBuffer: 1 << 24 })) as ChildResult;
+    };
+    const r = child(only);
     results.push({ n, r, mb, base });
+    // What resumability costs: the same run with no streaming checkpoints (the barrier snapshots remain).
+    // Alternated and the fastest of each kept: on this shared machine one pair of runs differs by 10% either way.
+    if (n === sizes[0]) {
+      const off = JSON.stringify({ ...JSON.parse(only), limits: { checkpoint_seconds: 1e9 } });
+      const times = { on: [r.seconds], off: [] as number[] };
+      for (let rep = 0; rep < 2; rep++) {
+        times.off.push(child(off).seconds);
+        if (rep === 0) times.on.push(child(only).seconds);
+      }
+      checkpointCost = { n, on: Math.min(...times.on), off: Math.min(...times.off), snapshot: r.phases.checkpoint ?? 0 };
+    }
     rows.push([
       fmt(n),
       fmt(mb, 0),
@@ -74,6 +90,10 @@ ${table(['rows', 'MB', 'wall s', 'rows/s', 'MB/s', 'baseline rows/s', 'ratio to 
 
 Peak RSS at ${fmt(results[results.length - 1]?.n ?? 0)} rows over ${fmt(results[0]?.n ?? 0)} rows: **${fmt(rss, 2)}x** (target: at most 1.2x).
 Target throughput: at least 50,000 rows/s end to end.
+
+Resumability (streaming checkpoints every 2 s, a store snapshot after each barrier stage) at ${fmt(checkpointCost.n)} rows:
+${fmt(checkpointCost.on, 1)} s with checkpoints vs ${fmt(checkpointCost.off, 1)} s without streaming checkpoints (fastest of 2 runs each, alternated; ratio
+**${fmt(checkpointCost.on / checkpointCost.off, 2)}x**); the snapshots took ${fmt(checkpointCost.snapshot, 1)} s (phase \`checkpoint\`).
 
 Seconds per stage (time inside the stage; read includes JSON parsing) and per phase of the run (wall time;
 \`stream\` is reading, the stages and appending to the run store):

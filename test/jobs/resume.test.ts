@@ -38,11 +38,11 @@ describe('resume after SIGKILL', () => {
       const last = first.events.filter((e) => e.event === 'phase_done' || e.event === 'stage_start').at(-1);
       killedIn.push(code === 0 ? 'finished' : String(last?.stage ?? last?.phase ?? 'start'));
       // Whatever the kill left under a final name is whole.
-      await checkFinalFilesWhole(out);
+      const completed = (await checkFinalFilesWhole(out)).includes('manifest.json');
       const firstRun = first.events.find((e) => e.event === 'run_start')?.run_id;
       const second = startCli(['run', yaml, '--out', out]);
       expect(await second.code, second.stderr()).toBe(0);
-      if (code !== 0 && firstRun !== undefined) {
+      if (!completed && firstRun !== undefined) {
         expect(second.events.some((e) => e.event === 'resume')).toBe(true);
         // The resumed run is the same run, not a new one.
         expect(runId(out)).toBe(firstRun);
@@ -59,20 +59,27 @@ describe('resume after SIGKILL', () => {
 
   it('a kill while outputs are being written never leaves a truncated final file', async () => {
     const points = ['record', 'emit_arrow', 'emit_parquet', 'report', 'close_store'];
+    let killed = 0;
     const trial = async (point: string): Promise<void> => {
       const out = path.join(dir, `emit-${point}`);
       const first = startCli(['run', yaml, '--out', out]);
       void first.waitFor((e) => e.event === 'phase_done' && e.phase === point).then(() => first.kill());
       const code = await first.code;
-      expect(code, `killed after ${point}`).not.toBe(0);
       const found = await checkFinalFilesWhole(out);
-      // The manifest is committed last: while it is absent the run has not completed.
-      expect(found).not.toContain('manifest.json');
-      expect(existsSync(path.join(out, '.winnow-work'))).toBe(true);
+      if (code !== 0) killed++;
+      // Without a manifest (committed last) the run is incomplete, and its work folder waits to be resumed.
+      if (!found.includes('manifest.json')) expect(existsSync(path.join(out, '.winnow-work'))).toBe(true);
+      // After the last two steps only closing the store and renames remain, which a kill sent on seeing
+      // the event may arrive too late for; the earlier ones are followed by more writing.
+      if (!['report', 'close_store'].includes(point)) {
+        expect(code, `killed after ${point}`).not.toBe(0);
+        expect(found).not.toContain('manifest.json');
+      }
       const second = startCli(['run', yaml, '--out', out]);
       expect(await second.code, second.stderr()).toBe(0);
       expect(await outputDigest(out)).toEqual(baseline);
     };
     for (let k = 0; k < points.length; k += 2) await Promise.all(points.slice(k, k + 2).map(trial));
+    expect(killed).toBeGreaterThanOrEqual(3);
   }, 300_000);
 });
