@@ -42,7 +42,12 @@ export async function loadPrior(conn: DuckDBConnection, runs: readonly string[],
     const alias = `prior${i}`;
     await conn.run(`ATTACH ${quoteLiteral(file)} AS ${alias} (READ_ONLY)`);
     try {
-      const hasIndex = (await conn.runAndReadAll(`SELECT count(*) FROM duckdb_tables() WHERE database_name = '${alias}' AND table_name = 'dedup_index'`)).getRows()[0]![0];
+      // A run store holds a table; a --state store a view (its index minus files being re-read).
+      const hasIndex = (
+        await conn.runAndReadAll(
+          `SELECT (SELECT count(*) FROM duckdb_tables() WHERE database_name = '${alias}' AND table_name = 'dedup_index') + (SELECT count(*) FROM duckdb_views() WHERE database_name = '${alias}' AND view_name = 'dedup_index')`,
+        )
+      ).getRows()[0]![0];
       if (Number(hasIndex) === 0) throw new ConfigError(`stages.dedup.against: ${run} has no dedup index (was it run with dedup enabled?)`);
       const p = (await conn.runAndReadAll(`SELECT num_perm, bands, "rows", shingle, seed FROM ${alias}.dedup_params`)).getRows()[0]!.map(Number);
       sameParams &&= p[0] === params.numPerm && p[1] === params.bands && p[2] === params.rows && p[3] === params.shingle && p[4] === params.seed;

@@ -5,7 +5,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import type { LoadedPipeline } from '../config/load.js';
 import { MODEL_DIR, OUTPUT_FILES, runPipeline, type RunSummary } from '../pipeline/run.js';
 import { fingerprintReusing, type FileFingerprint } from '../sources/fingerprint.js';
-import { planSources } from '../sources/read.js';
+import { planSources, type PlannedSource } from '../sources/read.js';
 import type { Logger } from '../util/log.js';
 import { acquireLock } from './lock.js';
 import { STATE_DB, StateStore, type FileChange } from './state-store.js';
@@ -50,18 +50,17 @@ export async function runIncremental(loaded: LoadedPipeline, opts: { stateDir: s
 
 async function step(loaded: LoadedPipeline, stateDir: string, log: Logger): Promise<IncrementalResult> {
   const { config } = loaded;
-  let state = await StateStore.open(stateDir, { create: true });
-  let pending, active, planned;
   const scratch = await DuckDBInstance.create(':memory:');
   const conn = await scratch.connect();
+  let planned: PlannedSource[];
   try {
-    pending = await state.pending();
-    active = await state.activeFiles();
     planned = await planSources(config, loaded.baseDir, conn);
   } finally {
     conn.closeSync();
     scratch.closeSync();
   }
+  let state = await StateStore.open(stateDir, { create: true });
+  const active = await state.activeFiles();
   const files: Record<FileChange | 'missing', number> = { new: 0, changed: 0, unchanged: 0, missing: 0 };
   const delta = new Set<string>();
   const changed: { source: string; file: string }[] = [];
@@ -81,6 +80,14 @@ async function step(loaded: LoadedPipeline, stateDir: string, log: Logger): Prom
   files.missing = [...active.keys()].filter((k) => !seen.has(k)).length;
   if (files.missing > 0) log.warn(`${files.missing} input file(s) read by earlier runs are gone; their rows stay in the earlier outputs (see \`winnow runs ${stateDir}\`)`);
 
+  const manifestOf = (dir: string): string => path.join(dir, OUTPUT_FILES.manifest);
+  let pending = await state.pending();
+  if (pending && delta.size === 0 && !existsSync(manifestOf(pending.out_dir!))) {
+    // The interrupted run's files are gone or back to the versions the state holds: nothing of it is owed.
+    await state.markAbandoned(pending.seq);
+    log.warn(`run ${pending.seq} was interrupted and its input files no longer differ from the state's; it is recorded as abandoned`);
+    pending = null;
+  }
   if (!pending && delta.size === 0) {
     const seq = await state.nextSeq();
     await state.recordNoChanges(seq, files.unchanged, files.missing);
@@ -101,9 +108,9 @@ async function step(loaded: LoadedPipeline, stateDir: string, log: Logger): Prom
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     outDir = path.join(stateDir, 'runs', `${stamp}-run${seq}`);
     await state.begin(seq, outDir, files);
-    await state.dropFromIndex(changed);
+    await state.excludeFromIndex(seq, changed);
   }
-  const hasIndex = await state.hasTable('dedup_index');
+  const hasIndex = await state.hasTable('kept_index');
   // The run attaches state.duckdb read-only for its dedup index; this process must not hold it open.
   state.close();
 
@@ -119,7 +126,7 @@ async function step(loaded: LoadedPipeline, stateDir: string, log: Logger): Prom
   if (stageCfg.embed.cache === true) stageCfg.embed.cache = path.join(stateDir, 'embed-cache');
 
   let summary: RunSummary | null = null;
-  const manifestFile = path.join(outDir, OUTPUT_FILES.manifest);
+  const manifestFile = manifestOf(outDir);
   if (pending && existsSync(manifestFile)) {
     log.info(`run ${seq} had completed its outputs; folding them into the state`);
   } else {

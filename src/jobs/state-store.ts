@@ -13,8 +13,9 @@ export const STATE_DB = 'state.duckdb';
  *   version superseded it;
  * - `ledger`: every input row of every run with its outcome; `superseded_by` marks rows of a file
  *   version that a later run re-read, so current rows = ledger rows with superseded_by IS NULL;
- * - `dedup_index` + `dedup_params`: the kept texts of current rows, which new rows are deduplicated
- *   against (read by the dedup stage exactly like an earlier run's index).
+ * - `kept_index` + `dedup_params`: the kept texts of current rows; the view `dedup_index` leaves out the
+ *   files a pending run re-reads (`index_exclusions`), and is what the dedup stage reads, exactly like an
+ *   earlier run's index. Excluding instead of deleting keeps the index whole if that run is abandoned.
  */
 const DDL = [
   `CREATE TABLE IF NOT EXISTS runs (
@@ -26,6 +27,7 @@ const DDL = [
     run_seq INTEGER, active BOOLEAN, superseded_by INTEGER)`,
   `CREATE TABLE IF NOT EXISTS ledger (
     run_seq INTEGER, uid BIGINT, id VARCHAR, source VARCHAR, file VARCHAR, "row" BIGINT, status VARCHAR, reason VARCHAR, superseded_by INTEGER)`,
+  `CREATE TABLE IF NOT EXISTS index_exclusions (seq INTEGER, source VARCHAR, file VARCHAR)`,
   `CREATE OR REPLACE VIEW current_rows AS SELECT * FROM ledger WHERE superseded_by IS NULL`,
 ];
 
@@ -107,6 +109,11 @@ export class StateStore {
     return r!.s;
   }
 
+  async markAbandoned(seq: number): Promise<void> {
+    await this.conn.run(`UPDATE runs SET status = 'abandoned', finished_at = now()::TIMESTAMP WHERE seq = $1`, [seq]);
+    await this.conn.run(`DELETE FROM index_exclusions WHERE seq = $1`, [seq]);
+  }
+
   /** A run that found nothing new or changed is recorded, without an output folder. */
   async recordNoChanges(seq: number, unchanged: number, missing: number): Promise<void> {
     await this.conn.run(
@@ -116,9 +123,8 @@ export class StateStore {
   }
 
   /** Before a run that re-reads changed files: their earlier versions' kept texts must not reject the new versions. */
-  async dropFromIndex(changed: readonly { source: string; file: string }[]): Promise<void> {
-    if (changed.length === 0 || !(await this.hasTable('dedup_index'))) return;
-    for (const f of changed) await this.conn.run(`DELETE FROM dedup_index WHERE source = $1 AND file = $2`, [f.source, f.file]);
+  async excludeFromIndex(seq: number, changed: readonly { source: string; file: string }[]): Promise<void> {
+    for (const f of changed) await this.conn.run(`INSERT INTO index_exclusions VALUES ($1, $2, $3)`, [seq, f.source, f.file]);
   }
 
   async hasTable(name: string, database = 'state'): Promise<boolean> {
@@ -147,11 +153,13 @@ export class StateStore {
         await c.run(`INSERT INTO ledger SELECT ${seq}, uid, id, source::VARCHAR, file::VARCHAR, "row", status::VARCHAR, reason, NULL FROM run.samples`);
         if (await this.hasTable('dedup_index', 'run')) {
           await c.run(`CREATE TABLE IF NOT EXISTS dedup_params AS SELECT * FROM run.dedup_params`);
-          await c.run(`CREATE TABLE IF NOT EXISTS dedup_index AS SELECT * FROM run.dedup_index LIMIT 0`);
-          await c.run(`DELETE FROM dedup_index WHERE (source, file) IN (SELECT (source, file) FROM run.files)`);
+          await c.run(`CREATE TABLE IF NOT EXISTS kept_index AS SELECT * FROM run.dedup_index LIMIT 0`);
+          await c.run(`CREATE OR REPLACE VIEW dedup_index AS SELECT * FROM kept_index WHERE (source, file) NOT IN (SELECT (source, file) FROM index_exclusions)`);
+          await c.run(`DELETE FROM kept_index WHERE (source, file) IN (SELECT (source, file) FROM run.files)`);
           // Kept rows of later runs come after earlier ones: earlier text leads any cluster it is in.
-          await c.run(`INSERT INTO dedup_index SELECT (SELECT coalesce(max(ord), 0) FROM dedup_index) + ord, id, key_hash, text, bands, source, file FROM run.dedup_index WHERE source IS NOT NULL`);
+          await c.run(`INSERT INTO kept_index SELECT (SELECT coalesce(max(ord), 0) FROM kept_index) + ord, id, key_hash, text, bands, source, file FROM run.dedup_index WHERE source IS NOT NULL`);
         }
+        await c.run(`DELETE FROM index_exclusions WHERE seq = $1`, [seq]);
         await c.run(
           `UPDATE runs SET status = 'completed', finished_at = now()::TIMESTAMP,
              run_id = (SELECT run_id FROM run.runs LIMIT 1),

@@ -139,7 +139,6 @@ async function runLocked(loaded: LoadedPipeline, opts: RunOptions): Promise<RunS
       log.info(`resuming run ${progress.run_id} (attempt ${progress.attempts}) from its last checkpoint: ${progress.phase === 'stream' ? 'streaming' : `after ${progress.barriers.at(-1)?.name ?? 'streaming'}`}`);
       log.event('resume', { run_id: progress.run_id, attempt: progress.attempts, phase: progress.phase, barriers_done: progress.barriers.map((b) => b.name) });
     }
-    log.event('run_start', { run_id: progress.run_id, out_dir: outDir, files: fingerprints.size });
     const runId = progress.run_id;
     const startedAt = new Date(progress.started_at);
     phase('plan');
@@ -157,6 +156,8 @@ async function runLocked(loaded: LoadedPipeline, opts: RunOptions): Promise<RunS
     if (progress.phase === 'barriers') await work.restoreSnapshot();
     const store = progress.phase === 'stream' && !work.resumed ? await RunStore.create(work.storePath, storeOpts) : await RunStore.open(work.storePath, storeOpts);
     if (!work.resumed) await work.save();
+    // From here on the run can be resumed: its progress file and store exist.
+    log.event('run_start', { run_id: progress.run_id, out_dir: outDir, files: fingerprints.size });
     try {
       if (progress.phase === 'stream') {
         progress.stream = opts.merge

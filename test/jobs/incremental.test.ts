@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -167,6 +167,33 @@ describe('incremental runs over a growing folder (--state)', () => {
       queryStore(path.join(state, 'state.duckdb'), `SELECT run_seq, uid, id, source, file, "row", status, reason, superseded_by FROM ledger ORDER BY run_seq, uid`);
     expect(await ledger(b)).toEqual(await ledger(a));
   }, 180_000);
+
+  it('an interrupted run whose files went back to their earlier versions is abandoned, not run', async () => {
+    const { dir, yaml, state } = day1Job('winnow-incr-abandon-');
+    await step(yaml, state);
+    const indexSize = async (): Promise<number> => (await queryStore<{ n: number }>(path.join(state, 'state.duckdb'), 'SELECT count(*)::INTEGER AS n FROM dedup_index'))[0]!.n;
+    const kept = await indexSize();
+    const lake = path.join(dir, 'lake');
+    const before = readFileSync(path.join(lake, 'yor.jsonl'));
+    day2(lake);
+    const killed = startCli(['run', yaml, '--state', state]);
+    void killed.waitFor((e) => e.event === 'stage_start' && e.stage === 'dedup').then(() => killed.kill());
+    expect(await killed.code).not.toBe(0);
+    writeFileSync(path.join(lake, 'yor.jsonl'), before);
+    rmSync(path.join(lake, 'amh.jsonl'));
+    const r = await runCli(['run', yaml, '--state', state, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('recorded as abandoned');
+    expect(JSON.parse(r.stdout).state).toMatchObject({ seq: 3, status: 'no_changes' });
+    const runs = await queryStore<{ seq: number; status: string }>(path.join(state, 'state.duckdb'), 'SELECT seq, status FROM runs ORDER BY seq');
+    expect(runs).toEqual([
+      { seq: 1, status: 'completed' },
+      { seq: 2, status: 'abandoned' },
+      { seq: 3, status: 'no_changes' },
+    ]);
+    // The index the interrupted run read without yor.jsonl's rows is whole again.
+    expect(await indexSize()).toBe(kept);
+  }, 120_000);
 
   it('a second run on the same state is refused with exit code 75 while the first is alive', async () => {
     const { yaml, state } = day1Job('winnow-incr-lock-');
