@@ -20,8 +20,6 @@ export const semanticDedupStage: BarrierStage = {
   run: runSemanticDedup,
 };
 
-const CHUNK = 8192;
-
 async function readVectors(conn: DuckDBConnection, sql: string, onChunk: (uids: bigint[], extra: unknown[][], vectors: Float32Array, rows: number) => Promise<void>): Promise<void> {
   const result = await conn.stream(sql);
   for (;;) {
