@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { ConfigError } from '../core/errors.js';
+import { hasTable, hasView } from '../store/catalog.js';
 import { quoteLiteral } from '../store/sql.js';
 
 /** Kept texts of earlier runs, as a dedup index: what this run must not admit again. */
@@ -43,12 +44,8 @@ export async function loadPrior(conn: DuckDBConnection, runs: readonly string[],
     await conn.run(`ATTACH ${quoteLiteral(file)} AS ${alias} (READ_ONLY)`);
     try {
       // A run store holds a table; a --state store a view (its index minus files being re-read).
-      const hasIndex = (
-        await conn.runAndReadAll(
-          `SELECT (SELECT count(*) FROM duckdb_tables() WHERE database_name = '${alias}' AND table_name = 'dedup_index') + (SELECT count(*) FROM duckdb_views() WHERE database_name = '${alias}' AND view_name = 'dedup_index')`,
-        )
-      ).getRows()[0]![0];
-      if (Number(hasIndex) === 0) throw new ConfigError(`stages.dedup.against: ${run} has no dedup index (was it run with dedup enabled?)`);
+      const hasIndex = (await hasTable(conn, 'dedup_index', alias)) || (await hasView(conn, 'dedup_index', alias));
+      if (!hasIndex) throw new ConfigError(`stages.dedup.against: ${run} has no dedup index (was it run with dedup enabled?)`);
       const p = (await conn.runAndReadAll(`SELECT num_perm, bands, "rows", shingle, seed FROM ${alias}.dedup_params`)).getRows()[0]!.map(Number);
       sameParams &&= p[0] === params.numPerm && p[1] === params.bands && p[2] === params.rows && p[3] === params.shingle && p[4] === params.seed;
       const result = await conn.stream(`SELECT id, key_hash, text, bands FROM ${alias}.dedup_index ORDER BY ord`);

@@ -110,7 +110,7 @@ async function step(loaded: LoadedPipeline, stateDir: string, log: Logger): Prom
     await state.begin(seq, outDir, files);
     await state.excludeFromIndex(seq, changed);
   }
-  const hasIndex = await state.hasTable('kept_index');
+  const hasIndex = await state.hasIndex();
   // The run attaches state.duckdb read-only for its dedup index; this process must not hold it open.
   state.close();
 

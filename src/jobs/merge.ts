@@ -9,6 +9,7 @@ import type { FileFormat, InputFile } from '../sources/discover.js';
 import type { FileStats, PlannedSource } from '../sources/read.js';
 import type { StageCounters } from '../stages/runner.js';
 import type { RunStore } from '../store/run-store.js';
+import { hasColumn, hasTable } from '../store/catalog.js';
 import { quoteIdent, quoteLiteral } from '../store/sql.js';
 
 /** What a shard's manifest.json records for the merge. */
@@ -107,7 +108,7 @@ export async function assembleShards(
     await c.run(`CREATE TEMP TABLE uid_map AS SELECT u.shard, u.uid AS old_uid, row_number() OVER (ORDER BY fo.idx, u."row") - 1 AS uid FROM (${union}) u JOIN file_order fo USING (source, file)`);
     const extra = extraColumns.map((n) => `, ${quoteIdent(n)}`).join('');
     const dedupReasons = `reason IN ('exact_dup', 'near_dup')`;
-    const hasSignatures = Number((await c.runAndReadAll(`SELECT count(*) FROM duckdb_tables() WHERE database_name = '${alias(0)}' AND table_name = 'dedup_signatures'`)).getRows()[0]![0]) > 0;
+    const hasSignatures = await hasTable(c, 'dedup_signatures', alias(0));
     if (hasSignatures) await c.run(`CREATE TABLE dedup_signatures AS SELECT * FROM ${alias(0)}.dedup_signatures LIMIT 0`);
     for (const k of shards.keys()) {
       await c.run(`INSERT INTO samples SELECT m.uid, id, source, file, "row", lang, label, text, text_chars, meta,
@@ -122,8 +123,7 @@ export async function assembleShards(
     }
     await c.run(`ALTER TABLE samples ADD COLUMN shard_candidate BOOLEAN DEFAULT false`);
     for (const [k, s] of shards.entries()) {
-      const hasRank = (await c.runAndReadAll(`SELECT count(*) FROM duckdb_columns() WHERE database_name = '${alias(k)}' AND table_name = 'samples' AND column_name = 'select_rank'`)).getRows()[0]![0];
-      if (Number(hasRank) === 0) continue;
+      if (!(await hasColumn(c, 'samples', 'select_rank', alias(k)))) continue;
       const top = s.manifest.shard.candidates === null ? '' : ` AND select_rank < ${s.manifest.shard.candidates}`;
       await c.run(`UPDATE samples SET shard_candidate = true FROM (SELECT m.uid FROM ${alias(k)}.samples s JOIN uid_map m ON m.shard = ${k} AND m.old_uid = s.uid WHERE select_rank IS NOT NULL${top}) p WHERE samples.uid = p.uid`);
     }

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { ConfigError } from '../core/errors.js';
+import { hasTable } from '../store/catalog.js';
 import { quoteLiteral } from '../store/sql.js';
 
 export const STATE_DB = 'state.duckdb';
@@ -127,9 +128,9 @@ export class StateStore {
     for (const f of changed) await this.conn.run(`INSERT INTO index_exclusions VALUES ($1, $2, $3)`, [seq, f.source, f.file]);
   }
 
-  async hasTable(name: string, database = 'state'): Promise<boolean> {
-    const [r] = await this.rows<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM duckdb_tables() WHERE database_name = $1 AND table_name = $2`, [database, name]);
-    return r!.n > 0;
+  /** Whether the state holds its dedup index yet (the first run with dedup creates it). */
+  hasIndex(): Promise<boolean> {
+    return hasTable(this.conn, 'kept_index', 'state');
   }
 
   /**
@@ -151,7 +152,7 @@ export class StateStore {
         await c.run(`UPDATE files SET active = false, superseded_by = ${seq} WHERE active AND (source, file) IN (SELECT (source, file) FROM run.files)`);
         await c.run(`INSERT INTO files SELECT source, file, path, size, mtime, sha256, "rows", ${seq}, true, NULL FROM run.files`);
         await c.run(`INSERT INTO ledger SELECT ${seq}, uid, id, source::VARCHAR, file::VARCHAR, "row", status::VARCHAR, reason, NULL FROM run.samples`);
-        if (await this.hasTable('dedup_index', 'run')) {
+        if (await hasTable(c, 'dedup_index', 'run')) {
           await c.run(`CREATE TABLE IF NOT EXISTS dedup_params AS SELECT * FROM run.dedup_params`);
           await c.run(`CREATE TABLE IF NOT EXISTS kept_index AS SELECT * FROM run.dedup_index LIMIT 0`);
           await c.run(`CREATE OR REPLACE VIEW dedup_index AS SELECT * FROM kept_index WHERE (source, file) NOT IN (SELECT (source, file) FROM index_exclusions)`);
