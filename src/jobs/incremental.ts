@@ -188,8 +188,10 @@ function summaryFromManifest(file: string, outDir: string): RunSummary {
     budget?: Record<string, unknown>;
     augment?: Record<string, unknown>;
     phases: Record<string, number>;
+    outputs: Record<string, string>;
     seconds: number;
   };
-  const outputs = Object.fromEntries(Object.entries(OUTPUT_FILES).map(([k, v]) => [k, path.join(outDir, v)])) as RunSummary['outputs'];
+  // The files the run wrote, as its manifest lists them (by name inside the output folder).
+  const outputs = Object.fromEntries(Object.entries(m.outputs).map(([k, v]) => [k, path.join(outDir, v)])) as RunSummary['outputs'];
   return { runId: m.run_id, outDir, counts: m.counts, stages: m.stages, budget: m.budget, augment: m.augment, phases: m.phases, outputs, seconds: m.seconds };
 }

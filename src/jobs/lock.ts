@@ -38,7 +38,7 @@ function procStart(pid: number): string | null {
   }
 }
 
-function alive(info: LockInfo): boolean {
+function alive(info: Pick<LockInfo, 'pid' | 'proc_start'>): boolean {
   try {
     process.kill(info.pid, 0);
   } catch (e) {
@@ -112,7 +112,7 @@ export async function acquireLock(dir: string, command: string): Promise<Lock> {
 async function removeDeadTemps(dir: string): Promise<void> {
   for (const name of await readdir(dir)) {
     const m = /^\.winnow\.lock\.(\d+)-[0-9a-f]+$/.exec(name);
-    if (m && !alive({ pid: Number(m[1]), proc_start: null } as LockInfo)) await rm(path.join(dir, name), { force: true });
+    if (m && !alive({ pid: Number(m[1]), proc_start: null })) await rm(path.join(dir, name), { force: true });
   }
 }
 

@@ -122,8 +122,8 @@ async function* measure(upstream: AsyncIterable<Batch>, stage: Stage, c: StageCo
       else if (m === undefined || m[i] === 1) d.rejected[reason] = (d.rejected[reason] ?? 0) + 1;
     }
     record(b, d);
-    c.out += d.out;
-    for (const [k, n] of Object.entries(d.rejected)) c.rejected[k] = (c.rejected[k] ?? 0) + n;
+    // The live `in` was counted as the batch entered the stage.
+    addCounts([c], [{ ...d, in: 0 }]);
     yield b;
   }
 }

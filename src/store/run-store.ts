@@ -80,17 +80,14 @@ export class RunStore {
   private readonly extraColumns: readonly ExtraColumn[];
 
   static async create(path: string, opts: StoreOptions): Promise<RunStore> {
-    const settings: Record<string, string> = { memory_limit: opts.memoryLimit, preserve_insertion_order: 'true' };
-    if (opts.threads !== undefined) settings.threads = String(opts.threads);
-    const instance = await DuckDBInstance.create(path, settings);
-    const conn = await instance.connect();
-    await conn.run(samplesDdl(opts.sources, opts.files, opts.extraColumns ?? []));
-    for (const ddl of OTHER_DDL) await conn.run(ddl);
-    await createLabelTables(conn);
-    return new RunStore(instance, conn, path, opts);
+    const store = await RunStore.open(path, opts);
+    await store.conn.run(samplesDdl(opts.sources, opts.files, opts.extraColumns ?? []));
+    for (const ddl of OTHER_DDL) await store.conn.run(ddl);
+    await createLabelTables(store.conn);
+    return store;
   }
 
-  /** Reopens a work store of an interrupted run (same sources, files and columns). */
+  /** Opens a store file: a new one (create adds the tables) or the work store of an interrupted run. */
   static async open(path: string, opts: StoreOptions): Promise<RunStore> {
     const settings: Record<string, string> = { memory_limit: opts.memoryLimit, preserve_insertion_order: 'true' };
     if (opts.threads !== undefined) settings.threads = String(opts.threads);

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { readShards, shardPipeline } from '../../jobs/merge.js';
 import { runPipeline } from '../../pipeline/run.js';
 import { createLogger } from '../../util/log.js';
-import { formatSummary, logFormatFlag, summaryJson } from './run.js';
+import { formatSummary, logFormatFlag, printSummary, summaryJson } from './run.js';
 
 /** `winnow merge`: finishes a sharded job (global dedup, GreeDi selection, budget, outputs). */
 export function registerMerge(program: Command): void {
@@ -24,10 +24,6 @@ export function registerMerge(program: Command): void {
       const format = logFormatFlag(flags.logFormat);
       const log = createLogger({ quiet: flags.quiet, format });
       const summary = await runPipeline(loaded, { outDir, log, merge: shards });
-      const json = { ...summaryJson(summary), merged_shards: shards.length };
-      if (flags.json) process.stdout.write(JSON.stringify(json) + '\n');
-      if (flags.quiet) return;
-      if (format === 'json') log.event('summary', json);
-      else process.stderr.write(formatSummary(summary));
+      printSummary({ ...flags, format, log }, { ...summaryJson(summary), merged_shards: shards.length }, () => formatSummary(summary));
     });
 }

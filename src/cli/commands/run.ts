@@ -9,7 +9,7 @@ import { parsePositive } from './plan.js';
 import { configHash as configHashOf, runPipeline, type RunSummary } from '../../pipeline/run.js';
 import { parseShard } from '../../jobs/shard.js';
 import { runIncremental, type StateInfo } from '../../jobs/incremental.js';
-import { createLogger, resolveLogFormat, type LogFormat } from '../../util/log.js';
+import { createLogger, resolveLogFormat, type LogFormat, type Logger } from '../../util/log.js';
 
 interface RunFlags {
   augment?: boolean;
@@ -82,30 +82,31 @@ export function registerRun(program: Command): void {
         // Each shard keeps its vectors in its own cache, which the merge joins instead of embedding again.
         loaded.config.stages.embed.cache = path.resolve(outDir, 'embed-cache');
         const summary = await runPipeline(loaded, { outDir, log, shard: { ...shard, configHash } });
-        const json = { ...summaryJson(summary), shard };
-        if (flags.json) process.stdout.write(JSON.stringify(json) + '\n');
-        if (flags.quiet) return;
-        if (format === 'json') log.event('summary', json);
-        else process.stderr.write(formatSummary(summary) + `shard ${shard.index}/${shard.count} done; when all ${shard.count} are: winnow merge <shard folders> --out <dir>\n`);
+        printSummary({ ...flags, format, log }, { ...summaryJson(summary), shard }, () => formatSummary(summary) + `shard ${shard.index}/${shard.count} done; when all ${shard.count} are: winnow merge <shard folders> --out <dir>\n`);
         return;
       }
       if (flags.state) {
         if (flags.out) throw new ConfigError('--state writes each run to <state>/runs/<date>/ (and <state>/latest); leave out --out');
         const { summary, state } = await runIncremental(loaded, { stateDir: flags.state, log });
         const json = { ...(summary ? summaryJson(summary) : { run_id: null, counts: null }), state };
-        if (flags.json) process.stdout.write(JSON.stringify(json) + '\n');
-        if (flags.quiet) return;
-        if (format === 'json') log.event('summary', json);
-        else process.stderr.write((summary ? formatSummary(summary) : '') + formatState(state));
+        printSummary({ ...flags, format, log }, json, () => (summary ? formatSummary(summary) : '') + formatState(state));
         return;
       }
       const outDir = flags.out ?? (loaded.config.output.dir ? path.resolve(loaded.baseDir, loaded.config.output.dir) : path.join('out', loaded.config.name));
       const summary = await runPipeline(loaded, { outDir, log });
-      if (flags.json) process.stdout.write(JSON.stringify(summaryJson(summary)) + '\n');
-      if (flags.quiet) return;
-      if (format === 'json') log.event('summary', summaryJson(summary));
-      else process.stderr.write(formatSummary(summary));
+      printSummary({ ...flags, format, log }, summaryJson(summary), () => formatSummary(summary));
     });
+}
+
+/**
+ * How a run ends on the command line: `--json` puts the summary on stdout; unless `--quiet`, stderr
+ * gets it too, as a `summary` event in JSON logs or as the human text.
+ */
+export function printSummary(out: { json?: boolean; quiet?: boolean; format: LogFormat; log: Logger }, json: Record<string, unknown>, text: () => string): void {
+  if (out.json) process.stdout.write(JSON.stringify(json) + '\n');
+  if (out.quiet) return;
+  if (out.format === 'json') out.log.event('summary', json);
+  else process.stderr.write(text());
 }
 
 export function logFormatFlag(flag: string | undefined): LogFormat {
