@@ -79,6 +79,21 @@ const sentenceWindow: Operator = (text, p, rand) => {
 };
 
 /**
+ * One typo-like edit of a sequence (letters of a word, words of a text) at a random place: an item
+ * deleted (only when at least `minDelete` remain before it), doubled, or swapped with its neighbour
+ * (doubled at the end). Edits `items` in place and returns it.
+ */
+export function typoEdit<T>(items: T[], rand: () => number, minDelete: number): T[] {
+  const at = Math.floor(rand() * items.length);
+  const kind = Math.floor(rand() * 3);
+  if (kind === 0 && items.length >= minDelete) items.splice(at, 1);
+  else if (kind === 1) items.splice(at, 0, items[at]!);
+  else if (at + 1 < items.length) [items[at], items[at + 1]] = [items[at + 1]!, items[at]!];
+  else items.splice(at, 0, items[at]!);
+  return items;
+}
+
+/**
  * Noise the way low-resource web text is noisy: tone marks and diacritics dropped from some words
  * (Yoruba, Vietnamese-style orthographies are often typed without them), and typo-like edits
  * (a letter deleted, doubled or swapped with its neighbour) in others. Rate = strength per word.
@@ -91,16 +106,7 @@ const charNoise: Operator = (text, p, rand) => {
     if (w.length < 2 || rand() >= p) continue;
     const stripped = w.normalize('NFD').replace(/\p{M}+/gu, '').normalize('NFC');
     let out = stripped !== w && rand() < 0.6 ? stripped : w;
-    if (out === w) {
-      const chars = [...w];
-      const at = Math.floor(rand() * chars.length);
-      const kind = Math.floor(rand() * 3);
-      if (kind === 0 && chars.length > 2) chars.splice(at, 1);
-      else if (kind === 1) chars.splice(at, 0, chars[at]!);
-      else if (at + 1 < chars.length) [chars[at], chars[at + 1]] = [chars[at + 1]!, chars[at]!];
-      else chars.splice(at, 0, chars[at]!);
-      out = chars.join('');
-    }
+    if (out === w) out = typoEdit([...w], rand, 3).join('');
     parts[i] = out;
     touched = true;
   }

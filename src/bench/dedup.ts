@@ -3,6 +3,7 @@ import { createWriteStream, mkdirSync, rmSync, statSync } from 'node:fs';
 import { once } from 'node:events';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { typoEdit } from '../augment/operators.js';
 import { dedupKey } from '../dedup/dedup-key.js';
 import { MinHasher } from '../dedup/minhash.js';
 import { rng } from '../math/random.js';
@@ -33,14 +34,7 @@ async function writeCorpus(file: string, rows: number, share: number, seed: numb
     let text: string;
     if (i > 1000 && rand() < share) {
       const src = Math.floor(rand() * i);
-      const words = texts[src]!.split(' ');
-      const at = Math.floor(rand() * words.length);
-      const op = Math.floor(rand() * 3);
-      if (op === 0 && words.length > 8) words.splice(at, 1);
-      else if (op === 1) words.splice(at, 0, words[at]!);
-      else if (at + 1 < words.length) [words[at], words[at + 1]] = [words[at + 1]!, words[at]!];
-      else words.splice(at, 0, words[at]!);
-      text = words.join(' ');
+      text = typoEdit(texts[src]!.split(' '), rand, 9).join(' ');
       planted.set(`doc-${i}`, `doc-${src}`);
     } else {
       const s = sentences[Math.floor(rand() * sentences.length)]!;
