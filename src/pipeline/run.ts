@@ -219,7 +219,7 @@ async function runLocked(loaded: LoadedPipeline, opts: RunOptions): Promise<RunS
 
       // A join, a union or rows re-appended after a resume may reorder rows, so ORDER BY is needed
       // then; an uninterrupted plain scan keeps insertion order.
-      const ordered = embedDim !== null || synthetic || resumeStream || progress.attempts > 1;
+      const ordered = embedDim !== null || synthetic || progress.attempts > 1;
       const selectionQuery = `SELECT ${columns.map((c) => c.sql).join(', ')} FROM ${from} WHERE status = 'selected'${ordered ? ' ORDER BY uid' : ''}`;
       phase('record');
       // A shard's outputs are its store (rows, signatures, embeddings, picks) for the merge.
