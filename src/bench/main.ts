@@ -4,6 +4,7 @@ import { benchDedup } from './dedup.js';
 import { benchEmbed } from './embed.js';
 import { benchLake } from './lake.js';
 import { benchLangId } from './langid.js';
+import { benchQuality } from './quality.js';
 import { benchReport } from './report-html.js';
 import { benchSelect } from './select.js';
 import { benchShard } from './shard.js';
@@ -16,6 +17,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   dedup: () => benchDedup(),
   budget: () => benchBudget(),
   langid: () => benchLangId(),
+  quality: () => benchQuality(),
   select: () => benchSelect(),
   selecteval: () => benchSelectEval(),
   report: () => benchReport(),

@@ -125,50 +125,71 @@ export const LangIdSchema = z
   })
   .default({ enabled: true, target: [], min_confidence: 0.3, action: 'reject' });
 
+/** Bounds a corpus-fitted threshold may loosen up to, never past: beyond them a row is junk in any language. */
+export const QualityOuterSchema = z.strictObject({
+  min_mean_word_length: z.number().min(0).default(1),
+  max_mean_word_length: z.number().min(1).default(40),
+  max_symbol_ratio: z.number().min(0).max(1).default(0.5),
+  max_digit_ratio: z.number().min(0).max(1).default(0.6),
+  max_gibberish_ratio: z.number().min(0).max(1).default(0.7),
+});
+
 export const QualitySchema = z
   .strictObject({
     enabled: z.boolean().default(true),
-    /** Bounds on whitespace-separated words (null switches a check off). */
+    /** Bounds on words (segmented for unspaced scripts; links, handles, emoji and punctuation are not words; null switches a check off). */
     min_words: z.number().int().min(0).nullable().default(1),
     max_words: z.number().int().min(1).nullable().default(100_000),
-    /** Mean word length in characters; wide bounds because agglutinative languages have long words. */
+    /** Mean word length in letters; wide bounds because agglutinative languages have long words. */
     min_mean_word_length: z.number().min(0).nullable().default(1.5),
     max_mean_word_length: z.number().min(1).nullable().default(25),
-    /** Share of words made only of symbols or punctuation. */
+    /** Share of characters (outside links, handles, emoji) in symbol words or symbols; standalone punctuation is not a symbol. */
     max_symbol_ratio: z.number().min(0).max(1).nullable().default(0.3),
     /** Share of characters that are digits. */
     max_digit_ratio: z.number().min(0).max(1).nullable().default(0.35),
+    /** Share of 3+-letter words (Latin, Cyrillic, Greek) that no orthography writes (no vowel, 5 consonants in a row, a vowel share under 0.2 over 6+ letters), once a text has `min_gibberish_words` of them. */
+    max_gibberish_ratio: z.number().min(0).max(1).nullable().default(0.4),
+    min_gibberish_words: z.number().int().min(1).default(3),
+    /** Share of letters that are UTF-8 read as Latin-1/Windows-1252 ("Ã©", "â€™"). */
+    max_mojibake_ratio: z.number().min(0).max(1).nullable().default(0.01),
     /** Documents of at least `min_lines` lines: minimum share of lines ending in punctuation. */
     min_punct_line_ratio: z.number().min(0).max(1).nullable().default(0.1),
     min_lines: z.number().int().min(1).default(3),
-    /** Gopher repetition: share of duplicated lines, and of characters in the most frequent 2/3/4-word n-gram. */
+    /** Gopher repetition: share of duplicated lines, and of characters in the most frequent 2/3/4-word n-gram (seen 3+ times). */
     max_dup_line_ratio: z.number().min(0).max(1).nullable().default(0.3),
     max_top_ngram_ratio: z
       .tuple([z.number().min(0).max(1), z.number().min(0).max(1), z.number().min(0).max(1)])
       .nullable()
       .default([0.2, 0.18, 0.16]),
+    /** Texts of 100+ characters: minimum share of distinct character 4-grams (one word repeated without spaces has almost none). */
+    min_distinct_char_ngrams: z.number().min(0).max(1).nullable().default(0.1),
     /** Share of letters outside the target script (from langid.target or the reference). */
     max_wrong_script_ratio: z.number().min(0).max(1).nullable().default(0.2),
-    /** Lines containing any of these (case-insensitive) are boilerplate; documents mostly boilerplate are dropped. */
-    boilerplate_patterns: z.array(z.string().min(1)).default(['©', 'cookie', 'copyright', 'javascript', 'http://', 'https://', 'www.']),
-    max_boilerplate_ratio: z.number().min(0).max(1).nullable().default(0.5),
+    /**
+     * Short lines (20 words or fewer) containing any of these (case-insensitive) are boilerplate and
+     * removed, as are link-only lines, navigation menus and HTML/JavaScript lines; a document is
+     * rejected only when fewer than `min_words` words remain.
+     */
+    boilerplate_patterns: z
+      .array(z.string().min(1))
+      .default(['©', 'cookie', 'copyright', 'all rights reserved', 'privacy policy', 'terms of use', 'terms of service', 'subscribe', 'newsletter', 'share this', 'share on', 'follow us', 'sign in', 'log in', 'javascript']),
+    /** Emit the cleaned text (removed lines gone); the original stays in samples.text_original. */
+    emit_cleaned: z.boolean().default(true),
+    /**
+     * Thresholds from the corpus: per language (the input's lang column, else lang_pred; the script
+     * when a language has under `min_rows` rows), a measure's threshold is Q3 + k x IQR of that
+     * group, never stricter than the defaults above and never looser than `outer`.
+     */
+    adapt: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        k: z.number().positive().default(4),
+        min_rows: z.number().int().min(1).default(50),
+        outer: QualityOuterSchema.prefault({}),
+      })
+      .prefault({}),
   })
-  .default({
-    enabled: true,
-    min_words: 1,
-    max_words: 100_000,
-    min_mean_word_length: 1.5,
-    max_mean_word_length: 25,
-    max_symbol_ratio: 0.3,
-    max_digit_ratio: 0.35,
-    min_punct_line_ratio: 0.1,
-    min_lines: 3,
-    max_dup_line_ratio: 0.3,
-    max_top_ngram_ratio: [0.2, 0.18, 0.16],
-    max_wrong_script_ratio: 0.2,
-    boilerplate_patterns: ['©', 'cookie', 'copyright', 'javascript', 'http://', 'https://', 'www.'],
-    max_boilerplate_ratio: 0.5,
-  });
+  .prefault({});
 
 export const DedupSchema = z.strictObject({
   /** Which member of a duplicate cluster is kept: the first seen (lowest uid) or the longest text. */

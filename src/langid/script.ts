@@ -41,6 +41,15 @@ export interface ScriptCounts {
   counts: Map<string, number>;
 }
 
+/** The script of one letter ('Zyyy' for scripts winnow does not tell apart). */
+export function scriptOf(ch: string): string {
+  const c = ch.charCodeAt(0);
+  if (c < 0x80) return 'Latn';
+  // Latin first: most text here is Latin, and one regex test decides it.
+  for (const [code, re] of SCRIPTS) if (re.test(ch)) return code;
+  return 'Zyyy';
+}
+
 /** Counts letters by script: the cheap first signal of language ID and of the wrong-script filter. */
 export function scriptCounts(text: string): ScriptCounts {
   const counts = new Map<string, number>();
@@ -48,16 +57,14 @@ export function scriptCounts(text: string): ScriptCounts {
   for (const ch of text) {
     if (!LETTER.test(ch)) continue;
     letters++;
-    let name = 'Zyyy';
-    // Latin first: most text here is Latin, and one regex test decides it.
-    for (const [code, re] of SCRIPTS) {
-      if (re.test(ch)) {
-        name = code;
-        break;
-      }
-    }
+    const name = scriptOf(ch);
     counts.set(name, (counts.get(name) ?? 0) + 1);
   }
+  return summarizeScripts(counts, letters);
+}
+
+/** The dominant script of letter counts by script. */
+export function summarizeScripts(counts: Map<string, number>, letters: number): ScriptCounts {
   let script = 'Zyyy';
   let best = 0;
   for (const [k, v] of counts) if (v > best || (v === best && k < script)) [script, best] = [k, v];

@@ -35,16 +35,26 @@ export function normalizeText(text: string, cfg: NormalizeConfig): string {
   return t;
 }
 
-/** Unicode NFC, control characters and whitespace; text that ends up empty is rejected as `empty_text`. */
+const C1_G = /[\u0080-\u009F]/g;
+
+/**
+ * Unicode NFC, control characters and whitespace; text that ends up empty is rejected as
+ * `empty_text`. The C1 controls removed from each row are counted (samples.c1_controls): clean
+ * text has none, while UTF-8 decoded as Latin-1 puts them in most multi-byte characters, so the
+ * quality stage's mojibake measure needs them once they are gone from the text.
+ */
 export function normalizeStage(cfg: NormalizeConfig): Stage {
   return batchStage((b: Batch) => {
+    const c1: (number | null)[] = new Array(b.size).fill(null);
     for (let i = 0; i < b.size; i++) {
       const t = b.text[i];
       if (b.reason[i] !== null || t === null || t === undefined) continue;
       const n = normalizeText(t, cfg);
+      if (cfg.strip_control && n.length !== t.length) c1[i] = t.match(C1_G)?.length ?? 0;
       b.text[i] = n;
       if (isBlank(n)) reject(b, i, 'empty_text', t.length === 0 ? 'empty string' : `${t.length} whitespace/control characters`);
     }
+    b.extra.c1_controls = c1;
     return b;
   });
 }

@@ -3,6 +3,7 @@ import { langIdStage } from './langid.js';
 import { langIdReferenceStage } from './langid-reference.js';
 import { normalizeStage } from './normalize.js';
 import { qualityStage } from './quality.js';
+import { qualityFitStage } from './quality-fit.js';
 import { augmentStage } from './augment.js';
 import type { BarrierStage } from './barrier.js';
 import { budgetStage } from './budget.js';
@@ -17,7 +18,7 @@ import type { StageDefinition } from './stage.js';
  * default pipeline (`winnow run --input`) runs every stage with its defaults.
  */
 export const STREAMING_STAGES: StageDefinition[] = [
-  { name: 'normalize', enabled: (p) => p.stages.normalize.enabled, create: (p) => normalizeStage(p.stages.normalize) },
+  { name: 'normalize', enabled: (p) => p.stages.normalize.enabled, create: (p) => normalizeStage(p.stages.normalize), columns: [{ name: 'c1_controls', type: 'DOUBLE' }] },
   { name: 'filters', enabled: (p) => p.stages.filters.enabled, create: (p) => lengthFilterStage(p.stages.filters) },
   {
     name: 'langid',
@@ -29,8 +30,16 @@ export const STREAMING_STAGES: StageDefinition[] = [
       { name: 'lang_by', type: 'VARCHAR' },
     ],
   },
-  { name: 'quality', enabled: (p) => p.stages.quality.enabled, create: (p) => qualityStage(p), columns: [{ name: 'quality', type: 'JSON' }] },
+  {
+    name: 'quality',
+    enabled: (p) => p.stages.quality.enabled,
+    create: (p) => qualityStage(p),
+    columns: [
+      { name: 'quality', type: 'JSON' },
+      { name: 'text_original', type: 'VARCHAR' },
+    ],
+  },
 ];
 
 /** Barrier stages in the order they run, after the streaming stages have filled the run store. */
-export const BARRIER_STAGES: BarrierStage[] = [langIdReferenceStage, lexicalDedupStage, embedStage, semanticDedupStage, selectStage, budgetStage, augmentStage];
+export const BARRIER_STAGES: BarrierStage[] = [langIdReferenceStage, qualityFitStage, lexicalDedupStage, embedStage, semanticDedupStage, selectStage, budgetStage, augmentStage];

@@ -1,13 +1,10 @@
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { QualitySchema } from '../../src/config/schema.js';
 import { languagePart, sameLanguage } from '../../src/langid/codes.js';
 import { CharLm, ReferenceLanguageModel } from '../../src/langid/char-lm.js';
 import { cld3Guess, francGuess, identify, loadCld3 } from '../../src/langid/ensemble.js';
 import { scriptCounts } from '../../src/langid/script.js';
-import { qualityMetrics } from '../../src/quality/metrics.js';
-import { qualityVerdict } from '../../src/stages/quality.js';
 import { FIXTURES, fixture, tempDir, writeJsonl } from '../helpers.js';
 import { runYaml } from '../backbone/run-helpers.js';
 
@@ -116,39 +113,5 @@ describe('corpus-adapted language ID with 300 reference sentences', () => {
     expect(kept!.n).toBeGreaterThanOrEqual(36);
     const [detail] = await target.q<{ d: string }>(`SELECT reason_detail AS d FROM samples WHERE reason = 'lang_mismatch' LIMIT 1`);
     expect(detail!.d).toMatch(/^lang_pred=\w+_\w+ conf=/);
-  });
-});
-
-describe('quality filters', () => {
-  const cfg = QualitySchema.parse({});
-  const verdict = (text: string, script: string | null = null) => qualityVerdict(qualityMetrics(text, script, cfg.boilerplate_patterns), cfg);
-
-  it('rejects crafted bad documents, each with its own reason and the value that decided', () => {
-    const spam = Array.from({ length: 40 }, () => 'buy cheap now').join(' ');
-    expect(verdict(spam)).toMatchObject({ reason: 'repetition', detail: expect.stringMatching(/top_2gram_ratio=0\.\d+ > 0\.2/) });
-    expect(verdict('$$$ ### @@@ !!! %%% &&& *** +++ === ~~~ ok')).toMatchObject({ reason: 'symbol_ratio' });
-    expect(verdict('© 2024 All rights reserved\nWe use cookies to improve your experience\nShare on https://example.com')).toMatchObject({ reason: 'boilerplate' });
-    expect(verdict('Привет мир это текст на другом языке полностью', 'Latn')).toMatchObject({ reason: 'wrong_script', detail: expect.stringMatching(/wrong_script_ratio=1 > 0.2/) });
-    expect(verdict('1234567 8901234 5678901 2345678 x')).toMatchObject({ reason: 'digit_ratio' });
-    expect(verdict('same line here\nsame line here\nsame line here\nsame line here\nother.')).toMatchObject({ reason: 'repetition' });
-    expect(verdict('a b c d e f g h i j')).toMatchObject({ reason: 'word_length' });
-  });
-
-  it('keeps real text: false rejection rate on SIB-200 (12 languages, all splits) under 2%', () => {
-    let total = 0;
-    let rejected = 0;
-    const byReason: Record<string, number> = {};
-    for (const l of SIB) {
-      for (const r of fixture(`sib200/${l}`)) {
-        total++;
-        const v = verdict(r.text, l.split('_')[1]!);
-        if (v) {
-          rejected++;
-          byReason[v.reason] = (byReason[v.reason] ?? 0) + 1;
-        }
-      }
-    }
-    console.log(`quality filters on SIB-200: ${rejected} of ${total} rejected (${((100 * rejected) / total).toFixed(2)}%) ${JSON.stringify(byReason)}`);
-    expect(rejected / total).toBeLessThan(0.02);
   });
 });

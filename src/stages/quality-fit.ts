@@ -1,0 +1,110 @@
+import type { QualityConfig } from '../config/schema.js';
+import { hasColumn } from '../store/catalog.js';
+import { ADAPTIVE_RULES, ALPHABETIC_SCRIPTS, LOGOGRAPHIC_SCRIPTS, WORD_LENGTH_MIN_WORDS, type AdaptiveRule } from '../quality/verdict.js';
+import type { BarrierContext, BarrierResult, BarrierStage } from './barrier.js';
+
+/**
+ * Thresholds from the corpus, not from English. For each measure whose right threshold differs
+ * between languages (symbol, digit and implausible-word shares, mean word length), the rows of each
+ * language (the input's lang column, else lang_pred) set their own threshold: Tukey's far-out
+ * fence, Q3 + k x IQR (Q1 - k x IQR for a lower bound), which a skewed language (transcripts full
+ * of markup, a language of long words) widens and up to a quarter of junk in the group does not
+ * move; clamped between the configured default (never stricter) and the outer bound (never looser:
+ * a group made of junk must not excuse itself). A
+ * language with fewer than `min_rows` rows takes its script's threshold, fitted the same way; a
+ * script with too few, the default. Only a group whose typical (median) row passes the default is
+ * fitted: a "language" that langid made of junk (keyboard mash called Somali) keeps the default. The threshold used and where it came from are in each rejected
+ * row's reason_detail, and every group's thresholds in the manifest.
+ */
+export const qualityFitStage: BarrierStage = {
+  name: 'quality_fit',
+  enabled: (p) => p.stages.quality.enabled && p.stages.quality.adapt.enabled && ADAPTIVE_RULES.some((r) => p.stages.quality[r.key] !== null),
+  run: fitQuality,
+};
+
+
+interface Rule {
+  r: AdaptiveRule;
+  i: number;
+}
+
+const inList = (xs: readonly string[]): string => `s IN (${xs.map((x) => `'${x}'`).join(', ')})`;
+
+/** SQL of a rule's condition "applies to this row" over qf_rows: ruleApplies in verdict.ts (keep the two alike). */
+function appliesSql(r: AdaptiveRule, c: QualityConfig): string {
+  if (r.key === 'min_mean_word_length') return `words >= ${WORD_LENGTH_MIN_WORDS} AND NOT ${inList(LOGOGRAPHIC_SCRIPTS)}`;
+  if (r.measure === 'mean_word_length') return `words >= ${WORD_LENGTH_MIN_WORDS}`;
+  if (r.measure === 'gibberish_ratio') return `alphabetic_words >= ${c.min_gibberish_words} AND ${inList(ALPHABETIC_SCRIPTS)}`;
+  return 'chars > 0';
+}
+
+/** A group's fitted threshold for one rule (before clamping), and how many rows it was fitted on. */
+function fittedSql({ r, i }: Rule, c: QualityConfig): string {
+  const f = `FILTER (a${i})`;
+  const q = (p: number): string => `quantile_cont(${r.measure}, ${p}) ${f}`;
+  const fitted = r.side === 'max' ? `${q(0.75)} + ${c.adapt.k} * (${q(0.75)} - ${q(0.25)})` : `${q(0.25)} - ${c.adapt.k} * (${q(0.75)} - ${q(0.25)})`;
+  return `${fitted} AS f${i}, median(${r.measure}) ${f} AS m${i}, count(*) ${f} AS n${i}`;
+}
+
+/** Per row, the threshold of one rule: its language's when it can be fitted (enough rows, a typical row that passes the default), else its script's, else the default. */
+function thresholdSql({ r, i }: Rule, c: QualityConfig): string {
+  const clamp = (x: string): string => (r.side === 'max' ? `least(${c.adapt.outer[r.key]}, greatest(${c[r.key]}, ${x}))` : `greatest(${c.adapt.outer[r.key]}, least(${c[r.key]}, ${x}))`);
+  const ok = (t: string): string => `${t}.n${i} >= ${c.adapt.min_rows} AND ${t}.m${i} ${r.side === 'max' ? '<=' : '>='} ${c[r.key]}`;
+  return `CASE WHEN ${ok('l')} THEN ${clamp(`l.f${i}`)} WHEN ${ok('sc')} THEN ${clamp(`sc.f${i}`)} ELSE ${c[r.key]} END AS t${i},
+    CASE WHEN ${ok('l')} THEN 'language ' || r.g || ' (' || l.n${i} || ' rows)' WHEN ${ok('sc')} THEN 'script ' || r.s || ' (' || sc.n${i} || ' rows)' ELSE 'default (group too small or its typical row fails the default)' END AS src${i}`;
+}
+
+async function fitQuality(ctx: BarrierContext): Promise<BarrierResult> {
+  const t0 = performance.now();
+  const c = ctx.config.stages.quality;
+  const conn = ctx.store.conn;
+  const rules: Rule[] = ADAPTIVE_RULES.map((r, i) => ({ r, i })).filter(({ r }) => c[r.key] !== null);
+  const langPred = (await hasColumn(conn, 'samples', 'lang_pred')) ? 'lang_pred' : 'NULL';
+  const num = (k: string, type: string): string => `(quality->>'${k}')::${type} AS ${k}`;
+  await conn.run(`
+    CREATE OR REPLACE TEMP TABLE qf_rows AS
+      SELECT uid, coalesce(lang, ${langPred}) AS g, quality->>'script' AS s, ${num('words', 'INT')}, ${num('chars', 'INT')}, ${num('alphabetic_words', 'INT')},
+        ${[...new Set(rules.map(({ r }) => r.measure))].map((m) => num(m, 'DOUBLE')).join(', ')}
+      FROM samples WHERE status = 'selected' AND quality IS NOT NULL;
+    CREATE OR REPLACE TEMP TABLE qf_rows2 AS SELECT *, ${rules.map(({ r, i }) => `(${appliesSql(r, c)}) AS a${i}`).join(', ')} FROM qf_rows;
+    CREATE OR REPLACE TEMP TABLE qf_lang AS SELECT g, count(*) AS rows, ${rules.map((x) => fittedSql(x, c)).join(', ')} FROM qf_rows2 WHERE g IS NOT NULL GROUP BY g;
+    CREATE OR REPLACE TEMP TABLE qf_script AS SELECT s, count(*) AS rows, ${rules.map((x) => fittedSql(x, c)).join(', ')} FROM qf_rows2 GROUP BY s;
+    CREATE OR REPLACE TEMP TABLE qf_thr AS
+      SELECT r.*, ${rules.map((x) => thresholdSql(x, c)).join(', ')}
+      FROM qf_rows2 r LEFT JOIN qf_lang l ON l.g = r.g LEFT JOIN qf_script sc ON sc.s = r.s;`);
+  const before = await aliveCount(ctx);
+  const rejected: Record<string, number> = {};
+  // One rule at a time, in the order of the streaming verdict, so the first failed check decides.
+  for (const { r, i } of rules) {
+    const op = r.side === 'max' ? '>' : '<';
+    const res = await conn.run(`
+      UPDATE samples SET status = 'rejected', reason = '${r.reason}',
+        reason_detail = format('{}={} ${op} {} (fitted for {}: ${r.side === 'max' ? 'Q3 +' : 'Q1 -'} ${c.adapt.k} IQR within [default ${c[r.key]}, outer ${c.adapt.outer[r.key]}])',
+          '${r.measure}', round(q.${r.measure}, 3), round(q.t${i}, 3), q.src${i})
+      FROM qf_thr q
+      WHERE samples.uid = q.uid AND samples.status = 'selected' AND q.a${i} AND q.${r.measure} ${op} q.t${i}`);
+    const n = Number(res.rowsChanged);
+    if (n > 0) rejected[r.reason] = (rejected[r.reason] ?? 0) + n;
+  }
+  const groups = await groupThresholds(ctx, rules);
+  await conn.run('DROP TABLE qf_rows; DROP TABLE qf_rows2; DROP TABLE qf_lang; DROP TABLE qf_script; DROP TABLE qf_thr');
+  const out = before - Object.values(rejected).reduce((a, b) => a + b, 0);
+  return { counters: { stage: 'quality_fit', in: before, out, rejected, seconds: (performance.now() - t0) / 1000 }, manifest: { groups } };
+}
+
+async function aliveCount(ctx: BarrierContext): Promise<number> {
+  const r = await ctx.store.conn.runAndReadAll(`SELECT count(*)::INT FROM samples WHERE status = 'selected'`);
+  return r.getRows()[0]![0] as number;
+}
+
+/** The fitted thresholds (before clamping) of the 50 largest languages, for the manifest. */
+async function groupThresholds(ctx: BarrierContext, rules: Rule[]): Promise<Record<string, Record<string, number | null>>> {
+  const cols = rules.map(({ r, i }) => `CASE WHEN n${i} >= ${ctx.config.stages.quality.adapt.min_rows} THEN round(f${i}, 4) END AS "${r.key}"`).join(', ');
+  const r = await ctx.store.conn.runAndReadAll(`SELECT g, rows::INT AS rows, ${cols} FROM qf_lang ORDER BY rows DESC, g LIMIT 50`);
+  const out: Record<string, Record<string, number | null>> = {};
+  for (const row of r.getRowObjectsJson()) {
+    const { g, ...rest } = row as Record<string, number | string | null>;
+    out[String(g)] = rest as Record<string, number | null>;
+  }
+  return out;
+}
