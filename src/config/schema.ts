@@ -107,10 +107,31 @@ export const LangIdSchema = z
     enabled: z.boolean().default(true),
     /** Languages to keep (e.g. [yor_Latn]); empty: tag every row, reject none. */
     target: z.array(langTag).default([]),
-    /** Below this confidence a row does not count as a target-language row. */
-    min_confidence: z.number().min(0).max(1).default(0.3),
+    /**
+     * How sure the identifier must be that a row is none of the targets (nor a language confusable
+     * with one) before it is rejected: the calibrated probability of the target languages must be
+     * below 1 - min_confidence. In strict mode: the confidence a target prediction needs to be kept.
+     */
+    min_confidence: z.number().min(0).max(1).default(0.95),
+    /** The share of the corpus the targets are expected to be: the prior a target decision uses. */
+    target_prior: z.number().gt(0).lt(1).default(0.5),
+    /**
+     * strict: keep only rows predicted as a target language with min_confidence (the old rule;
+     * confusable languages and close candidates are rejected). Default: reject only on confident
+     * evidence of another language.
+     */
+    strict: z.boolean().default(false),
     /** What happens to rows not in a target language: reject (lang_mismatch) or keep with their tag. */
     action: z.enum(['reject', 'tag']).default('reject'),
+    /**
+     * The identifier: `builtin` (script, compiled trigram profiles of 419 languages, cld3), a fastText
+     * model alone (`fasttext:<path to .bin/.ftz>`, e.g. GlotLID or OpenLID), or both
+     * (`builtin+fasttext:<path>`: the fastText model decides where it is confident).
+     */
+    model: z
+      .string()
+      .regex(/^(builtin|fasttext:.+|builtin\+fasttext:.+)$/, 'builtin, fasttext:<path> or builtin+fasttext:<path>')
+      .default('builtin'),
     /** A few hundred sentences of the target language: fits a character model that decides membership. */
     reference: z
       .strictObject({
@@ -123,9 +144,8 @@ export const LangIdSchema = z
       })
       .optional(),
   })
-  .default({ enabled: true, target: [], min_confidence: 0.3, action: 'reject' });
+  .prefault({});
 
-/** Bounds a corpus-fitted threshold may loosen up to, never past: beyond them a row is junk in any language. */
 export const QualityOuterSchema = z.strictObject({
   min_mean_word_length: z.number().min(0).default(1),
   max_mean_word_length: z.number().min(1).default(40),

@@ -116,6 +116,7 @@ async function runLocked(loaded: LoadedPipeline, opts: RunOptions): Promise<RunS
   try {
     const role = opts.shard ? 'shard' : opts.merge ? 'merge' : 'run';
     const all = opts.merge ? plannedFromShards(opts.merge, loaded) : await planSources(config, loaded.baseDir, conn);
+    for (const d of STREAMING_STAGES) if (d.enabled(config) && d.preflight) await d.preflight(config, { baseDir: loaded.baseDir });
     const assignment = opts.shard ? assignFiles(all.flatMap((p) => p.files.map((f) => ({ key: `${f.source}/${f.rel}`, size: statSync(f.abs).size }))), opts.shard.count) : null;
     const keep = (f: InputFile): boolean => (!opts.only || opts.only.has(f.abs)) && (!assignment || assignment.get(`${f.source}/${f.rel}`) === opts.shard!.index);
     const planned = all.map((p) => ({ ...p, files: p.files.filter(keep) }));
@@ -162,7 +163,7 @@ async function runLocked(loaded: LoadedPipeline, opts: RunOptions): Promise<RunS
       if (progress.phase === 'stream') {
         progress.stream = opts.merge
           ? await assembleShards(store, opts.merge, planned, ['read', ...STREAMING_STAGES.filter((d) => d.enabled(config)).map((d) => d.name)], storeOpts.extraColumns.map((c) => c.name), embeddingCacheDir(config.stages.embed.cache, loaded.baseDir) ?? path.join(outDir, 'embed-cache'))
-          : await streamPhase(store, planned, conn, config, log, resumeStream);
+          : await streamPhase(store, planned, conn, loaded, log, resumeStream);
         phase('stream');
         // Labels imported into the previous run of this output folder feed this run's selection.
         if (existsSync(finals.store)) {
@@ -293,10 +294,11 @@ async function streamPhase(
   store: RunStore,
   planned: PlannedSource[],
   conn: DuckDBConnection,
-  config: LoadedPipeline['config'],
+  loaded: LoadedPipeline,
   log: Logger,
   resume: boolean,
 ): Promise<NonNullable<Progress['stream']>> {
+  const { config, baseDir } = loaded;
   const ctx: ReadContext = {
     nextUid: 0,
     batchSize: config.limits.batch_size,
@@ -306,7 +308,7 @@ async function streamPhase(
   };
   const fileStats: FileStats[] = [];
   const readCounters: StageCounters = { stage: 'read', in: 0, out: 0, rejected: {}, seconds: 0 };
-  const stages = STREAMING_STAGES.filter((d) => d.enabled(config)).map((d) => ({ name: d.name, stage: d.create(config) }));
+  const stages = STREAMING_STAGES.filter((d) => d.enabled(config)).map((d) => ({ name: d.name, stage: d.create(config, { baseDir }) }));
   const rewind = resume ? await store.rewindStream() : { nextUid: 0, counters: null };
   const committed = (rewind.counters as StageCounters[] | null) ?? ['read', ...stages.map((s) => s.name)].map((stage) => ({ stage, in: 0, out: 0, rejected: {}, seconds: 0 }));
   if (resume) log.event('stream_resume', { next_uid: rewind.nextUid });

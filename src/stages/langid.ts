@@ -1,8 +1,10 @@
 import type { LangIdConfig } from '../config/schema.js';
 import { reject, type Batch } from '../core/batch.js';
-import { sameLanguage, languagePart } from '../langid/codes.js';
-import { identify, loadCld3 } from '../langid/ensemble.js';
-import type { Stage } from './stage.js';
+import { confusable, confusableGroup, languagePart, sameLanguage } from '../langid/codes.js';
+import { identify, loadCld3, type LangGuess } from '../langid/ensemble.js';
+import { fastTextPath, loadFastText, type FastTextIdentifier } from '../langid/fasttext.js';
+import { scriptCounts } from '../langid/script.js';
+import type { Stage, StageEnv } from './stage.js';
 
 /** Whether a predicted tag matches one of the target tags (a target without script matches any script). */
 export function matchesTarget(tag: string, targets: readonly string[]): boolean {
@@ -13,35 +15,119 @@ export function matchesTarget(tag: string, targets: readonly string[]): boolean 
   });
 }
 
+export interface TargetVerdict {
+  keep: boolean;
+  /** Why, for lang_detail: which rule kept the row, or the evidence that rejected it. */
+  why: string;
+}
+
+const pct = (p: number): string => p.toFixed(3);
+
+/** The languages a target decision needs the probability of: the targets and their confusable relatives. */
+export function focusLanguages(targets: readonly string[]): string[] {
+  return [...new Set(targets.flatMap((t) => confusableGroup(languagePart(t))))];
+}
+
 /**
- * Language ID on every row: script detection, then the cld3 + franc ensemble. Fills lang_pred
- * (ISO 639-3 plus script, e.g. yor_Latn), lang_conf and lang_by (which identifier decided). With
- * targets and no reference model, rows outside them are rejected as lang_mismatch (action: reject)
- * or kept with their tag (action: tag). With a reference, the decision waits for the
- * corpus-adapted model (a barrier stage), and this stage only tags.
+ * With targets, a row is rejected only when the evidence says it is another language. The
+ * identifier's posterior assumes every language it knows is equally likely; a user who names
+ * targets expects them, so the probability of "a target or a language confusable with one
+ * (kin/run, amh/tir, ...)" is recomputed with the targets taking `target_prior` of the prior
+ * (Bayes' rule on the odds). The row is rejected when that probability is below
+ * 1 - min_confidence: text of another language has a likelihood ratio that no such prior rescues,
+ * while a noisy tweet in the target language, which the profiles call something obscure, is kept.
+ * A target share of a mixed document keeps the row too. `strict` keeps only target predictions
+ * of `min_confidence` (the old rule).
  */
-export function langIdStage(cfg: LangIdConfig): Stage {
+export function targetVerdict(g: LangGuess, cfg: LangIdConfig): TargetVerdict {
+  const targets = cfg.target;
+  if (matchesTarget(g.tag, targets)) return { keep: g.confidence >= (cfg.strict ? cfg.min_confidence : 0), why: `target (conf ${pct(g.confidence)})` };
+  if (cfg.strict) return { keep: false, why: `not a target (strict)` };
+  if (g.lang === 'und') return { keep: true, why: 'kept: no language evidence' };
+  const share = Object.entries(g.shares ?? {}).find(([tag]) => matchesTarget(tag, targets));
+  if (share) return { keep: true, why: `kept: mixed document, target ${share[0]} share ${share[1]}` };
+  const scripts = new Set(targets.map((t) => t.split('_')[1] ?? g.script));
+  const near = scripts.has(g.script) ? g.focus.filter((c) => targets.some((t) => confusable(c.lang, languagePart(t)))) : [];
+  const mass = Math.min(1, near.reduce((a, c) => a + c.p, 0));
+  const k = Math.max(1, near.length);
+  const odds = (mass / Math.max(1e-300, 1 - mass)) * (cfg.target_prior / (1 - cfg.target_prior)) * (Math.max(g.languages - k, 1) / k);
+  const p = odds / (1 + odds);
+  if (p >= 1 - cfg.min_confidence) return { keep: true, why: `kept: P(target or confusable) ${pct(p)} >= ${pct(1 - cfg.min_confidence)} with the target prior` };
+  return { keep: false, why: `${g.tag} (conf ${pct(g.confidence)}), P(target or confusable) ${p.toExponential(1)} with the target prior` };
+}
+
+function runnerUp(g: LangGuess): string {
+  const r = g.candidates[1];
+  return r ? `runner-up ${r.lang} ${pct(r.p)}` : 'no runner-up';
+}
+
+/** A fastText model's guess in the shape of the built-in one. */
+function fastTextGuess(ft: FastTextIdentifier, text: string, focus: readonly string[]): LangGuess {
+  const { script, letters } = scriptCounts(text);
+  const cands = letters === 0 ? [] : ft.predict(text, 5);
+  const top = cands[0];
+  if (!top) return { tag: 'und_Zyyy', lang: 'und', script, confidence: 0, decidedBy: 'fasttext', candidates: [], shares: null, languages: 0, focus: [] };
+  const s = top.script ?? script;
+  const p = Math.round(top.p * 1000) / 1000;
+  const candidates = cands.map((c) => ({ lang: c.lang, p: Math.round(c.p * 1000) / 1000 }));
+  // A fastText model reports its top k only; a language outside them counts as improbable.
+  return { tag: `${top.lang}_${s}`, lang: top.lang, script: s, confidence: p, decidedBy: 'fasttext', candidates, shares: null, languages: 200, focus: focus.map((f) => ({ lang: f, p: cands.filter((c) => sameLanguage(c.lang, f)).reduce((a, c) => a + c.p, 0) })) };
+}
+
+/** Where a `builtin+fasttext` pair trusts fastText alone. */
+const FASTTEXT_CONFIDENT = 0.9;
+
+async function identifier(cfg: LangIdConfig, env: StageEnv): Promise<(text: string) => LangGuess> {
+  const file = fastTextPath(cfg.model, env.baseDir);
+  const ft = file ? await loadFastText(file) : null;
+  const cld3 = cfg.model.startsWith('fasttext:') ? null : await loadCld3();
+  const focusFt = focusLanguages(cfg.target);
+  if (ft && !cld3) return (t) => fastTextGuess(ft, t, focusFt);
+  const focus = focusLanguages(cfg.target);
+  if (!ft) return (t) => identify(cld3, t, focus);
+  return (t) => {
+    const f = fastTextGuess(ft, t, focus);
+    return f.confidence >= FASTTEXT_CONFIDENT ? f : identify(cld3, t, focus);
+  };
+}
+
+/** Loads (and so checks) a configured fastText model before any row is read. */
+export async function preflightLangId(cfg: LangIdConfig, env: StageEnv): Promise<void> {
+  const file = fastTextPath(cfg.model, env.baseDir);
+  if (file) await loadFastText(file);
+}
+
+/**
+ * Language ID on every row (see langid/ensemble.ts): lang_pred (ISO 639-3 plus script, e.g.
+ * yor_Latn), lang_conf (calibrated), lang_by (which identifier decided), lang_detail (the runner-up
+ * and, with targets, why the row was kept or rejected) and lang_shares (a mixed document's share
+ * per language). With targets and no reference model, rows the evidence places in another
+ * language are rejected as lang_mismatch (action: reject) or kept with their tag (action: tag);
+ * with a reference, the decision waits for the corpus-adapted model (a barrier stage).
+ */
+export function langIdStage(cfg: LangIdConfig, env: StageEnv): Stage {
   return async function* (input) {
-    const id = await loadCld3();
+    const id = await identifier(cfg, env);
     const decide = cfg.target.length > 0 && cfg.action === 'reject' && cfg.reference === undefined;
     for await (const b of input) {
       const pred: (string | null)[] = new Array(b.size).fill(null);
       const conf: (number | null)[] = new Array(b.size).fill(null);
       const by: (string | null)[] = new Array(b.size).fill(null);
+      const detail: (string | null)[] = new Array(b.size).fill(null);
+      const shares: (string | null)[] = new Array(b.size).fill(null);
       for (let i = 0; i < b.size; i++) {
         const t = b.text[i];
         if (b.reason[i] !== null || t === null || t === undefined) continue;
-        const g = identify(id, t);
+        const g = id(t);
         pred[i] = g.tag;
         conf[i] = g.confidence;
         by[i] = g.decidedBy;
-        if (decide && !(matchesTarget(g.tag, cfg.target) && g.confidence >= cfg.min_confidence)) {
-          reject(b, i, 'lang_mismatch', `lang_pred=${g.tag} conf=${g.confidence} (${g.decidedBy}); target ${cfg.target.join(',')}`);
-        }
+        shares[i] = g.shares ? JSON.stringify(g.shares) : null;
+        const v = cfg.target.length > 0 ? targetVerdict(g, cfg) : null;
+        detail[i] = v ? `${runnerUp(g)}; ${v.why}` : runnerUp(g);
+        if (decide && v && !v.keep) reject(b, i, 'lang_mismatch', `lang_pred=${v.why}, ${runnerUp(g)} (${g.decidedBy}); target ${cfg.target.join(',')}`);
       }
-      b.extra.lang_pred = pred;
-      b.extra.lang_conf = conf;
-      b.extra.lang_by = by;
+      Object.assign(b.extra, { lang_pred: pred, lang_conf: conf, lang_by: by, lang_detail: detail, lang_shares: shares });
       yield b satisfies Batch;
     }
   };

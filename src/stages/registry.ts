@@ -1,5 +1,5 @@
 import { lengthFilterStage } from './length-filter.js';
-import { langIdStage } from './langid.js';
+import { langIdStage, preflightLangId } from './langid.js';
 import { langIdReferenceStage } from './langid-reference.js';
 import { normalizeStage } from './normalize.js';
 import { qualityStage } from './quality.js';
@@ -23,11 +23,14 @@ export const STREAMING_STAGES: StageDefinition[] = [
   {
     name: 'langid',
     enabled: (p) => p.stages.langid.enabled,
-    create: (p) => langIdStage(p.stages.langid),
+    create: (p, env) => langIdStage(p.stages.langid, env),
+    preflight: (p, env) => preflightLangId(p.stages.langid, env),
     columns: [
       { name: 'lang_pred', type: 'VARCHAR' },
       { name: 'lang_conf', type: 'DOUBLE' },
       { name: 'lang_by', type: 'VARCHAR' },
+      { name: 'lang_detail', type: 'VARCHAR' },
+      { name: 'lang_shares', type: 'JSON' },
     ],
   },
   {

@@ -13,11 +13,18 @@ export interface StageContext {
  */
 export type Stage = (input: AsyncIterable<Batch>, ctx: StageContext) => AsyncIterable<Batch>;
 
+/** What a stage may need besides its config: the folder relative paths resolve against. */
+export interface StageEnv {
+  baseDir: string;
+}
+
 /** Registry entry: how a stage is built from the pipeline config, and whether it is on. */
 export interface StageDefinition {
   name: string;
   enabled: (p: Pipeline) => boolean;
-  create: (p: Pipeline) => Stage;
+  create: (p: Pipeline, env: StageEnv) => Stage;
+  /** Checks that must pass before any row is read (a model file that must load). */
+  preflight?: (p: Pipeline, env: StageEnv) => Promise<void>;
   /** Extra samples columns the stage fills through Batch.extra. */
   columns?: ExtraColumn[];
 }
