@@ -32,6 +32,16 @@ export type Cld3Identifier = { findLanguage(text: string): { language: string; p
 
 let cld3: Cld3Identifier | null = null;
 const CLD3_LANGS = new Set(Object.values(CLD3_TO_ISO3));
+const cld3Known = new Map<string, boolean>();
+/** Whether cld3 can name this language (or another code for it). */
+function cld3Knows(lang: string): boolean {
+  let k = cld3Known.get(lang);
+  if (k === undefined) {
+    k = [...CLD3_LANGS].some((c) => sameLanguage(c, lang));
+    cld3Known.set(lang, k);
+  }
+  return k;
+}
 
 /**
  * The posterior is softmax(BETA x naive-Bayes log-likelihood ratio). BETA was fitted by minimising the
@@ -112,6 +122,8 @@ export function identify(id: Cld3Identifier | null, raw: string, focus: readonly
   const n = t.langs.length;
   let cands = posterior(t.langs, t.scores, focus);
   if (cands[0]!.p >= CONFIDENT || id === null) return guess(script, cands, 'trigram', n, focus);
+  // cld3 can only move the decision to a plausible candidate it knows: without one, skip the call.
+  if (!cands.some((x) => x.p >= PLAUSIBLE && cld3Knows(x.lang))) return guess(script, cands, 'trigram', n, focus);
   // cld3 knows 107 languages: against a language it could not have named (it calls Tigrinya
   // Amharic, Kirundi Kinyarwanda), its pick needs more confidence and more trigram support.
   const known = CLD3_LANGS.has(cands[0]!.lang);
@@ -152,7 +164,7 @@ export function identifyLong(text: string, script: string, focus: readonly strin
     if (letters === 0) continue;
     const lang = SINGLE_LANGUAGE_SCRIPTS[s];
     const t = lang ? null : scoreTrigrams(chunk, s);
-    const best = lang ?? (t ? posterior(t.langs, t.scores)[0]!.lang : 'und');
+    const best = lang ?? (t ? t.langs[argmax(t.scores)]! : 'und');
     chars.set(`${best}_${s}`, (chars.get(`${best}_${s}`) ?? 0) + chunk.length);
     if (t && s === script) {
       total ??= new Float64Array(t.scores.length);
@@ -168,6 +180,12 @@ export function identifyLong(text: string, script: string, focus: readonly strin
     return single ? guess(script, [{ lang: single, p: 1 }], 'script', 1, focus, shares) : und(script, 'script');
   }
   return guess(script, posterior(langs, total, focus), 'chunks', langs.length, focus, shares);
+}
+
+function argmax(xs: Float64Array): number {
+  let b = 0;
+  for (let i = 1; i < xs.length; i++) if (xs[i]! > xs[b]!) b = i;
+  return b;
 }
 
 function chunksOf(text: string): string[] {

@@ -24,8 +24,8 @@ export const SINGLE_LANGUAGE_SCRIPTS: Record<string, string> = {
 
 interface Group {
   langs: string[];
-  /** trigram -> offset into `postLang`/`postWeight` and count. */
-  index: Map<string, number>;
+  /** trigram (as a number: three UTF-16 units) -> its row in `postStart`. */
+  index: Map<number, number>;
   postStart: Int32Array;
   postLang: Uint16Array;
   postWeight: Float32Array;
@@ -65,12 +65,13 @@ function compile(stripped: boolean): Map<string, Group> {
         postings.set(t, p);
       });
     });
-    const index = new Map<string, number>();
+    const index = new Map<number, number>();
     const starts: number[] = [0];
     const ls: number[] = [];
     const ws: number[] = [];
     for (const [t, p] of postings) {
-      index.set(t, starts.length - 1);
+      if (t.length !== 3) continue;
+      index.set(trigramKey(t, 0), starts.length - 1);
       for (const [l, w] of p) {
         ls.push(l);
         ws.push(w);
@@ -133,12 +134,17 @@ function nonAsciiShare(v: string): number {
   return letters === 0 ? 0 : other / letters;
 }
 
+/** Three UTF-16 units as one number (48 bits: exact in a double), so lookups hash no strings. */
+function trigramKey(v: string, i: number): number {
+  return v.charCodeAt(i) * 4294967296 + v.charCodeAt(i + 1) * 65536 + v.charCodeAt(i + 2);
+}
+
 function score(v: string, g: Group): TrigramScores {
   const scores = new Float64Array(g.langs.length);
   let trigrams = 0;
   for (let i = 0; i + 3 <= v.length; i++) {
     trigrams++;
-    const k = g.index.get(v.slice(i, i + 3));
+    const k = g.index.get(trigramKey(v, i));
     if (k === undefined) continue;
     for (let j = g.postStart[k]!; j < g.postStart[k + 1]!; j++) scores[g.postLang[j]!] += g.postWeight[j]!;
   }
