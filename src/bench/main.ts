@@ -2,6 +2,7 @@ import { benchBackbone } from './backbone.js';
 import { benchBudget } from './budget.js';
 import { benchDedup } from './dedup.js';
 import { benchEmbed } from './embed.js';
+import { benchE2e } from './e2e.js';
 import { benchLake } from './lake.js';
 import { benchLangId } from './langid.js';
 import { benchQuality } from './quality.js';
@@ -24,6 +25,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   augmenteval: () => benchAugmentEval(),
   lake: () => benchLake(),
   shard: () => benchShard(),
+  e2e: () => benchE2e(),
 };
 
 const wanted = process.argv.slice(2);

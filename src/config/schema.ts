@@ -388,6 +388,17 @@ export const LimitsSchema = z.strictObject({
   checkpoint_seconds: z.number().min(0).default(2),
 });
 
+export const ExecutionSchema = z
+  .strictObject({
+    /**
+     * Worker threads for the streaming stages: `auto` uses every core (fewer for an input too small
+     * to pay for them), 1 runs them on the main thread. Outputs are identical for any number, and
+     * changing it keeps a run's checkpoints (it is not part of the run's identity).
+     */
+    workers: z.union([z.literal('auto'), z.number().int().min(1).max(256)]).default('auto'),
+  })
+  .prefault({});
+
 export const StoreSchema = z.strictObject({
   /** DuckDB's buffer-pool cap; spills to disk beyond it. */
   memory_limit: z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i, 'a size such as "1GB" or "512MB"').default('256MB'),
@@ -402,6 +413,7 @@ export const PipelineSchema = z
     stages: StagesSchema.default(StagesSchema.parse({})),
     limits: LimitsSchema.default(LimitsSchema.parse({})),
     store: StoreSchema.default(StoreSchema.parse({})),
+    execution: ExecutionSchema,
     output: z
       .strictObject({
         /** Output folder, relative to the config file. `--out` overrides it. */

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { validatePipeline } from '../config/load.js';
@@ -28,16 +28,18 @@ export interface QualityEvalResult {
 
 /**
  * Runs the real pipeline (normalize, filters, language ID when asked, the quality stage and its
- * corpus-fitted thresholds) over clean text and planted junk mixed into one lake, as a user's
- * corpus would be, and counts what the quality filters rejected, per clean group and junk kind.
+ * corpus-fitted thresholds) over a lake of clean text (a file per group) with planted junk
+ * scattered through the files, as a user's corpus would be, and counts what the quality filters
+ * rejected, per clean group and junk kind.
  * Later stages (dedup, embedding, selection) are off: they decide nothing about quality.
  */
 export async function evaluateQuality(clean: readonly CleanGroup[], junk: readonly JunkRow[], dir: string, opts: { langid: boolean; adapt?: boolean; log?: Logger }): Promise<QualityEvalResult> {
-  const lake = path.join(dir, 'lake.jsonl');
-  const lines: string[] = [];
-  for (const g of clean) g.texts.forEach((text, i) => lines.push(JSON.stringify({ id: `clean|${g.name}|${i}`, text, lang: g.lang ?? null })));
-  junk.forEach((j, i) => lines.push(JSON.stringify({ id: `junk|${j.kind}|${j.expected}|${j.script}|${i}`, text: j.text })));
-  writeFileSync(lake, lines.join('\n') + '\n');
+  // A lake as crawls leave it: a file per source, with the junk scattered through the files.
+  const lake = path.join(dir, 'lake');
+  mkdirSync(lake, { recursive: true });
+  const files = clean.map((g) => g.texts.map((text, i) => JSON.stringify({ id: `clean|${g.name}|${i}`, text, lang: g.lang ?? null })));
+  junk.forEach((j, i) => files[i % files.length]!.push(JSON.stringify({ id: `junk|${j.kind}|${j.expected}|${j.script}|${i}`, text: j.text })));
+  files.forEach((lines, k) => writeFileSync(path.join(lake, `${String(k).padStart(3, '0')}.jsonl`), lines.join('\n') + '\n'));
   const config = validatePipeline(
     {
       name: 'quality-eval',

@@ -30,7 +30,7 @@ export interface LangGuess {
 
 export type Cld3Identifier = { findLanguage(text: string): { language: string; probability: number; is_reliable: boolean } };
 
-let cld3: Cld3Identifier | null = null;
+let cld3: Promise<Cld3Identifier> | null = null;
 const CLD3_LANGS = new Set(Object.values(CLD3_TO_ISO3));
 const cld3Known = new Map<string, boolean>();
 /** Whether cld3 can name this language (or another code for it). */
@@ -62,11 +62,14 @@ export const LONG_TEXT = 400;
 const CHUNK = 200;
 const MIN_SHARE = 0.1;
 
-/** cld3 (WASM, 107 languages) loaded once per process. */
-export async function loadCld3(): Promise<Cld3Identifier> {
-  if (!cld3) cld3 = (await loadModule()).create(0, 1000) as unknown as Cld3Identifier;
+/** cld3 (WASM, 107 languages) loaded once per process (or worker): concurrent callers share one load. */
+export function loadCld3(): Promise<Cld3Identifier> {
+  cld3 ??= loadModule({ timeout: CLD3_LOAD_TIMEOUT_MS }).then((m) => m.create(0, 1000) as unknown as Cld3Identifier);
   return cld3;
 }
+
+/** The WASM runtime starts in well under a second, but a machine busy with every core in use can take longer. */
+const CLD3_LOAD_TIMEOUT_MS = 60_000;
 
 export function cld3Guess(id: Cld3Identifier, text: string): { lang: string; probability: number; reliable: boolean } {
   const r = id.findLanguage(text);

@@ -20,7 +20,8 @@ import { embeddingCacheDir } from '../embed/cache-dir.js';
 import type { InputFile } from '../sources/discover.js';
 import { WorkDir, type Progress } from '../jobs/work-dir.js';
 import { BARRIER_STAGES, STREAMING_STAGES } from '../stages/registry.js';
-import { addCounts, countsOf, runStages, type StageCounters } from '../stages/runner.js';
+import { executeStreaming, workerCount } from '../executors/local-pool.js';
+import { addCounts, countsOf, type StageCounters } from '../stages/runner.js';
 import type { RunInfo } from '../report/collect.js';
 import { writeReport } from '../report/write.js';
 import { carryLabels } from '../store/labels.js';
@@ -77,6 +78,8 @@ export interface RunOptions {
   shard?: ShardSpec & { configHash: string };
   /** `winnow merge`: assemble these shards' rows instead of reading, then run every barrier stage. */
   merge?: ShardInput[];
+  /** `--workers`: overrides execution.workers (operational: a resumed run may use another number). */
+  workers?: number | 'auto';
 }
 
 /** Barrier stages a shard runs; the merge runs them all again over the whole job. */
@@ -127,7 +130,8 @@ async function runLocked(loaded: LoadedPipeline, opts: RunOptions): Promise<RunS
     const fingerprints = new Map<string, FileFingerprint>(opts.merge ? fingerprintsFromShards(opts.merge) : []);
     for (const f of planned.flatMap((p) => p.files)) if (!fingerprints.has(f.abs)) fingerprints.set(f.abs, opts.fingerprints?.get(f.abs) ?? (await fingerprint(f.abs)));
     const key = configHash({
-      config,
+      // How many workers run the stages changes no result, so it does not change the run's identity.
+      config: { ...config, execution: null },
       version: WINNOW_VERSION,
       inputs: planned.flatMap((p) => p.files.map((f) => [f.source, f.rel, fingerprints.get(f.abs)!.sha256])),
       shard: opts.shard ?? null,
@@ -163,7 +167,7 @@ async function runLocked(loaded: LoadedPipeline, opts: RunOptions): Promise<RunS
       if (progress.phase === 'stream') {
         progress.stream = opts.merge
           ? await assembleShards(store, opts.merge, planned, ['read', ...STREAMING_STAGES.filter((d) => d.enabled(config)).map((d) => d.name)], storeOpts.extraColumns.map((c) => c.name), embeddingCacheDir(config.stages.embed.cache, loaded.baseDir) ?? path.join(outDir, 'embed-cache'))
-          : await streamPhase(store, planned, conn, loaded, log, resumeStream);
+          : await streamPhase(store, planned, conn, loaded, log, resumeStream, workerCount(opts.workers ?? config.execution.workers, inputBytes(planned)));
         phase('stream');
         // Labels imported into the previous run of this output folder feed this run's selection.
         if (existsSync(finals.store)) {
@@ -297,6 +301,7 @@ async function streamPhase(
   loaded: LoadedPipeline,
   log: Logger,
   resume: boolean,
+  workers: number,
 ): Promise<NonNullable<Progress['stream']>> {
   const { config, baseDir } = loaded;
   const ctx: ReadContext = {
@@ -312,13 +317,33 @@ async function streamPhase(
   const rewind = resume ? await store.rewindStream() : { nextUid: 0, counters: null };
   const committed = (rewind.counters as StageCounters[] | null) ?? ['read', ...stages.map((s) => s.name)].map((stage) => ({ stage, in: 0, out: 0, rejected: {}, seconds: 0 }));
   if (resume) log.event('stream_resume', { next_uid: rewind.nextUid });
-  const { output, counters: live } = runStages(
+  if (workers > 1) log.event('workers', { workers });
+  const { output, counters: live, close } = executeStreaming(
     skipStored(prefetch(readSources(planned, ctx, conn, fileStats), config.limits.max_in_flight), rewind.nextUid),
     stages,
     { seed: config.seed, warn: log.warn },
     readCounters,
+    { workers, config, baseDir },
   );
-  let rows = rewind.nextUid;
+  try {
+    return await drain(store, output, committed, live, rewind.nextUid, config, log, fileStats);
+  } finally {
+    await close();
+  }
+}
+
+/** Appends the stages' output to the store, checkpointing the counts of what is stored. */
+async function drain(
+  store: RunStore,
+  output: AsyncIterable<Batch>,
+  committed: StageCounters[],
+  live: StageCounters[],
+  firstUid: number,
+  config: LoadedPipeline['config'],
+  log: Logger,
+  fileStats: FileStats[],
+): Promise<NonNullable<Progress['stream']>> {
+  let rows = firstUid;
   let lastCheckpoint = performance.now();
   for await (const batch of output) {
     await store.appendBatch(batch);
@@ -335,6 +360,11 @@ async function streamPhase(
   // Seconds are this attempt's, added to the interrupted attempts' (kept in the checkpoint).
   committed.forEach((c, k) => (c.seconds += live[k]?.seconds ?? 0));
   return { counters: committed, fileStats, rows: fileStats.reduce((a, f) => a + f.rows, 0) };
+}
+
+/** Bytes of the input files to read (what decides how many workers pay off). */
+function inputBytes(planned: PlannedSource[]): number {
+  return planned.reduce((a, p) => a + p.files.reduce((b, f) => b + (existsSync(f.abs) ? statSync(f.abs).size : 0), 0), 0);
 }
 
 /** Drops batches whose rows are all below `nextUid` (stored before the run was interrupted). */

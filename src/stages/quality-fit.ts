@@ -11,8 +11,10 @@ import type { BarrierContext, BarrierResult, BarrierStage } from './barrier.js';
  * of markup, a language of long words) widens and up to a quarter of junk in the group does not
  * move; clamped between the configured default (never stricter) and the outer bound (never looser:
  * a group made of junk must not excuse itself). A
- * language with fewer than `min_rows` rows takes its script's threshold, fitted the same way; a
- * script with too few, the default. Only a group whose typical (median) row passes the default is
+ * language's rows within one input file (a register: a file of transcripts, of tweets, of news)
+ * are fitted first; with fewer than `min_rows` rows, the file's rows of its script (langid may
+ * scatter a register over many small "languages"), the language across files, the script across
+ * files; a script with too few rows takes the default. Only a group whose typical (median) row passes the default is
  * fitted: a "language" that langid made of junk (keyboard mash called Somali) keeps the default. The threshold used and where it came from are in each rejected
  * row's reason_detail, and every group's thresholds in the manifest.
  */
@@ -50,8 +52,8 @@ function fittedSql({ r, i }: Rule, c: QualityConfig): string {
 function thresholdSql({ r, i }: Rule, c: QualityConfig): string {
   const clamp = (x: string): string => (r.side === 'max' ? `least(${c.adapt.outer[r.key]}, greatest(${c[r.key]}, ${x}))` : `greatest(${c.adapt.outer[r.key]}, least(${c[r.key]}, ${x}))`);
   const ok = (t: string): string => `${t}.n${i} >= ${c.adapt.min_rows} AND ${t}.m${i} ${r.side === 'max' ? '<=' : '>='} ${c[r.key]}`;
-  return `CASE WHEN ${ok('l')} THEN ${clamp(`l.f${i}`)} WHEN ${ok('sc')} THEN ${clamp(`sc.f${i}`)} ELSE ${c[r.key]} END AS t${i},
-    CASE WHEN ${ok('l')} THEN 'language ' || r.g || ' (' || l.n${i} || ' rows)' WHEN ${ok('sc')} THEN 'script ' || r.s || ' (' || sc.n${i} || ' rows)' ELSE 'default (group too small or its typical row fails the default)' END AS src${i}`;
+  return `CASE WHEN ${ok('fl')} THEN ${clamp(`fl.f${i}`)} WHEN ${ok('fs')} THEN ${clamp(`fs.f${i}`)} WHEN ${ok('l')} THEN ${clamp(`l.f${i}`)} WHEN ${ok('sc')} THEN ${clamp(`sc.f${i}`)} ELSE ${c[r.key]} END AS t${i},
+    CASE WHEN ${ok('fl')} THEN 'language ' || r.g || ' in ' || r.file || ' (' || fl.n${i} || ' rows)' WHEN ${ok('fs')} THEN 'script ' || r.s || ' in ' || r.file || ' (' || fs.n${i} || ' rows)' WHEN ${ok('l')} THEN 'language ' || r.g || ' (' || l.n${i} || ' rows)' WHEN ${ok('sc')} THEN 'script ' || r.s || ' (' || sc.n${i} || ' rows)' ELSE 'default (group too small or its typical row fails the default)' END AS src${i}`;
 }
 
 async function fitQuality(ctx: BarrierContext): Promise<BarrierResult> {
@@ -63,15 +65,17 @@ async function fitQuality(ctx: BarrierContext): Promise<BarrierResult> {
   const num = (k: string, type: string): string => `(quality->>'${k}')::${type} AS ${k}`;
   await conn.run(`
     CREATE OR REPLACE TEMP TABLE qf_rows AS
-      SELECT uid, coalesce(lang, ${langPred}) AS g, quality->>'script' AS s, ${num('words', 'INT')}, ${num('chars', 'INT')}, ${num('alphabetic_words', 'INT')},
+      SELECT uid, source::VARCHAR AS source, file::VARCHAR AS file, coalesce(lang, ${langPred}) AS g, quality->>'script' AS s, ${num('words', 'INT')}, ${num('chars', 'INT')}, ${num('alphabetic_words', 'INT')},
         ${[...new Set(rules.map(({ r }) => r.measure))].map((m) => num(m, 'DOUBLE')).join(', ')}
       FROM samples WHERE status = 'selected' AND quality IS NOT NULL;
     CREATE OR REPLACE TEMP TABLE qf_rows2 AS SELECT *, ${rules.map(({ r, i }) => `(${appliesSql(r, c)}) AS a${i}`).join(', ')} FROM qf_rows;
+    CREATE OR REPLACE TEMP TABLE qf_file_lang AS SELECT source, file, g, count(*) AS rows, ${rules.map((x) => fittedSql(x, c)).join(', ')} FROM qf_rows2 WHERE g IS NOT NULL GROUP BY ALL;
+    CREATE OR REPLACE TEMP TABLE qf_file_script AS SELECT source, file, s, count(*) AS rows, ${rules.map((x) => fittedSql(x, c)).join(', ')} FROM qf_rows2 GROUP BY ALL;
     CREATE OR REPLACE TEMP TABLE qf_lang AS SELECT g, count(*) AS rows, ${rules.map((x) => fittedSql(x, c)).join(', ')} FROM qf_rows2 WHERE g IS NOT NULL GROUP BY g;
     CREATE OR REPLACE TEMP TABLE qf_script AS SELECT s, count(*) AS rows, ${rules.map((x) => fittedSql(x, c)).join(', ')} FROM qf_rows2 GROUP BY s;
     CREATE OR REPLACE TEMP TABLE qf_thr AS
       SELECT r.*, ${rules.map((x) => thresholdSql(x, c)).join(', ')}
-      FROM qf_rows2 r LEFT JOIN qf_lang l ON l.g = r.g LEFT JOIN qf_script sc ON sc.s = r.s;`);
+      FROM qf_rows2 r LEFT JOIN qf_file_lang fl ON fl.source = r.source AND fl.file = r.file AND fl.g = r.g LEFT JOIN qf_file_script fs ON fs.source = r.source AND fs.file = r.file AND fs.s = r.s LEFT JOIN qf_lang l ON l.g = r.g LEFT JOIN qf_script sc ON sc.s = r.s;`);
   const before = await aliveCount(ctx);
   const rejected: Record<string, number> = {};
   // One rule at a time, in the order of the streaming verdict, so the first failed check decides.
@@ -87,7 +91,7 @@ async function fitQuality(ctx: BarrierContext): Promise<BarrierResult> {
     if (n > 0) rejected[r.reason] = (rejected[r.reason] ?? 0) + n;
   }
   const groups = await groupThresholds(ctx, rules);
-  await conn.run('DROP TABLE qf_rows; DROP TABLE qf_rows2; DROP TABLE qf_lang; DROP TABLE qf_script; DROP TABLE qf_thr');
+  await conn.run('DROP TABLE qf_rows; DROP TABLE qf_rows2; DROP TABLE qf_file_lang; DROP TABLE qf_file_script; DROP TABLE qf_lang; DROP TABLE qf_script; DROP TABLE qf_thr');
   const out = before - Object.values(rejected).reduce((a, b) => a + b, 0);
   return { counters: { stage: 'quality_fit', in: before, out, rejected, seconds: (performance.now() - t0) / 1000 }, manifest: { groups } };
 }

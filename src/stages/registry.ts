@@ -1,8 +1,4 @@
-import { lengthFilterStage } from './length-filter.js';
-import { langIdStage, preflightLangId } from './langid.js';
 import { langIdReferenceStage } from './langid-reference.js';
-import { normalizeStage } from './normalize.js';
-import { qualityStage } from './quality.js';
 import { qualityFitStage } from './quality-fit.js';
 import { augmentStage } from './augment.js';
 import type { BarrierStage } from './barrier.js';
@@ -11,38 +7,7 @@ import { lexicalDedupStage } from './dedup-lexical.js';
 import { selectStage } from './select.js';
 import { semanticDedupStage } from './dedup-semantic.js';
 import { embedStage } from './embed.js';
-import type { StageDefinition } from './stage.js';
-
-/**
- * Streaming stages in the order they run. A stage is on when its config block is enabled; the
- * default pipeline (`winnow run --input`) runs every stage with its defaults.
- */
-export const STREAMING_STAGES: StageDefinition[] = [
-  { name: 'normalize', enabled: (p) => p.stages.normalize.enabled, create: (p) => normalizeStage(p.stages.normalize), columns: [{ name: 'c1_controls', type: 'DOUBLE' }] },
-  { name: 'filters', enabled: (p) => p.stages.filters.enabled, create: (p) => lengthFilterStage(p.stages.filters) },
-  {
-    name: 'langid',
-    enabled: (p) => p.stages.langid.enabled,
-    create: (p, env) => langIdStage(p.stages.langid, env),
-    preflight: (p, env) => preflightLangId(p.stages.langid, env),
-    columns: [
-      { name: 'lang_pred', type: 'VARCHAR' },
-      { name: 'lang_conf', type: 'DOUBLE' },
-      { name: 'lang_by', type: 'VARCHAR' },
-      { name: 'lang_detail', type: 'VARCHAR' },
-      { name: 'lang_shares', type: 'JSON' },
-    ],
-  },
-  {
-    name: 'quality',
-    enabled: (p) => p.stages.quality.enabled,
-    create: (p) => qualityStage(p),
-    columns: [
-      { name: 'quality', type: 'JSON' },
-      { name: 'text_original', type: 'VARCHAR' },
-    ],
-  },
-];
+export { STREAMING_STAGES } from './streaming.js';
 
 /** Barrier stages in the order they run, after the streaming stages have filled the run store. */
 export const BARRIER_STAGES: BarrierStage[] = [langIdReferenceStage, qualityFitStage, lexicalDedupStage, embedStage, semanticDedupStage, selectStage, budgetStage, augmentStage];

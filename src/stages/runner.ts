@@ -42,7 +42,7 @@ export function addCounts(totals: StageCounters[], counts: BatchCounts): void {
   });
 }
 
-function record(b: Batch, d: BatchCounts[number]): void {
+export function record(b: Batch, d: BatchCounts[number]): void {
   const list = batchCounts.get(b);
   if (list) list.push(d);
   else batchCounts.set(b, [d]);
@@ -69,7 +69,7 @@ export function runStages(
   return { output: upstream, counters };
 }
 
-async function* countSource(source: AsyncIterable<Batch>, c: StageCounters): AsyncGenerator<Batch> {
+export async function* countSource(source: AsyncIterable<Batch>, c: StageCounters): AsyncGenerator<Batch> {
   const it = source[Symbol.asyncIterator]();
   for (;;) {
     const t0 = performance.now();
@@ -87,6 +87,41 @@ async function* countSource(source: AsyncIterable<Batch>, c: StageCounters): Asy
     addCounts([c], [d]);
     yield b;
   }
+}
+
+/** What a stage did to a batch, given which rows were alive before it. */
+function stageDelta(b: Batch, before: Uint8Array | undefined): BatchCounts[number] {
+  const d: BatchCounts[number] = { in: 0, out: 0, rejected: {} };
+  if (before) for (let i = 0; i < before.length; i++) d.in += before[i]!;
+  for (let i = 0; i < b.size; i++) {
+    const reason = b.reason[i];
+    if (reason === null) d.out++;
+    else if (before === undefined || before[i] === 1) d.rejected[reason] = (d.rejected[reason] ?? 0) + 1;
+  }
+  return d;
+}
+
+/**
+ * Runs one batch through the stages (each stage sees a stream of that one batch): what a worker
+ * thread of the local executor does. Returns the stages' counts and seconds for the batch.
+ */
+export async function runBatch(b: Batch, stages: { name: string; stage: Stage }[], ctx: StageContext): Promise<{ batch: Batch; counts: BatchCounts; seconds: number[] }> {
+  const counts: BatchCounts = [];
+  const seconds: number[] = [];
+  let cur = b;
+  for (const { name, stage } of stages) {
+    const before = aliveMask(cur);
+    const t0 = performance.now();
+    let out: Batch | undefined;
+    for await (const x of stage((async function* () {
+      yield cur;
+    })(), ctx)) out = x;
+    if (!out) throw new Error(`stage ${name} yielded no batch for the batch it was given`);
+    seconds.push((performance.now() - t0) / 1000);
+    counts.push(stageDelta(out, before));
+    cur = out;
+  }
+  return { batch: cur, counts, seconds };
 }
 
 async function* measure(upstream: AsyncIterable<Batch>, stage: Stage, c: StageCounters, ctx: StageContext): AsyncGenerator<Batch> {
@@ -113,14 +148,7 @@ async function* measure(upstream: AsyncIterable<Batch>, stage: Stage, c: StageCo
     c.seconds += Math.max(0, performance.now() - t0 - (waited - before)) / 1000;
     if (r.done) return;
     const b = r.value;
-    const m = masks.get(b);
-    const d: BatchCounts[number] = { in: 0, out: 0, rejected: {} };
-    if (m) for (let i = 0; i < m.length; i++) d.in += m[i]!;
-    for (let i = 0; i < b.size; i++) {
-      const reason = b.reason[i];
-      if (reason === null) d.out++;
-      else if (m === undefined || m[i] === 1) d.rejected[reason] = (d.rejected[reason] ?? 0) + 1;
-    }
+    const d = stageDelta(b, masks.get(b));
     record(b, d);
     // The live `in` was counted as the batch entered the stage.
     addCounts([c], [{ ...d, in: 0 }]);

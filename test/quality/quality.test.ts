@@ -129,7 +129,7 @@ describe('quality stage in a run', () => {
     expect(manifest.quality_fit.groups.pcm!.max_symbol_ratio).toBeGreaterThan(0.3);
     const details = await run.q<{ d: string }>(`SELECT reason_detail AS d FROM samples WHERE reason = 'symbol_ratio'`);
     expect(details.length).toBeGreaterThan(0);
-    for (const r of details) expect(r.d).toMatch(/^symbol_ratio=\d\.\d+ > \d\.\d+ \((fitted for language pcm \(\d+ rows\)|outer bound)/);
+    for (const r of details) expect(r.d).toMatch(/^symbol_ratio=\d\.\d+ > \d\.\d+ \((fitted for language pcm in in\.jsonl \(\d+ rows\)|outer bound)/);
     const stages = run.summary.stages.map((s) => s.stage);
     expect(stages).toContain('quality_fit');
   });

@@ -29,6 +29,15 @@ interface RunFlags {
   flops?: string;
   rule?: string;
   lang?: string;
+  workers?: string;
+}
+
+/** `--workers`: auto or a positive integer. */
+function parseWorkers(v: string | undefined): number | 'auto' | undefined {
+  if (v === undefined || v === 'auto') return v;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new ConfigError(`--workers: "${v}" is not a number of worker threads; give 1-256 or auto`);
+  return n;
 }
 
 export function registerRun(program: Command): void {
@@ -49,6 +58,7 @@ export function registerRun(program: Command): void {
     .option('--flops <c>', 'size the selection for C training FLOPs (compute-optimal)')
     .option('--rule <rule>', 'budget rule: chinchilla | chinchilla-fit | datablations')
     .option('--augment', 'fill part of a budget the real data cannot cover with augmentations (stages.augment)')
+    .option('--workers <n>', 'worker threads for the streaming stages: auto (default: every core, fewer for small inputs) or a number; 1 runs them on the main thread')
     .option('--json', 'print the run summary as JSON on stdout')
     .option('--quiet', 'no progress or summary on stderr')
     .option('--log-format <format>', 'stderr logs: text, json (one object per line) or auto (json when stdout is not a terminal; env WINNOW_LOG_FORMAT)', 'auto')
@@ -67,6 +77,7 @@ export function registerRun(program: Command): void {
         : defaultPipeline({ input: flags.input!, textColumn: flags.textColumn, idColumn: flags.idColumn, langColumn: flags.langColumn, labelColumn: flags.labelColumn });
       applyBudgetFlags(loaded.config, flags);
       if (flags.augment) loaded.config.stages.augment.enabled = true;
+      const workers = parseWorkers(flags.workers);
       const format = logFormatFlag(flags.logFormat);
       const log = createLogger({ quiet: flags.quiet, format });
       if (flags.shard) {
@@ -81,19 +92,19 @@ export function registerRun(program: Command): void {
         const outDir = flags.out ?? path.join('out', `${loaded.config.name}-shard-${shard.index}-of-${shard.count}`);
         // Each shard keeps its vectors in its own cache, which the merge joins instead of embedding again.
         loaded.config.stages.embed.cache = path.resolve(outDir, 'embed-cache');
-        const summary = await runPipeline(loaded, { outDir, log, shard: { ...shard, configHash } });
+        const summary = await runPipeline(loaded, { outDir, log, shard: { ...shard, configHash }, workers });
         printSummary({ ...flags, format, log }, { ...summaryJson(summary), shard }, () => formatSummary(summary) + `shard ${shard.index}/${shard.count} done; when all ${shard.count} are: winnow merge <shard folders> --out <dir>\n`);
         return;
       }
       if (flags.state) {
         if (flags.out) throw new ConfigError('--state writes each run to <state>/runs/<date>/ (and <state>/latest); leave out --out');
-        const { summary, state } = await runIncremental(loaded, { stateDir: flags.state, log });
+        const { summary, state } = await runIncremental(loaded, { stateDir: flags.state, log, workers });
         const json = { ...(summary ? summaryJson(summary) : { run_id: null, counts: null }), state };
         printSummary({ ...flags, format, log }, json, () => (summary ? formatSummary(summary) : '') + formatState(state));
         return;
       }
       const outDir = flags.out ?? (loaded.config.output.dir ? path.resolve(loaded.baseDir, loaded.config.output.dir) : path.join('out', loaded.config.name));
-      const summary = await runPipeline(loaded, { outDir, log });
+      const summary = await runPipeline(loaded, { outDir, log, workers });
       printSummary({ ...flags, format, log }, summaryJson(summary), () => formatSummary(summary));
     });
 }
