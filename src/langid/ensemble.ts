@@ -53,14 +53,20 @@ export const CALIBRATION = { beta: 0.1 };
 /** At or above this posterior the trigram model decides alone; below it cld3 is asked. */
 const CONFIDENT = 0.9;
 /** cld3's pick must have at least this posterior under the trigram model to count. */
-const PLAUSIBLE = 0.02;
+const PLAUSIBLE = 0.005;
 const CLD3_MIN = 0.7;
 const CLD3_MIN_UNKNOWN = 0.9;
-const PLAUSIBLE_UNKNOWN = 0.1;
+const PLAUSIBLE_UNKNOWN = 0.005;
 /** Documents longer than this are identified by chunks of about CHUNK characters. */
 export const LONG_TEXT = 400;
 const CHUNK = 200;
 const MIN_SHARE = 0.1;
+
+/** cld3's evidence for its pick: its odds, capped so that one identifier never overrules certainty. */
+function cld3Odds(p: number): number {
+  return 1 + Math.min(CLD3_MAX_ODDS, p / Math.max(1e-9, 1 - p));
+}
+const CLD3_MAX_ODDS = 99;
 
 /** cld3 (WASM, 107 languages) loaded once per process (or worker): concurrent callers share one load. */
 export function loadCld3(): Promise<Cld3Identifier> {
@@ -111,7 +117,7 @@ function guess(script: string, candidates: Candidate[], decidedBy: string, langu
  * language is that language), then the compiled trigram model over the script's languages. When it
  * is not confident, cld3 (better at telling apart the 107 languages it knows, e.g. Amharic from
  * Tigrinya-like trigrams) adds its evidence: its pick, when the trigram model finds it plausible, is
- * weighted up by cld3's probability. Long documents are identified chunk by chunk (see identifyLong).
+ * weighted up by cld3's odds (capped at 99). Long documents are identified chunk by chunk (see identifyLong).
  */
 export function identify(id: Cld3Identifier | null, raw: string, focus: readonly string[] = []): LangGuess {
   const text = languageText(raw);
@@ -134,7 +140,7 @@ export function identify(id: Cld3Identifier | null, raw: string, focus: readonly
   const i = c.probability >= (known ? CLD3_MIN : CLD3_MIN_UNKNOWN) ? cands.findIndex((x) => sameLanguage(x.lang, c.lang)) : -1;
   if (i < 0 || cands[i]!.p < (known ? PLAUSIBLE : PLAUSIBLE_UNKNOWN)) return guess(script, cands, 'trigram', n, focus);
   const before = cands[0]!.lang;
-  cands = cands.map((x, k) => ({ lang: x.lang, p: k === i ? x.p * (1 + 20 * c.probability) : x.p }));
+  cands = cands.map((x, k) => ({ lang: x.lang, p: k === i ? x.p * cld3Odds(c.probability) : x.p }));
   const z = cands.reduce((a, x) => a + x.p, 0);
   cands = cands.map((x) => ({ lang: x.lang, p: x.p / z })).sort((a, b) => b.p - a.p);
   return guess(script, cands, cands[0]!.lang === before ? 'trigram+cld3' : 'cld3', n, focus);
