@@ -1,19 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { readLines } from '../sources/line-reader.js';
 import { PROJECT_ROOT } from '../util/versions.js';
+import { runDefaultInChild, type ChildResult } from './child.js';
 import { writeShortTextCorpus } from './corpus.js';
 import { fmt, table, writeSection } from './report.js';
-
-interface ChildResult {
-  rows: number;
-  selected: number;
-  seconds: number;
-  stages: { stage: string; seconds: number }[];
-  phases: Record<string, number>;
-  maxRssMB: number;
-}
 
 /** The least any JSONL reader must do: split lines and JSON.parse each. The pipeline is compared to it. */
 async function baselineParse(file: string): Promise<{ rows: number; seconds: number }> {
@@ -44,17 +35,14 @@ export async function benchBackbone(sizes = [1_000_000, 4_000_000]): Promise<voi
     rmSync(out, { recursive: true, force: true });
     console.log(`backbone: running the default pipeline on ${fmt(n)} rows`);
     // The backbone alone: the barrier stages have their own benchmarks.
-    const only = JSON.stringify({ stages: { langid: { enabled: false }, quality: { enabled: false }, embed: { enabled: false }, dedup: { exact: { enabled: false }, near: { enabled: false } }, budget: { tokenizer: 'none' } } });
-    const child = (overrides: string): ChildResult => {
-      rmSync(out, { recursive: true, force: true });
-      return JSON.parse(execFileSync(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'bench', 'run-child.js'), file, out, '', overrides], { encoding: 'utf8', maxBuffer: 1 << 24 })) as ChildResult;
-    };
+    const only = { stages: { langid: { enabled: false }, quality: { enabled: false }, embed: { enabled: false }, dedup: { exact: { enabled: false }, near: { enabled: false } }, budget: { tokenizer: 'none' } } };
+    const child = (overrides: object): ChildResult => runDefaultInChild(file, out, overrides);
     const r = child(only);
     results.push({ n, r, mb, base });
     // What resumability costs: the same run with no streaming checkpoints (the barrier snapshots remain).
     // Alternated and the fastest of each kept: on this shared machine one pair of runs differs by 10% either way.
     if (n === sizes[0]) {
-      const off = JSON.stringify({ ...JSON.parse(only), limits: { checkpoint_seconds: 1e9 } });
+      const off = { ...only, limits: { checkpoint_seconds: 1e9 } };
       const times = { on: [r.seconds], off: [] as number[] };
       for (let rep = 0; rep < 2; rep++) {
         times.off.push(child(off).seconds);

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { createWriteStream, mkdirSync, rmSync, statSync } from 'node:fs';
 import { once } from 'node:events';
 import path from 'node:path';
@@ -8,15 +7,9 @@ import { dedupKey } from '../dedup/dedup-key.js';
 import { MinHasher } from '../dedup/minhash.js';
 import { rng } from '../math/random.js';
 import { PROJECT_ROOT } from '../util/versions.js';
+import { runDefaultInChild, type ChildResult } from './child.js';
 import { fixtureSentences } from './corpus.js';
 import { fmt, table, writeSection } from './report.js';
-
-interface ChildResult {
-  rows: number;
-  seconds: number;
-  stages: { stage: string; seconds: number }[];
-  maxRssMB: number;
-}
 
 /**
  * Writes `rows` short documents (windows of real sentences, each with a unique numeric suffix so the
@@ -55,10 +48,8 @@ async function writeCorpus(file: string, rows: number, share: number, seed: numb
 }
 
 function runChild(file: string, out: string, overrides: { stages: Record<string, unknown> }): ChildResult {
-  rmSync(out, { recursive: true, force: true });
   // Language ID, quality filters and token counting are not dedup; switch them off so the runs measure what they name.
-  const withoutBudget = { ...overrides, stages: { ...overrides.stages, langid: { enabled: false }, quality: { enabled: false }, budget: { tokenizer: 'none' } } };
-  return JSON.parse(execFileSync(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'bench', 'run-child.js'), file, out, '', JSON.stringify(withoutBudget)], { encoding: 'utf8', maxBuffer: 1 << 24 })) as ChildResult;
+  return runDefaultInChild(file, out, { ...overrides, stages: { ...overrides.stages, langid: { enabled: false }, quality: { enabled: false }, budget: { tokenizer: 'none' } } });
 }
 
 async function plantedRecall(out: string, planted: Map<string, string>): Promise<number> {

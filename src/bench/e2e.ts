@@ -1,25 +1,11 @@
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../util/versions.js';
+import { runDefaultInChild, type ChildResult } from './child.js';
 import { writeShortTextCorpus } from './corpus.js';
 import { fmt, table, writeSection } from './report.js';
 
-interface ChildResult {
-  rows: number;
-  selected: number;
-  seconds: number;
-  stages: { stage: string; seconds: number }[];
-  phases: Record<string, number>;
-  maxRssMB: number;
-}
-
-/** The default pipeline (every default stage) in a fresh process with `workers` worker threads. */
-function run(file: string, out: string, workers: number): ChildResult {
-  const overrides = JSON.stringify({ execution: { workers } });
-  return JSON.parse(execFileSync(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'bench', 'run-child.js'), file, out, '', overrides], { encoding: 'utf8', maxBuffer: 1 << 24 })) as ChildResult;
-}
 
 /**
  * End to end: the default pipeline over generated short multilingual rows, with one worker and with
@@ -33,7 +19,8 @@ export async function benchE2e(rows = Number(process.env.WINNOW_BENCH_E2E_ROWS ?
   const file = path.join(dir, 'rows.jsonl');
   await writeShortTextCorpus(file, rows, 11);
   const cores = availableParallelism();
-  const results = [1, cores].map((w) => ({ w, r: run(file, path.join(dir, `out-${w}`), w) }));
+  // The default pipeline (every default stage) in a fresh process with w worker threads.
+  const results = [1, cores].map((w) => ({ w, r: runDefaultInChild(file, path.join(dir, `out-${w}`), { execution: { workers: w } }) }));
   rmSync(dir, { recursive: true, force: true });
   const [one, all] = [results[0]!.r, results[1]!.r];
   const head = ['', ...results.map(({ w }) => `${w} worker${w > 1 ? 's' : ''}`)];

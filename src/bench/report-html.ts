@@ -1,8 +1,8 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PROJECT_ROOT } from '../util/versions.js';
+import { runDefaultInChild } from './child.js';
 import { writeShortTextCorpus } from './corpus.js';
 import { fmt, table, writeSection } from './report.js';
 
@@ -21,13 +21,7 @@ export async function benchReport(): Promise<void> {
   const rows = 1_000_000;
   await writeShortTextCorpus(input, rows);
   const out = path.join(dir, 'out');
-  const overrides = JSON.stringify({ stages: { langid: { enabled: false }, budget: { target: { tokens: 5_000_000 } } } });
-  const run = JSON.parse(execFileSync(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'bench', 'run-child.js'), input, out, '', overrides], { encoding: 'utf8', maxBuffer: 1 << 24 })) as {
-    seconds: number;
-    maxRssMB: number;
-    stages: { stage: string; seconds: number }[];
-    phases: Record<string, number>;
-  };
+  const run = runDefaultInChild(input, out, { stages: { langid: { enabled: false }, budget: { target: { tokens: 5_000_000 } } } });
   const file = path.join(out, 'report.html');
   const bytes = statSync(file).size;
   let load = 'Chromium not installed';

@@ -1,0 +1,24 @@
+import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { PROJECT_ROOT } from '../util/versions.js';
+
+/** What run-child.ts prints: the default pipeline's figures from a process of its own. */
+export interface ChildResult {
+  rows: number;
+  selected: number;
+  seconds: number;
+  stages: { stage: string; seconds: number }[];
+  phases: Record<string, number>;
+  maxRssMB: number;
+}
+
+/**
+ * Runs the default pipeline over `file` into a fresh `out` in a new process (so peak RSS is that
+ * run's alone), with `overrides` merged into the config.
+ */
+export function runDefaultInChild(file: string, out: string, overrides: unknown): ChildResult {
+  rmSync(out, { recursive: true, force: true });
+  const script = path.join(PROJECT_ROOT, 'dist', 'bench', 'run-child.js');
+  return JSON.parse(execFileSync(process.execPath, [script, file, out, '', JSON.stringify(overrides)], { encoding: 'utf8', maxBuffer: 1 << 24 })) as ChildResult;
+}
