@@ -70,8 +70,11 @@ function fastTextGuess(ft: FastTextIdentifier, text: string, focus: readonly str
   const s = top.script ?? script;
   const p = Math.round(top.p * 1000) / 1000;
   const candidates = cands.map((c) => ({ lang: c.lang, p: Math.round(c.p * 1000) / 1000 }));
-  // A fastText model reports its top k only; a language outside them counts as improbable.
-  return { tag: `${top.lang}_${s}`, lang: top.lang, script: s, confidence: p, decidedBy: 'fasttext', candidates, shares: null, languages: 200, focus: focus.map((f) => ({ lang: f, p: cands.filter((c) => sameLanguage(c.lang, f)).reduce((a, c) => a + c.p, 0) })) };
+  // A fastText model reports its top k only: a language outside them counts as improbable. Its
+  // probabilities already carry its training data's priors, so no uniform prior is corrected
+  // (languages = the focus size + 1 leaves only the target prior's odds).
+  const near = focus.map((f) => ({ lang: f, p: cands.filter((c) => sameLanguage(c.lang, f)).reduce((a, c) => a + c.p, 0) }));
+  return { tag: `${top.lang}_${s}`, lang: top.lang, script: s, confidence: p, decidedBy: 'fasttext', candidates, shares: null, languages: focus.length + 1, focus: near };
 }
 
 /** Where a `builtin+fasttext` pair trusts fastText alone. */
@@ -81,9 +84,8 @@ async function identifier(cfg: LangIdConfig, env: StageEnv): Promise<(text: stri
   const file = fastTextPath(cfg.model, env.baseDir);
   const ft = file ? await loadFastText(file) : null;
   const cld3 = cfg.model.startsWith('fasttext:') ? null : await loadCld3();
-  const focusFt = focusLanguages(cfg.target);
-  if (ft && !cld3) return (t) => fastTextGuess(ft, t, focusFt);
   const focus = focusLanguages(cfg.target);
+  if (ft && !cld3) return (t) => fastTextGuess(ft, t, focus);
   if (!ft) return (t) => identify(cld3, t, focus);
   return (t) => {
     const f = fastTextGuess(ft, t, focus);

@@ -5,25 +5,25 @@ import type { BarrierContext, BarrierResult, BarrierStage } from './barrier.js';
 
 /**
  * Thresholds from the corpus, not from English. For each measure whose right threshold differs
- * between languages (symbol, digit and implausible-word shares, mean word length), the rows of each
- * language (the input's lang column, else lang_pred) set their own threshold: Tukey's far-out
- * fence, Q3 + k x IQR (Q1 - k x IQR for a lower bound), which a skewed language (transcripts full
- * of markup, a language of long words) widens and up to a quarter of junk in the group does not
- * move; clamped between the configured default (never stricter) and the outer bound (never looser:
- * a group made of junk must not excuse itself). A
- * language's rows within one input file (a register: a file of transcripts, of tweets, of news)
- * are fitted first; with fewer than `min_rows` rows, the file's rows of its script (langid may
- * scatter a register over many small "languages"), the language across files, the script across
- * files; a script with too few rows takes the default. Only a group whose typical (median) row passes the default is
- * fitted: a "language" that langid made of junk (keyboard mash called Somali) keeps the default. The threshold used and where it came from are in each rejected
- * row's reason_detail, and every group's thresholds in the manifest.
+ * between languages (symbol, digit and implausible-word shares, mean word length), each group of
+ * rows sets its own threshold: Tukey's far-out fence, Q3 + k x IQR (Q1 - k x IQR for a lower
+ * bound), which a skewed language (transcripts full of markup, a language of long words) widens
+ * and up to a quarter of junk in the group does not move; clamped between the configured default
+ * (never stricter) and the outer bound (never looser: a group made of junk must not excuse itself).
+ *
+ * Groups, most specific first: a language (the input's lang column, else lang_pred) within one
+ * input file (a register: a file of transcripts, of tweets, of news); the file's rows of the
+ * row's script (langid may scatter a register over many small "languages"); the language across
+ * files; the script across files; else the default. A group counts with `min_rows` rows and when
+ * its typical (median) row passes the default: a "language" langid made of keyboard mash keeps the
+ * default. The threshold used and where it came from are in each rejected row's reason_detail,
+ * and every language's thresholds in the manifest.
  */
 export const qualityFitStage: BarrierStage = {
   name: 'quality_fit',
   enabled: (p) => p.stages.quality.enabled && p.stages.quality.adapt.enabled && ADAPTIVE_RULES.some((r) => p.stages.quality[r.key] !== null),
   run: fitQuality,
 };
-
 
 interface Rule {
   r: AdaptiveRule;
