@@ -48,6 +48,7 @@ export function executeStreaming(source: AsyncIterable<Batch>, stages: { name: s
   const workers = Array.from({ length: pool.workers }, () => new Worker(WORKER_FILE, { workerData }));
   const waiting = new Map<number, { resolve: (b: Batch) => void; reject: (e: Error) => void; read: BatchCounts }>();
   let failure: Error | null = null;
+  let closing = false;
   for (const w of workers) {
     w.on('message', (m: { warn?: string; id?: number; batch?: Batch; counts?: BatchCounts; seconds?: number[]; error?: { name: string; message: string; stack?: string } }) => {
       if (m.warn !== undefined) return ctx.warn(m.warn);
@@ -64,10 +65,15 @@ export function executeStreaming(source: AsyncIterable<Batch>, stages: { name: s
       });
       job.resolve(batch);
     });
-    w.on('error', (err) => {
-      failure = err;
-      for (const job of waiting.values()) job.reject(err);
+    const fail = (err: Error): void => {
+      failure ??= err;
+      for (const job of waiting.values()) job.reject(failure);
       waiting.clear();
+    };
+    w.on('error', fail);
+    // A thread that ends while batches wait (killed by the runtime, out of memory) must fail the run, not hang it.
+    w.on('exit', (code) => {
+      if (!closing) fail(new Error(`a worker thread of the streaming stages exited (code ${code}); rerun resumes from the last checkpoint, or set --workers 1`));
     });
   }
   let next = 0;
@@ -88,5 +94,9 @@ export function executeStreaming(source: AsyncIterable<Batch>, stages: { name: s
     }
     while (pending.length > 0) yield await pending.shift()!;
   })();
-  return { output, counters, close: async () => void (await Promise.all(workers.map((w) => w.terminate()))) };
+  const close = async (): Promise<void> => {
+    closing = true;
+    await Promise.all(workers.map((w) => w.terminate()));
+  };
+  return { output, counters, close };
 }
