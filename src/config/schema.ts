@@ -37,7 +37,11 @@ export const SourceSchema = z.strictObject({
     .strictObject({
       delimiter: z.string().min(1).max(4).optional(),
       header: z.boolean().default(true),
-      quote: z.string().max(1).default('"'),
+      /**
+       * The quote character; '' turns quoting off. Default: '"' for CSV, none for TSV, where tweets
+       * and transcripts begin with a quote that is text (one unterminated quote would swallow the file).
+       */
+      quote: z.string().max(1).optional(),
     })
     .optional(),
 });

@@ -15,7 +15,7 @@ export async function tableFunction(file: InputFile, src: SourceConfig, ctx: Rea
   const p = quoteLiteral(file.abs);
   if (file.format === 'parquet') return `read_parquet(${p}, file_row_number = true)`;
   const delim = src.csv?.delimiter ?? (file.format === 'tsv' ? '\t' : ',');
-  const quote = src.csv?.quote ?? '"';
+  const quote = src.csv?.quote ?? (file.format === 'tsv' ? '' : '"');
   const header = src.csv?.header ?? true;
   const names = await readCsvHeader(file.abs, file.gzip, delim, quote, header);
   const opts = [

@@ -121,6 +121,18 @@ describe('malformed JSONL rows are rejected with reason and location, and nothin
     expect(missing.warnings.join('\n')).toMatch(/no column "body"/);
   });
 
+  it('a TSV of real tweets, some beginning with a quote that never closes, loses no row (quotes are text in TSV)', async () => {
+    const dir = tempDir();
+    const tweets = fixture('afrisenti/kin').slice(0, 300);
+    // Tweets often begin with a quotation mark; in a TSV it is text, not the start of a quoted field.
+    const lines = tweets.map((r, i) => `${r.id}\t${i % 7 === 0 ? '"' : ''}${r.text.replace(/[\t\r\n]+/g, ' ')}`);
+    writeFileSync(path.join(dir, 'tweets.tsv'), ['id\ttweet', ...lines].join('\n') + '\n');
+    const run = await runYaml(dir, 'sources:\n  - { name: t, path: tweets.tsv, columns: { id: id, text: tweet } }\nstages:\n  dedup: { exact: { enabled: false }, near: { enabled: false } }\n');
+    const [c] = await run.q<{ n: number; malformed: number; quoted: number }>(`SELECT count(*)::INT AS n, count(*) FILTER (reason = 'malformed_row')::INT AS malformed, count(*) FILTER (starts_with(text, '"'))::INT AS quoted FROM samples`);
+    expect(c).toEqual({ n: 300, malformed: 0, quoted: 43 });
+    expect(run.summary.counts.input).toBe(300);
+  });
+
   it('a JSONL file without the configured text column rejects every row as missing_text', async () => {
     const dir = tempDir();
     writeFileSync(path.join(dir, 'a.jsonl'), yor.slice(0, 15).map((r) => JSON.stringify({ id: r.id, sentence: r.text })).join('\n'));
