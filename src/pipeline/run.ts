@@ -199,6 +199,7 @@ async function runLocked(loaded: LoadedPipeline, opts: RunOptions): Promise<RunS
       }
 
       const counts = await countOutcomes(store);
+      if (counts.selected === 0 && counts.input > 0) log.warn(`no row was selected: all ${counts.input} were rejected (by reason: ${Object.entries(counts.rejected).map(([r, n]) => `${r} ${n}`).join(', ')}); the outputs are empty but complete`);
       if (counts.input !== rows) {
         throw new WinnowError(`internal: ${rows} rows were read but the run store holds ${counts.input}; outputs were not written`, 1);
       }

@@ -4,6 +4,7 @@ import { assignClusters, fitKMeans } from '../math/kmeans.js';
 import { transposeDense } from '../math/linalg.js';
 import { MatMulKernel } from '../onnx/kernels.js';
 import { appendColumns } from '../store/run-store.js';
+import { hasTable } from '../store/catalog.js';
 import type { BarrierContext, BarrierResult, BarrierStage } from './barrier.js';
 import { addDupColumns } from './dedup-lexical.js';
 
@@ -38,6 +39,8 @@ async function runSemanticDedup(ctx: BarrierContext): Promise<BarrierResult> {
   const cfg = ctx.config.stages.dedup;
   const sem = cfg.semantic;
   const c = ctx.store.conn;
+  // Nothing reached the embed stage: nothing to deduplicate.
+  if (!(await hasTable(c, 'embedding_model'))) return { counters: { stage: 'semantic_dedup', in: 0, out: 0, rejected: {}, seconds: 0 } };
   const [[dimRaw]] = (await c.runAndReadAll('SELECT dim FROM embedding_model')).getRows() as [[number]];
   const d = Number(dimRaw);
   const n = Number((await c.runAndReadAll(`SELECT count(*) FROM samples WHERE status = 'selected'`)).getRows()[0]![0]);

@@ -10,7 +10,7 @@ import { labelledSet, readStorePool } from '../select/store-pool.js';
 import { selectRows, SelectionContext } from '../select/strategies.js';
 import { clusterEntropy, ensembleUncertainty, type Uncertainty } from '../select/uncertainty.js';
 import type { Pool } from '../select/pool.js';
-import { hasColumn } from '../store/catalog.js';
+import { hasColumn, hasTable } from '../store/catalog.js';
 import type { BarrierContext, BarrierResult, BarrierStage } from './barrier.js';
 
 /**
@@ -31,6 +31,8 @@ async function runSelect(ctx: BarrierContext): Promise<BarrierResult> {
   const t0 = performance.now();
   const cfg = ctx.config.stages.select;
   const c = ctx.store.conn;
+  // Nothing reached the embed stage (every row rejected before it): an empty selection is a result.
+  if (!(await hasTable(c, 'embedding_model'))) return { counters: { stage: 'select', in: 0, out: 0, rejected: {}, seconds: 0 } };
   const imported = await applyLabels(c);
   // GreeDi: a merge chooses among the union of the shards' own picks (each shard ran this greedy
   // over its part); the rows no shard picked keep no rank.

@@ -5,7 +5,7 @@ import { loadPipelineFile } from '../../src/config/load.js';
 import { ConfigError, InputError } from '../../src/core/errors.js';
 import { runPipeline } from '../../src/pipeline/run.js';
 import { silentLogger } from '../../src/util/log.js';
-import { fixture, tempDir, writePipeline } from '../helpers.js';
+import { fixture, queryStore, runCli, tempDir, writePipeline } from '../helpers.js';
 import { runYaml } from './run-helpers.js';
 
 const yor = fixture('sib200/yor_Latn');
@@ -131,6 +131,19 @@ describe('malformed JSONL rows are rejected with reason and location, and nothin
     const [c] = await run.q<{ n: number; malformed: number; quoted: number }>(`SELECT count(*)::INT AS n, count(*) FILTER (reason = 'malformed_row')::INT AS malformed, count(*) FILTER (starts_with(text, '"'))::INT AS quoted FROM samples`);
     expect(c).toEqual({ n: 300, malformed: 0, quoted: 43 });
     expect(run.summary.counts.input).toBe(300);
+  });
+
+  it('when every row is rejected before embedding, the run still ends: exit 0, an empty selection, a reconciled manifest and a warning', async () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'in.jsonl'), fixture('sib200/hau_Latn').slice(0, 50).map((r) => JSON.stringify(r)).join('\n') + '\n');
+    writeFileSync(path.join(dir, 'p.yaml'), 'sources:\n  - { name: s, path: in.jsonl, where: "false" }\n');
+    const res = await runCli(['run', path.join(dir, 'p.yaml'), '--out', path.join(dir, 'out')]);
+    expect(res.code).toBe(0);
+    expect(res.stderr).toMatch(/no row was selected: all 50 were rejected \(by reason: where_filter 50\)/);
+    const manifest = JSON.parse(readFileSync(path.join(dir, 'out', 'manifest.json'), 'utf8')) as { counts: { selected: number; reconciled: boolean } };
+    expect(manifest.counts).toMatchObject({ selected: 0, reconciled: true });
+    const [n] = await queryStore<{ n: number }>(path.join(dir, 'out', 'results.duckdb'), `SELECT count(*)::INT AS n FROM samples WHERE reason = 'where_filter'`);
+    expect(n!.n).toBe(50);
   });
 
   it('a JSONL file without the configured text column rejects every row as missing_text', async () => {
