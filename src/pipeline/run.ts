@@ -14,6 +14,7 @@ import type { ReadContext } from '../sources/record.js';
 import { prefetch } from '../stages/concurrency.js';
 import type { Batch } from '../core/batch.js';
 import { acquireLock } from '../jobs/lock.js';
+import { checkOutDir } from '../jobs/out-dir.js';
 import { assembleShards, fingerprintsFromShards, plannedFromShards, type ShardInput } from '../jobs/merge.js';
 import { assignFiles, type ShardSpec } from '../jobs/shard.js';
 import { embeddingCacheDir } from '../embed/cache-dir.js';
@@ -93,6 +94,7 @@ const SHARD_STAGES = new Set(['dedup', 'embed', 'select']);
  */
 export async function runPipeline(loaded: LoadedPipeline, opts: RunOptions): Promise<RunSummary> {
   const outDir = path.resolve(opts.outDir);
+  checkOutDir(outDir, loaded.config, loaded.baseDir);
   const lock = opts.lockHeld ? null : await acquireLock(outDir, `winnow run ${loaded.origin}`);
   if (lock?.tookOverFrom) opts.log.warn(`took over the lock of a run that is no longer alive (pid ${lock.tookOverFrom.pid}, started ${lock.tookOverFrom.started_at})`);
   try {

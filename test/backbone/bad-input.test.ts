@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadPipelineFile } from '../../src/config/load.js';
@@ -144,6 +144,30 @@ describe('malformed JSONL rows are rejected with reason and location, and nothin
     expect(manifest.counts).toMatchObject({ selected: 0, reconciled: true });
     const [n] = await queryStore<{ n: number }>(path.join(dir, 'out', 'results.duckdb'), `SELECT count(*)::INT AS n FROM samples WHERE reason = 'where_filter'`);
     expect(n!.n).toBe(50);
+  });
+
+  it('--out at a folder of the user\'s files, or inside an input folder, is refused (exit 2) and nothing there changes', async () => {
+    const dir = tempDir();
+    mkdirSync(path.join(dir, 'lake'));
+    writeFileSync(path.join(dir, 'lake', 'in.jsonl'), fixture('sib200/hau_Latn').slice(0, 20).map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const mine = path.join(dir, 'mine');
+    mkdirSync(path.join(mine, 'model'), { recursive: true });
+    writeFileSync(path.join(mine, 'manifest.json'), '{"mine": true}');
+    writeFileSync(path.join(mine, 'model', 'weights.bin'), 'precious');
+    const res = await runCli(['run', '--input', path.join(dir, 'lake'), '--out', mine]);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/is a folder that winnow did not create and it is not empty/);
+    expect(readFileSync(path.join(mine, 'manifest.json'), 'utf8')).toBe('{"mine": true}');
+    expect(readFileSync(path.join(mine, 'model', 'weights.bin'), 'utf8')).toBe('precious');
+    expect(readdirSync(mine).sort()).toEqual(['manifest.json', 'model']);
+    const nested = await runCli(['run', '--input', path.join(dir, 'lake'), '--out', path.join(dir, 'lake', 'out')]);
+    expect(nested.code).toBe(2);
+    expect(nested.stderr).toMatch(/is inside the input folder/);
+    expect(existsSync(path.join(dir, 'lake', 'out'))).toBe(false);
+    // A folder a winnow run made is fine to run into again.
+    const ok = path.join(dir, 'ok');
+    expect((await runCli(['run', '--input', path.join(dir, 'lake'), '--out', ok, '--quiet'])).code).toBe(0);
+    expect((await runCli(['run', '--input', path.join(dir, 'lake'), '--out', ok, '--quiet'])).code).toBe(0);
   });
 
   it('a JSONL file without the configured text column rejects every row as missing_text', async () => {
