@@ -1,3 +1,5 @@
+import { stripMarks } from '../util/text.js';
+
 /**
  * Augmentation operators that need no model and work in any script: they act on whitespace tokens,
  * sentences split at sentence-final punctuation of many scripts, and Unicode characters. Each is a
@@ -104,7 +106,7 @@ const charNoise: Operator = (text, p, rand) => {
   for (let i = 0; i < parts.length; i += 2) {
     const w = parts[i]!;
     if (w.length < 2 || rand() >= p) continue;
-    const stripped = w.normalize('NFD').replace(/\p{M}+/gu, '').normalize('NFC');
+    const stripped = stripMarks(w);
     let out = stripped !== w && rand() < 0.6 ? stripped : w;
     if (out === w) out = typoEdit([...w], rand, 3).join('');
     parts[i] = out;

@@ -4,10 +4,8 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { validatePipeline } from '../config/load.js';
 import { runPipeline } from '../pipeline/run.js';
 import { silentLogger, type Logger } from '../util/log.js';
+import { QUALITY_REASONS } from '../quality/verdict.js';
 import type { JunkRow } from './quality-junk.js';
-
-/** The quality reason codes: what this evaluation counts as the quality stage's decisions. */
-export const QUALITY_REASONS = ['too_few_words', 'too_many_words', 'word_length', 'symbol_ratio', 'digit_ratio', 'gibberish', 'mojibake', 'wrong_script', 'boilerplate', 'markup', 'repetition', 'punct_lines'];
 
 export interface CleanGroup {
   /** e.g. "sib200/amh_Ethi". */

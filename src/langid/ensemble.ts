@@ -101,8 +101,8 @@ function posterior(langs: readonly string[], scores: Float64Array, focus: readon
 
 const und = (script: string, decidedBy: string): LangGuess => ({ tag: `und_${script}`, lang: 'und', script, confidence: 0, decidedBy, candidates: [], shares: null, languages: 0, focus: [] });
 
-/** The posterior of `focus` languages within a full posterior (those missing have none to speak of). */
-function focused(all: Candidate[], focus: readonly string[]): Candidate[] {
+/** The posterior of `focus` languages within a posterior (those missing have none to speak of). */
+export function focused(all: Candidate[], focus: readonly string[]): Candidate[] {
   return focus.map((f) => ({ lang: f, p: all.filter((c) => sameLanguage(c.lang, f)).reduce((a, c) => a + c.p, 0) }));
 }
 

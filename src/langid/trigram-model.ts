@@ -1,4 +1,5 @@
 import { data } from 'franc-all/data.js';
+import { stripMarks } from '../util/text.js';
 
 /**
  * franc's 419 language profiles (the 300 most frequent character trigrams of each language's
@@ -34,10 +35,6 @@ interface Group {
 let groups: Map<string, Group> | null = null;
 let strippedGroups: Map<string, Group> | null = null;
 
-/** Letters without their diacritics: "ọ̀" -> "o". */
-export function stripMarks(s: string): string {
-  return s.normalize('NFD').replace(/\p{M}/gu, '').normalize('NFC');
-}
 
 /**
  * `stripped`: profiles with diacritics removed (a trigram that occurs under several spellings keeps

@@ -1,4 +1,5 @@
 import { scriptOf } from '../langid/script.js';
+import { stripMarks } from '../util/text.js';
 
 /**
  * Word segmentation for the quality measures, for any script and register. A whitespace token is
@@ -13,8 +14,6 @@ export interface TokenStats {
   words: string[];
   /** Letters, marks and digits in words: the characters a "word length" measures. */
   wordChars: number;
-  punct: number;
-  symbolWords: number;
   /** Characters of symbol words plus symbols (not emoji) inside words. */
   symbolChars: number;
   emoji: number;
@@ -42,7 +41,6 @@ const EMOJI = /[\p{Extended_Pictographic}\p{Regional_Indicator}\p{Emoji_Modifier
 const PUNCT_TOKEN = /^[\p{Terminal_Punctuation}\p{Quotation_Mark}\p{Pd}\p{Ps}\p{Pe}\p{Pi}\p{Pf}/\\…·•]+$/u;
 const EDGE_PUNCT_G = /^[^\p{L}\p{N}]+|[^\p{L}\p{M}\p{N}]+$/gu;
 const ASCII_ONLY = /^[\x00-\x7f]*$/;
-const MARKS_G = /\p{M}/gu;
 const LETTER = /\p{L}/u;
 const MARK = /\p{M}/u;
 const NUMBER = /\p{N}/u;
@@ -66,7 +64,7 @@ function segmentWords(token: string): string[] {
 }
 
 export function tokenStats(text: string): TokenStats {
-  const s: TokenStats = { words: [], wordChars: 0, punct: 0, symbolWords: 0, symbolChars: 0, emoji: 0, urls: 0, mentions: 0, hashtags: 0, countedChars: 0, digits: 0, alphabeticWords: 0, implausibleWords: 0, scripts: new Map(), letters: 0 };
+  const s: TokenStats = { words: [], wordChars: 0, symbolChars: 0, emoji: 0, urls: 0, mentions: 0, hashtags: 0, countedChars: 0, digits: 0, alphabeticWords: 0, implausibleWords: 0, scripts: new Map(), letters: 0 };
   for (const token of text.split(/\s+/u)) {
     if (token.length === 0) continue;
     const c0 = token.charCodeAt(0);
@@ -129,11 +127,8 @@ function addToken(s: TokenStats, token: string): void {
   s.countedChars += counted;
   if (wordChars === 0) {
     if (counted === 0) s.emoji++;
-    else if (PUNCT_TOKEN.test(token)) s.punct++;
-    else {
-      s.symbolWords++;
-      s.symbolChars += counted;
-    }
+    // A standalone punctuation token is neither a word nor a symbol; anything else here is a symbol word.
+    else if (!PUNCT_TOKEN.test(token)) s.symbolChars += counted;
     return;
   }
   s.symbolChars += symbols;
@@ -166,7 +161,7 @@ function countWordChars(w: string): number {
 function judgePlausibility(s: TokenStats, w: string): void {
   // Acronyms (NPWS, RCS) are written without vowels everywhere.
   if (!ALPHABETIC.test(w) || w === w.toUpperCase()) return;
-  const base = ASCII_ONLY.test(w) ? w.toLowerCase() : w.normalize('NFD').replace(MARKS_G, '').toLowerCase();
+  const base = ASCII_ONLY.test(w) ? w.toLowerCase() : stripMarks(w).toLowerCase();
   if (base.length < 3) return;
   s.alphabeticWords++;
   let run = 0;

@@ -1,6 +1,9 @@
 import type { QualityConfig } from '../config/schema.js';
 import { REPETITION_MIN_WORDS, type QualityMetrics } from './metrics.js';
 
+/** Every reason code the quality stage and its fitted thresholds give. */
+export const QUALITY_REASONS = ['too_few_words', 'too_many_words', 'word_length', 'symbol_ratio', 'digit_ratio', 'gibberish', 'mojibake', 'wrong_script', 'boilerplate', 'markup', 'repetition', 'punct_lines'];
+
 export interface Verdict {
   reason: string;
   detail: string;

@@ -1,7 +1,7 @@
 import type { LangIdConfig } from '../config/schema.js';
 import { reject, type Batch } from '../core/batch.js';
 import { confusable, confusableGroup, languagePart, sameLanguage } from '../langid/codes.js';
-import { identify, loadCld3, type LangGuess } from '../langid/ensemble.js';
+import { focused, identify, loadCld3, type LangGuess } from '../langid/ensemble.js';
 import { fastTextPath, loadFastText, type FastTextIdentifier } from '../langid/fasttext.js';
 import { scriptCounts } from '../langid/script.js';
 import type { Stage, StageEnv } from './stage.js';
@@ -73,8 +73,7 @@ function fastTextGuess(ft: FastTextIdentifier, text: string, focus: readonly str
   // A fastText model reports its top k only: a language outside them counts as improbable. Its
   // probabilities already carry its training data's priors, so no uniform prior is corrected
   // (languages = the focus size + 1 leaves only the target prior's odds).
-  const near = focus.map((f) => ({ lang: f, p: cands.filter((c) => sameLanguage(c.lang, f)).reduce((a, c) => a + c.p, 0) }));
-  return { tag: `${top.lang}_${s}`, lang: top.lang, script: s, confidence: p, decidedBy: 'fasttext', candidates, shares: null, languages: focus.length + 1, focus: near };
+  return { tag: `${top.lang}_${s}`, lang: top.lang, script: s, confidence: p, decidedBy: 'fasttext', candidates, shares: null, languages: focus.length + 1, focus: focused(cands, focus) };
 }
 
 /** Where a `builtin+fasttext` pair trusts fastText alone. */

@@ -7,3 +7,10 @@ export function codePointLength(s: string): number {
   }
   return n;
 }
+
+const MARKS_G = /\p{M}+/gu;
+
+/** Letters without their diacritics ("ọ̀" -> "o"): decomposed, combining marks removed, recomposed. */
+export function stripMarks(s: string): string {
+  return s.normalize('NFD').replace(MARKS_G, '').normalize('NFC');
+}

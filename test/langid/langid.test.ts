@@ -7,7 +7,7 @@ import { cld3Guess, francGuess, identify, loadCld3 } from '../../src/langid/ense
 import { scriptCounts } from '../../src/langid/script.js';
 import { FIXTURES, fixture, runCli, tempDir, writeJsonl } from '../helpers.js';
 import { BUNDLED_LID176 } from '../../src/langid/fasttext.js';
-import { stripMarks } from '../../src/langid/trigram-model.js';
+import { stripMarks } from '../../src/util/text.js';
 import { runYaml } from '../backbone/run-helpers.js';
 
 const SIB = ['amh_Ethi', 'eng_Latn', 'hau_Latn', 'ibo_Latn', 'kin_Latn', 'lin_Latn', 'quy_Latn', 'swh_Latn', 'tir_Ethi', 'wol_Latn', 'yor_Latn', 'zul_Latn'];
