@@ -37,8 +37,8 @@ export interface StreamExecution {
  * The local executor, kept apart from the stages as datatrove keeps its executors apart from its
  * steps: with one worker the stages run on the main thread (runStages); with more, each batch is
  * sent to a pool of worker threads that run every streaming stage on it, and batches come back in
- * input order, so outputs and counts are identical for any number of workers. At most two batches
- * per worker are in flight, which keeps memory flat.
+ * input order, so outputs and counts are identical for any number of workers. At most
+ * IN_FLIGHT_PER_WORKER batches per worker are in flight, which keeps memory flat.
  */
 export function executeStreaming(source: AsyncIterable<Batch>, stages: { name: string; stage: Stage }[], ctx: StageContext, readCounters: StageCounters, pool: { workers: number; config: Pipeline; baseDir: string }): StreamExecution {
   if (pool.workers <= 1 || stages.length === 0) return { ...runStages(source, stages, ctx, readCounters), close: async () => undefined };
