@@ -33,6 +33,11 @@ export const SourceSchema = z.strictObject({
   where: z.string().min(1).optional(),
   /** A language code for every row of this source (used when the data has no language column). */
   lang: z.string().min(1).optional(),
+  /**
+   * The label space of this source's labels. Sources with the same label_set train one probe; by
+   * default sources whose label values overlap share one, and the others train their own.
+   */
+  label_set: sourceName.optional(),
   csv: z
     .strictObject({
       delimiter: z.string().min(1).max(4).optional(),
@@ -283,13 +288,27 @@ export const BudgetSchema = z
         by: z.enum(['lang', 'source', 'none']).default('lang'),
         /** Temperature alpha of p ~ n^alpha across groups (1 = proportional to the tokens each has; 0.3 as in multilingual LMs). */
         temperature: z.number().min(0).max(1).default(0.3),
+        /**
+         * Within each group, each quarter of the rows by length gets the share of the group's quota it
+         * holds of the group's tokens: the selection's lengths follow the pool's. false: value alone decides.
+         */
+        length: z.boolean().default(true),
       })
-      .default({ by: 'lang', temperature: 0.3 }),
-    /** No single document may take more than this share of the token target. */
+      .default({ by: 'lang', temperature: 0.3, length: true }),
+    /**
+     * No single document may take more than this share of the token target, unless it is within the
+     * pool's usual lengths (up to Q3 + 3 IQR of the rows' tokens): a small target must not cut every long row.
+     */
     max_doc_share: z.number().gt(0).max(1).default(0.01),
+    /**
+     * The order the fill spends tokens in. `value`: the selection's value, whatever a row's length
+     * (the selected rows' length follows the pool's). `value_per_token`: value divided by tokens,
+     * which packs more rows into the budget and so prefers short ones.
+     */
+    order: z.enum(['value', 'value_per_token']).default('value'),
   })
   .refine((b) => b.tokenizer !== 'none' || Object.keys(b.target).length === 0, { path: ['tokenizer'], message: 'a budget target needs a tokenizer (not none)' })
-  .default({ tokenizer: 'o200k_base', target: {}, rule: 'chinchilla', tokens_per_param: 20, quota: { by: 'lang', temperature: 0.3 }, max_doc_share: 0.01 });
+  .default({ tokenizer: 'o200k_base', target: {}, rule: 'chinchilla', tokens_per_param: 20, quota: { by: 'lang', temperature: 0.3, length: true }, max_doc_share: 0.01, order: 'value' });
 
 export const SELECT_STRATEGIES = ['random', 'entropy', 'margin', 'bald', 'kcenter', 'typical', 'badge', 'hybrid'] as const;
 
@@ -304,6 +323,21 @@ export const SelectSchema = z
     max_picks: z.number().int().min(0).default(0),
     /** Label values `winnow label import` accepts, besides those already in the data. */
     labels: z.array(z.string().min(1)).default([]),
+    /**
+     * Rank every labelled row before the rest (the order an annotation workflow may want). Off: labels
+     * train the probes and labelled rows are ranked by value like every other row.
+     */
+    labelled_first: z.boolean().default(false),
+    /**
+     * Examples of the text wanted: a configured source, or a file (.txt one text per line, .jsonl with
+     * a "text" field; relative to the config file). The hybrid weights each row by its importance for
+     * this target on hashed n-grams (DSIR). Without it, the rows every filter kept stand in for the
+     * target against everything read, so rows that resemble what the filters rejected count less.
+     */
+    target: z
+      .strictObject({ source: sourceName.optional(), path: z.string().min(1).optional() })
+      .refine((t) => (t.source === undefined) !== (t.path === undefined), { message: 'give exactly one of source or path' })
+      .optional(),
     hybrid: z
       .strictObject({
         /** Below this many labelled rows per class the hybrid takes typical rows (cold start). */
@@ -322,7 +356,7 @@ export const SelectSchema = z
       })
       .optional(),
   })
-  .default({ enabled: true, strategy: 'hybrid', neighbours: 20, max_picks: 0, labels: [], hybrid: { cold_start_per_class: 2, candidate_factor: 10 } });
+  .default({ enabled: true, strategy: 'hybrid', neighbours: 20, max_picks: 0, labels: [], labelled_first: false, hybrid: { cold_start_per_class: 2, candidate_factor: 10 } });
 
 const HttpGeneratorSchema = z.strictObject({
   kind: z.literal('http'),
@@ -440,6 +474,10 @@ export const PipelineSchema = z
     }
     if (p.stages.augment.enabled && p.stages.budget.tokenizer === 'none') {
       ctx.addIssue({ code: 'custom', path: ['stages', 'augment', 'enabled'], message: 'augmentation fills a token budget: set stages.budget.tokenizer and a target' });
+    }
+    const target = p.stages.select.target?.source;
+    if (target !== undefined && !seen.has(target)) {
+      ctx.addIssue({ code: 'custom', path: ['stages', 'select', 'target', 'source'], message: `no source is named "${target}" (sources: ${[...seen].join(', ')})` });
     }
     const ref = p.stages.select.reference;
     if (ref && !seen.has(ref.source)) {

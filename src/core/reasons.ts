@@ -30,8 +30,8 @@ export const REASONS = {
   punct_lines: 'too few lines end in punctuation (multi-line documents)',
   exact_dup: 'the same dedup key as a kept row (dup_of)',
   near_dup: 'a near-duplicate (character-shingle Jaccard at or above the threshold) of a kept row (dup_of)',
-  over_budget: 'not needed to fill the token budget (lower value per token than the rows selected)',
-  over_doc_share: 'one document alone would take more than budget.max_doc_share of the token target',
+  over_budget: 'not needed to fill the token budget (lower value than the rows selected)',
+  over_doc_share: 'one document alone would take more than budget.max_doc_share of the token target, and is far longer than the rest of the pool',
   semantic_dup: 'embedding cosine above 1 - eps to a kept row of its cluster (dup_of)',
 } as const;
 

@@ -11,7 +11,7 @@ import type { BarrierContext, BarrierResult, BarrierStage } from './barrier.js';
 
 /**
  * Token counts for every row with text, then, when a target is set, the compute-optimal plan and a
- * budgeted fill of the rows still selected: best value per token first, within per-group quotas,
+ * budgeted fill of the rows still selected: best value first (or value per token), within per-group quotas,
  * never over the unique-token target. Rows left out are rejected as `over_budget` (or
  * `over_doc_share` when one document alone is too large a share of the target).
  */
@@ -50,7 +50,7 @@ async function runBudget(ctx: BarrierContext): Promise<BarrierResult> {
   const tokens = Float64Array.from(rows, (r) => Number(r[1]));
   const group = Int32Array.from(rows, (r) => groupIndex.get(String(r[2]))!);
   const value = (await hasColumn(c, 'samples', 'select_value')) ? await selectValue(ctx) : await diversityValue(ctx, rows.map((r) => r[0] as bigint));
-  const fill = budgetedFill({ tokens, value, group, groups: groupNames.length, target: plan.unique_tokens, temperature: cfg.quota.temperature, maxDocShare: cfg.max_doc_share });
+  const fill = budgetedFill({ tokens, value, group, groups: groupNames.length, target: plan.unique_tokens, temperature: cfg.quota.temperature, maxDocShare: cfg.max_doc_share, order: cfg.order, lengthBuckets: cfg.quota.length ? 4 : 1 });
 
   await c.run('CREATE TEMP TABLE budget_result (uid BIGINT, value DOUBLE, rank INTEGER, reason VARCHAR)');
   const app = await c.createAppender('budget_result');
@@ -62,7 +62,7 @@ async function runBudget(ctx: BarrierContext): Promise<BarrierResult> {
     UPDATE samples SET value = r.value, budget_rank = r.rank,
       status = CASE WHEN r.reason IS NULL THEN samples.status ELSE 'rejected' END,
       reason = coalesce(r.reason, samples.reason),
-      reason_detail = CASE WHEN r.reason IS NULL THEN samples.reason_detail ELSE format('rank {} by value per token; target {} unique tokens', r.rank, ${Math.round(plan.unique_tokens)}) END
+      reason_detail = CASE WHEN r.reason IS NULL THEN samples.reason_detail ELSE format('rank {} by ${cfg.order === 'value' ? 'value' : 'value per token'}; target {} unique tokens', r.rank, ${Math.round(plan.unique_tokens)}) END
     FROM budget_result r WHERE samples.uid = r.uid;
     DROP TABLE budget_result;`);
   for (const r of reasons) {
@@ -81,6 +81,7 @@ async function runBudget(ctx: BarrierContext): Promise<BarrierResult> {
       ...manifest,
       plan,
       selected_unique_tokens: selectedTokens,
+      doc_cap_tokens: fill.docCap,
       // Target tokens the selected unique data does not cover once: left to repetition (and augmentation).
       pool_shortfall_tokens: Math.max(plan.tokens - selectedTokens, 0),
       epochs_to_reach_target: selectedTokens > 0 ? plan.tokens / selectedTokens : null,

@@ -89,12 +89,17 @@ describe('budgeted fill', () => {
     expect(prop[0]).toBeCloseTo(150, 6);
   });
 
-  it('never exceeds the target and skips over-long documents', () => {
-    const tokens = Float64Array.from({ length: 200 }, (_, i) => 5 + (i % 17));
-    const r = budgetedFill({ tokens, value: new Float64Array(200).fill(1), group: new Int32Array(200), groups: 1, target: 1000, temperature: 1, maxDocShare: 0.02 });
+  it('never exceeds the target and skips documents over their share that are far out in length', () => {
+    // Rows of 5-21 tokens, and every 40th a 300-token document.
+    const tokens = Float64Array.from({ length: 200 }, (_, i) => (i % 40 === 39 ? 300 : 5 + (i % 17)));
+    const value = Float64Array.from({ length: 200 }, (_, i) => 1 - i / 200);
+    const r = budgetedFill({ tokens, value, group: new Int32Array(200), groups: 1, target: 1000, temperature: 1, maxDocShare: 0.02 });
     expect(r.total).toBeLessThanOrEqual(1000);
     expect(r.total).toBeGreaterThanOrEqual(995);
-    for (let i = 0; i < 200; i++) if (tokens[i]! > 20) expect(r.chosen[i]).toBe(0);
+    for (let i = 0; i < 200; i++) if (tokens[i] === 300) expect(r.tooLong[i]).toBe(1);
+    // 21 tokens is over 2% of the target but within the pool's usual lengths: a candidate like any other.
+    expect(Array.from(tokens).filter((t, i) => t === 21 && r.tooLong[i]).length).toBe(0);
+    expect(Array.from(tokens).filter((t, i) => t === 21 && r.chosen[i]).length).toBeGreaterThan(0);
   });
 });
 
