@@ -8,6 +8,8 @@ export interface StorePool {
   ids: string[];
   /** Label of each row, null when unlabelled. */
   labels: (string | null)[];
+  /** Source name of each row. */
+  sources: string[];
 }
 
 /**
@@ -17,12 +19,13 @@ export interface StorePool {
 export async function readStorePool(conn: DuckDBConnection, where: string): Promise<StorePool> {
   const [[dimRaw]] = (await conn.runAndReadAll('SELECT dim FROM embedding_model')).getRows() as [[number]];
   const d = Number(dimRaw);
-  const sql = `SELECT s.uid, s.id, s.label, e.embedding FROM samples s JOIN embeddings e USING (uid) WHERE ${where} ORDER BY s.uid`;
+  const sql = `SELECT s.uid, s.id, s.label, e.embedding, s.source::VARCHAR FROM samples s JOIN embeddings e USING (uid) WHERE ${where} ORDER BY s.uid`;
   const n = Number((await conn.runAndReadAll(`SELECT count(*) FROM (${sql})`)).getRows()[0]![0]);
   const x = new Float32Array(n * d);
   const uids: bigint[] = [];
   const ids: string[] = [];
   const labels: (string | null)[] = [];
+  const sources: string[] = [];
   const result = await conn.stream(sql);
   for (;;) {
     const chunk = await result.fetchChunk();
@@ -31,8 +34,9 @@ export async function readStorePool(conn: DuckDBConnection, where: string): Prom
     uids.push(...(chunk.getColumnValues(0) as bigint[]));
     ids.push(...(chunk.getColumnValues(1) as string[]));
     labels.push(...(chunk.getColumnValues(2) as (string | null)[]));
+    sources.push(...(chunk.getColumnValues(4) as string[]));
   }
-  return { pool: { x, n, d }, uids, ids, labels };
+  return { pool: { x, n, d }, uids, ids, labels, sources };
 }
 
 /** Class ids of the labelled rows of a pool (classes sorted by name). */

@@ -3,6 +3,7 @@ import { rng } from '../math/random.js';
 import type { MatMulKernel } from '../onnx/kernels.js';
 import { badge } from './badge.js';
 import { facilityLocation } from './facility.js';
+import { coverageRank } from './ngram-coverage.js';
 import { kCenterGreedy } from './kcenter.js';
 import { knnGraph, typicality, type KnnGraph } from './knn-graph.js';
 import type { Pool } from './pool.js';
@@ -68,6 +69,15 @@ export interface SelectRequest {
   hybrid?: HybridOptions;
   /** Probe-ensemble uncertainty already computed for these labels (reused instead of refitting). */
   uncertainty?: Uncertainty;
+  /**
+   * Rank training data rather than pick rows to annotate: labelled rows are candidates like any other
+   * (their labels still train the probes), and the hybrid spends its gains by `importance`.
+   */
+  rankAll?: boolean;
+  /** Per-row weight of the hybrid's training-data ranking (e.g. importance for a target); default 1. */
+  importance?: Float32Array;
+  /** The pool rows' texts: the training-data ranking measures the n-grams each row adds. */
+  texts?: readonly string[];
 }
 
 /**
@@ -78,7 +88,7 @@ export async function selectRows(ctx: SelectionContext, req: SelectRequest): Pro
   const { pool } = ctx;
   const blocked = new Uint8Array(pool.n);
   if (req.exclude) blocked.set(req.exclude);
-  for (const i of req.labelled) blocked[i] = 1;
+  if (!req.rankAll) for (const i of req.labelled) blocked[i] = 1;
   const free = (i: number): boolean => !blocked[i];
   const labelledClasses = new Set(req.labels).size;
   const canProbe = labelledClasses >= 2;
@@ -101,7 +111,7 @@ export async function selectRows(ctx: SelectionContext, req: SelectRequest): Pro
     }
     case 'typical': {
       const typ = await ctx.typicality();
-      const picks = await typiClust(pool, req.count, req.labelled, typ, ctx.kernel, { seed: req.seed, exclude: blocked });
+      const picks = await typiClust(pool, req.count, req.rankAll ? [] : req.labelled, typ, ctx.kernel, { seed: req.seed, exclude: blocked });
       return Array.from(picks, (index) => ({ index, by: 'typical', signals: { typicality: typ[index]! } }));
     }
     case 'badge': {
@@ -109,7 +119,7 @@ export async function selectRows(ctx: SelectionContext, req: SelectRequest): Pro
       return Array.from(badge(pool, req.count, u.proba, u.classes, blocked, req.seed), (index) => ({ index, by: 'badge', signals: signalsOf(u, index) }));
     }
     case 'hybrid':
-      return hybrid(ctx, req, blocked, canProbe);
+      return req.rankAll ? trainingHybrid(ctx, req, blocked, canProbe) : hybrid(ctx, req, blocked, canProbe);
   }
 }
 
@@ -133,6 +143,25 @@ async function hybrid(ctx: SelectionContext, req: SelectRequest, blocked: Uint8A
   for (const i of cand) eligible[i] = 1;
   const r = facilityLocation(await ctx.graph(), req.count, excludedList(blocked), u.margin, eligible);
   return Array.from(r.picks, (index, t) => ({ index, by: 'hybrid:uncertain-diverse', signals: { ...signalsOf(u, index), typicality: typ[index]!, gain: r.gain[t]! } }));
+}
+
+/**
+ * The hybrid as a ranking of training data: n-gram coverage (`coverageRank`) over the whole pool,
+ * each row's gain weighted by its importance and, once the probes are past their cold start, by
+ * 1/2 + 1/2 its margin uncertainty. Uncertainty only tilts the order: for a language model a
+ * confidently classified row is still text, where for annotation it is a wasted question.
+ */
+async function trainingHybrid(ctx: SelectionContext, req: SelectRequest, blocked: Uint8Array, canProbe: boolean): Promise<Pick[]> {
+  if (!req.texts) throw new Error('the training-data ranking needs the pool texts');
+  const opts = req.hybrid ?? DEFAULT_HYBRID;
+  const warm = canProbe && req.labelled.length >= opts.coldStartPerClass * req.classes;
+  const u = warm ? uncertainty(ctx, req, 3) : undefined;
+  const weight = new Float32Array(ctx.pool.n);
+  for (let i = 0; i < weight.length; i++) weight[i] = (req.importance?.[i] ?? 1) * (u ? 0.5 + 0.5 * u.margin[i]! : 1);
+  const r = coverageRank(req.texts, req.count, { weight, blocked });
+  const typ = await ctx.typicality();
+  const by = u ? 'hybrid:uncertain-coverage' : 'hybrid:coverage';
+  return Array.from(r.picks, (index, t) => ({ index, by, signals: { ...(u ? signalsOf(u, index) : {}), typicality: typ[index]!, gain: r.gain[t]! } }));
 }
 
 function uncertainty(ctx: SelectionContext, req: SelectRequest, members: number): Uncertainty {

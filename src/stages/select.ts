@@ -1,4 +1,4 @@
-import { BIGINT, DOUBLE, INTEGER, VARCHAR } from '@duckdb/node-api';
+import { BIGINT, DOUBLE, INTEGER, VARCHAR, type DuckDBConnection } from '@duckdb/node-api';
 import { CharLm } from '../langid/char-lm.js';
 import { fitKMeans } from '../math/kmeans.js';
 import { transposeDense } from '../math/linalg.js';
@@ -6,18 +6,22 @@ import { MatMulKernel } from '../onnx/kernels.js';
 import { applyLabels } from '../store/labels.js';
 import { appendColumns } from '../store/run-store.js';
 import { quoteLiteral } from '../store/sql.js';
-import { labelledSet, readStorePool } from '../select/store-pool.js';
+import { readStorePool } from '../select/store-pool.js';
 import { selectRows, SelectionContext } from '../select/strategies.js';
-import { clusterEntropy, ensembleUncertainty, type Uncertainty } from '../select/uncertainty.js';
+import { labelTasks, type LabelTask } from '../select/label-tasks.js';
+import { poolTexts, targetImportance } from '../select/target-importance.js';
+import { clusterEntropy, combineUncertainty, ensembleUncertainty, type Uncertainty } from '../select/uncertainty.js';
+import type { SelectConfig } from '../config/schema.js';
 import type { Pool } from '../select/pool.js';
 import { hasColumn, hasTable } from '../store/catalog.js';
 import type { BarrierContext, BarrierResult, BarrierStage } from './barrier.js';
 
 /**
  * Scores every kept row and ranks the pool with the configured strategy. Signals (typicality,
- * cluster entropy, probe uncertainty when labels exist, surprise under a reference LM when one is
- * given) are stored per row; the rank becomes the row's value (1 - rank / n) that the budget fill
- * spends tokens on. Nothing is rejected here: the budget decides what fits.
+ * cluster entropy, probe uncertainty per label task when labels exist, importance for the target,
+ * surprise under a reference LM when one is given) are stored per row; the rank becomes the row's
+ * value (1 - rank / n) that the budget fill spends tokens in. Nothing is rejected here: the budget
+ * decides what fits.
  */
 export const selectStage: BarrierStage = {
   name: 'select',
@@ -25,7 +29,8 @@ export const selectStage: BarrierStage = {
   run: runSelect,
 };
 
-const SIGNALS = ['typicality', 'cluster_entropy', 'least_confidence', 'margin', 'entropy', 'bald', 'surprise'] as const;
+const SIGNALS = ['typicality', 'cluster_entropy', 'least_confidence', 'margin', 'entropy', 'bald', 'importance', 'surprise'] as const;
+type Signals = Record<(typeof SIGNALS)[number], Float32Array | null>;
 
 async function runSelect(ctx: BarrierContext): Promise<BarrierResult> {
   const t0 = performance.now();
@@ -37,62 +42,132 @@ async function runSelect(ctx: BarrierContext): Promise<BarrierResult> {
   // GreeDi: a merge chooses among the union of the shards' own picks (each shard ran this greedy
   // over its part); the rows no shard picked keep no rank.
   const greedi = ctx.role === 'merge' && (await hasColumn(c, 'samples', 'shard_candidate'));
-  const { pool, uids, labels } = await readStorePool(c, greedi ? `s.status = 'selected' AND s.shard_candidate` : `s.status = 'selected'`);
-  const n = pool.n;
-  const counters = { stage: 'select', in: n, out: n, rejected: {} as Record<string, number>, seconds: 0 };
-  const { labelled, y, classes } = labelledSet(labels);
-  // The labels `winnow label import` accepts for this run: configured ones and those in the data.
-  await c.run('CREATE TABLE label_set (label VARCHAR)');
-  const known = [...new Set([...cfg.labels, ...classes])].sort();
-  if (known.length > 0) await c.run(`INSERT INTO label_set VALUES ${known.map((l) => `(${quoteLiteral(l)})`).join(', ')}`);
-  const kernel = await MatMulKernel.open(ctx.config.stages.embed.device === 'cuda' ? 'cuda' : 'cpu');
-  const signals: Record<(typeof SIGNALS)[number], Float32Array | null> = { typicality: null, cluster_entropy: null, least_confidence: null, margin: null, entropy: null, bald: null, surprise: null };
-  const rank = new Int32Array(n).fill(-1);
-  const by: (string | null)[] = new Array(n).fill(null);
-  const gain = new Float32Array(n).fill(NaN);
+  const where = greedi ? `s.status = 'selected' AND s.shard_candidate` : `s.status = 'selected'`;
+  const sp = await readStorePool(c, where);
+  const n = sp.pool.n;
+  const tasks = labelTasks(sp.labels, sp.sources, new Map(ctx.config.sources.flatMap((s) => (s.label_set ? [[s.name, s.label_set] as const] : []))));
+  await recordLabelSet(c, [...cfg.labels, ...tasks.flatMap((t) => t.classes)]);
+  const signals: Signals = { typicality: null, cluster_entropy: null, least_confidence: null, margin: null, entropy: null, bald: null, importance: null, surprise: null };
+  const ranking = { rank: new Int32Array(n).fill(-1), by: new Array<string | null>(n).fill(null), gain: new Float32Array(n).fill(NaN) };
   let graphExact = true;
+  let importance: Awaited<ReturnType<typeof targetImportance>> | undefined;
+  const kernel = await MatMulKernel.open(ctx.config.stages.embed.device === 'cuda' ? 'cuda' : 'cpu');
   try {
     if (n > 0) {
-      const sctx = new SelectionContext(pool, kernel, ctx.config.seed, cfg.neighbours);
+      const sctx = new SelectionContext(sp.pool, kernel, ctx.config.seed, cfg.neighbours);
       signals.typicality = await sctx.typicality();
       graphExact = (await sctx.graph()).exact;
-      signals.cluster_entropy = await softClusterEntropy(pool, kernel, ctx.config.seed);
-      let u: Uncertainty | undefined;
-      if (classes.length >= 2) {
-        // Bounded cost whatever the number of labels: 5 members of at most 1,000 draws, 100 iterations.
-        u = ensembleUncertainty(pool, labelled, y, classes.length, { members: 5, seed: ctx.config.seed, maxTrain: 1000, maxIter: 100 });
-        signals.least_confidence = u.leastConfidence;
-        signals.margin = u.margin;
-        signals.entropy = u.entropy;
-        signals.bald = u.bald;
+      signals.cluster_entropy = await softClusterEntropy(sp.pool, kernel, ctx.config.seed);
+      const u = taskUncertainty(sp.pool, tasks, ctx.config.seed, !cfg.labelled_first);
+      if (u) Object.assign(signals, { least_confidence: u.leastConfidence, margin: u.margin, entropy: u.entropy, bald: u.bald });
+      // The training-data hybrid weighs rows by importance and measures the n-grams each adds.
+      const training = cfg.strategy === 'hybrid' && !cfg.labelled_first;
+      const texts = training ? await poolTexts(c, where) : undefined;
+      if (texts) {
+        importance = await targetImportance(c, texts, cfg.target, ctx.baseDir);
+        signals.importance = importance.weight;
       }
-      labelled.forEach((i, r) => {
-        rank[i] = r;
-        by[i] = 'labelled';
-      });
-      const want = cfg.max_picks > 0 ? Math.min(cfg.max_picks, n - labelled.length) : n - labelled.length;
-      const picks = await selectRows(sctx, {
-        strategy: cfg.strategy,
-        count: want,
-        labelled,
-        labels: y,
-        classes: Math.max(classes.length, 1),
-        seed: ctx.config.seed,
-        hybrid: { coldStartPerClass: cfg.hybrid.cold_start_per_class, candidateFactor: cfg.hybrid.candidate_factor },
-        uncertainty: u,
-      });
-      picks.forEach((p, t) => {
-        rank[p.index] = labelled.length + t;
-        by[p.index] = p.by;
-        gain[p.index] = p.signals.gain ?? p.signals.distance ?? NaN;
-      });
+      await rankPool(sctx, cfg, tasks, u, { importance: signals.importance ?? undefined, texts }, ctx.config.seed, ranking);
     }
   } finally {
     await kernel.release();
   }
   let flags: (string | null)[] = new Array(n).fill(null);
-  if (cfg.reference) ({ surprise: signals.surprise, flags } = await surprise(ctx, uids, cfg.reference));
+  if (cfg.reference) ({ surprise: signals.surprise, flags } = await surprise(ctx, sp.uids, cfg.reference));
+  const columns = await storeSelection(c, sp.uids, ranking, flags, signals);
+  const picked = (await c.runAndReadAll(`SELECT select_by, count(*) FROM samples WHERE select_by IS NOT NULL GROUP BY ALL ORDER BY ALL`)).getRows();
+  return {
+    counters: { stage: 'select', in: n, out: n, rejected: {}, seconds: (performance.now() - t0) / 1000 },
+    manifest: {
+      strategy: cfg.strategy,
+      rows: n,
+      labelled_rows: tasks.reduce((a, t) => a + t.labelled.length, 0),
+      labelled_first: cfg.labelled_first,
+      imported_labels_applied: imported,
+      classes: [...new Set(tasks.flatMap((t) => t.classes))].sort(),
+      tasks: tasks.map((t) => ({ name: t.name, sources: t.sources, classes: t.classes, labelled_rows: t.labelled.length })),
+      ...(importance ? { importance: { target: importance.target, target_texts: importance.targetTexts } } : {}),
+      ranked_by: Object.fromEntries(picked.map(([k, v]) => [String(k), Number(v)])),
+      signals: columns,
+      knn_graph: graphExact ? 'exact' : 'clustered (IVF)',
+      ...(greedi ? { greedi: { candidates: n } } : {}),
+    },
+  };
+}
 
+/** The labels `winnow label import` accepts for this run: configured ones and those in the data. */
+async function recordLabelSet(c: DuckDBConnection, labels: string[]): Promise<void> {
+  await c.run('CREATE TABLE label_set (label VARCHAR)');
+  const known = [...new Set(labels)].sort();
+  if (known.length > 0) await c.run(`INSERT INTO label_set VALUES ${known.map((l) => `(${quoteLiteral(l)})`).join(', ')}`);
+}
+
+/**
+ * One probe ensemble per label task with two or more classes, combined. Bounded cost whatever the
+ * number of labels: 5 members of at most 1,000 rows, 100 iterations each. Cross-fitted when labelled
+ * rows are ranked with the rest, so their uncertainty is that of a probe that did not see them.
+ */
+function taskUncertainty(pool: Pool, tasks: LabelTask[], seed: number, crossFit: boolean): Uncertainty | undefined {
+  const parts = tasks
+    .filter((t) => t.classes.length >= 2)
+    .map((t) => ensembleUncertainty(pool, t.labelled, t.y, t.classes.length, { members: 5, seed, maxTrain: 1000, maxIter: 100, crossFit: crossFit && t.labelled.length >= 10 }));
+  return parts.length > 0 ? combineUncertainty(parts) : undefined;
+}
+
+/**
+ * Ranks the pool into `out`: every row by the strategy (labelled rows among them; their labels
+ * train the probes), or with `labelled_first` the labelled rows first, in input order, and the
+ * strategy's picks after them.
+ */
+async function rankPool(
+  sctx: SelectionContext,
+  cfg: SelectConfig,
+  tasks: LabelTask[],
+  u: Uncertainty | undefined,
+  rows: { importance?: Float32Array; texts?: string[] },
+  seed: number,
+  out: { rank: Int32Array; by: (string | null)[]; gain: Float32Array }): Promise<void> {
+  const n = sctx.pool.n;
+  // One class space over all tasks: class ids offset per task (the probes themselves are per task).
+  let offset = 0;
+  const labelled: number[] = [];
+  const labels: number[] = [];
+  for (const t of tasks) {
+    t.labelled.forEach((i, k) => {
+      labelled.push(i);
+      labels.push(offset + t.y[k]!);
+    });
+    offset += t.classes.length;
+  }
+  const order = labelled.map((_, k) => k).sort((a, b) => labelled[a]! - labelled[b]!);
+  const req = { labelled: Int32Array.from(order, (k) => labelled[k]!), labels: Int32Array.from(order, (k) => labels[k]!) };
+  const first = cfg.labelled_first ? req.labelled : new Int32Array(0);
+  first.forEach((i, r) => {
+    out.rank[i] = r;
+    out.by[i] = 'labelled';
+  });
+  const want = Math.min(cfg.max_picks > 0 ? cfg.max_picks : n, n - first.length);
+  const picks = await selectRows(sctx, {
+    strategy: cfg.strategy,
+    count: want,
+    ...req,
+    classes: Math.max(offset, 1),
+    seed,
+    hybrid: { coldStartPerClass: cfg.hybrid.cold_start_per_class, candidateFactor: cfg.hybrid.candidate_factor },
+    uncertainty: u,
+    rankAll: !cfg.labelled_first,
+    ...rows,
+  });
+  picks.forEach((p, t) => {
+    out.rank[p.index] = first.length + t;
+    out.by[p.index] = p.by;
+    out.gain[p.index] = p.signals.gain ?? p.signals.distance ?? NaN;
+  });
+}
+
+/** Writes each row's rank, strategy, gain, value (1 - rank / n) and signals into samples. */
+async function storeSelection(c: DuckDBConnection, uids: bigint[], r: { rank: Int32Array; by: (string | null)[]; gain: Float32Array }, flags: (string | null)[], signals: Signals): Promise<string[]> {
+  const n = uids.length;
   const columns = SIGNALS.filter((s) => signals[s] !== null);
   await c.run(`CREATE TEMP TABLE select_result (uid BIGINT, select_rank INTEGER, select_by VARCHAR, select_gain DOUBLE, surprise_flag VARCHAR${columns.map((s) => `, ${s} DOUBLE`).join('')})`);
   const app = await c.createAppender('select_result');
@@ -100,7 +175,7 @@ async function runSelect(ctx: BarrierContext): Promise<BarrierResult> {
   appendColumns(
     app,
     [BIGINT, INTEGER, VARCHAR, DOUBLE, VARCHAR, ...columns.map(() => DOUBLE)],
-    [uids, Array.from(rank, (r) => (r < 0 ? null : r)), by, num(gain), flags, ...columns.map((s) => num(signals[s]!))],
+    [uids, Array.from(r.rank, (x) => (x < 0 ? null : x)), r.by, num(r.gain), flags, ...columns.map((s) => num(signals[s]!))],
   );
   app.closeSync();
   const added = ['select_rank INTEGER', 'select_by VARCHAR', 'select_gain DOUBLE', 'select_value DOUBLE', 'surprise_flag VARCHAR', ...SIGNALS.map((s) => `${s} DOUBLE`)];
@@ -109,22 +184,7 @@ async function runSelect(ctx: BarrierContext): Promise<BarrierResult> {
       select_value = CASE WHEN r.select_rank IS NULL THEN 0 ELSE 1 - r.select_rank / ${Math.max(n, 1)} END
       ${columns.map((s) => `, ${s} = r.${s}`).join('')}
     FROM select_result r WHERE samples.uid = r.uid; DROP TABLE select_result`);
-  const picked = (await c.runAndReadAll(`SELECT select_by, count(*) FROM samples WHERE select_by IS NOT NULL GROUP BY ALL ORDER BY ALL`)).getRows();
-  counters.seconds = (performance.now() - t0) / 1000;
-  return {
-    counters,
-    manifest: {
-      strategy: cfg.strategy,
-      rows: n,
-      labelled_rows: labelled.length,
-      imported_labels_applied: imported,
-      classes,
-      ranked_by: Object.fromEntries(picked.map(([k, v]) => [String(k), Number(v)])),
-      signals: columns,
-      knn_graph: graphExact ? 'exact' : 'clustered (IVF)',
-      ...(greedi ? { greedi: { candidates: n } } : {}),
-    },
-  };
+  return columns;
 }
 
 /** Entropy of each row's soft assignment to ~sqrt(n) k-means centroids, in blocks of rows. */

@@ -36,10 +36,20 @@ describe('select stage', () => {
     expect(Number(kept[0]!.ranked)).toBe(Number(kept[0]!.n));
     expect(Number(kept[0]!.distinct_rank)).toBe(Number(kept[0]!.n));
     expect(Number(kept[0]!.max_rank)).toBe(Number(kept[0]!.n) - 1);
-    // Labelled rows first, then the hybrid's uncertain-and-diverse picks (labels exist for 7 classes).
+    // Labels train the probes; labelled rows are ranked with the rest, not ahead of them.
     const by = await a.q<{ select_by: string; n: string; margin: number; typ: number }>(`SELECT select_by, count(*) n, avg(margin) margin, avg(typicality) typ FROM samples WHERE select_by IS NOT NULL GROUP BY ALL ORDER BY ALL`);
-    expect(by.map((r) => r.select_by)).toEqual(['hybrid:uncertain-diverse', 'labelled']);
+    expect(by.map((r) => r.select_by)).toEqual(['hybrid:uncertain-coverage']);
     for (const r of by) expect(r.typ).toBeGreaterThan(0);
+    const order = await a.q<{ labelled: number; top: number; worst_labelled: number; best_unlabelled: number }>(
+      `SELECT count(*) FILTER (WHERE label IS NOT NULL)::INT labelled, count(*) FILTER (WHERE label IS NOT NULL AND select_rank < 45)::INT top,
+         max(select_rank) FILTER (WHERE label IS NOT NULL) worst_labelled, min(select_rank) FILTER (WHERE label IS NULL) best_unlabelled FROM samples WHERE select_rank IS NOT NULL`,
+    );
+    expect(order[0]!.labelled).toBe(45);
+    expect(order[0]!.top).toBeLessThan(20);
+    expect(order[0]!.best_unlabelled).toBeLessThan(order[0]!.worst_labelled);
+    // The budget's picks are as long as what it left out (it fills by value, not value per token).
+    const len = await a.q<{ sel: number; left_out: number }>(`SELECT avg(text_chars) FILTER (WHERE status = 'selected') sel, avg(text_chars) FILTER (WHERE reason = 'over_budget') left_out FROM samples`);
+    expect(Math.abs(len[0]!.sel / len[0]!.left_out - 1)).toBeLessThan(0.15);
     const nulls = await a.q<{ n: string }>(`SELECT count(*) n FROM samples WHERE select_rank IS NOT NULL AND (typicality IS NULL OR cluster_entropy IS NULL OR margin IS NULL OR bald IS NULL)`);
     expect(Number(nulls[0]!.n)).toBe(0);
     // The budget spends tokens on higher-ranked rows: what it kept ranks better than what it left out.
@@ -49,15 +59,52 @@ describe('select stage', () => {
     // Why each row was chosen travels with it into the Arrow output.
     const table = tableFromIPC(readFileSync(path.join(a.out, 'selection.arrow')));
     expect(table.schema.fields.map((f) => f.name)).toEqual(expect.arrayContaining(['select_by', 'select_rank']));
-    expect(new Set(table.getChild('select_by')!.toArray() as string[])).toEqual(new Set(['labelled', 'hybrid:uncertain-diverse']));
+    expect(new Set(table.getChild('select_by')!.toArray() as string[])).toEqual(new Set(['hybrid:uncertain-coverage']));
     expect((a.summary as unknown as { stages: { stage: string }[] }).stages.map((s) => s.stage)).toContain('select');
 
     const b = await runYaml(dir, yaml, 'b');
     const ranks = (q: typeof a.q) => q<{ id: string; r: number }>(`SELECT id, select_rank r FROM samples ORDER BY uid`);
     expect(await ranks(b.q)).toEqual(await ranks(a.q));
+
+    // The option for annotation workflows: every labelled row first, in input order.
+    const first = await runYaml(dir, embedYaml('data.jsonl', '    labelled_first: true\n  budget: { target: { tokens: 20000 } }'), 'first');
+    const lf = await first.q<{ sb: string; n: number; lo: number; hi: number }>(`SELECT select_by sb, count(*)::INT n, min(select_rank) lo, max(select_rank) hi FROM samples WHERE select_by = 'labelled' GROUP BY ALL`);
+    expect(lf).toEqual([{ sb: 'labelled', n: 45, lo: 0, hi: 44 }]);
   });
 
-  it('without labels takes typical rows first (cold start) and flags surprise against a reference source', async () => {
+  it('trains one probe per label space and moves the selection toward a target', async () => {
+    const dir = tempDir();
+    const topics = ['hau_Latn', 'yor_Latn'].flatMap((l) => fixture(`sib200/${l}`).filter((r) => r.split === 'train').slice(0, 300));
+    const kin = fixture('afrisenti/kin');
+    const tweets = ['negative', 'neutral', 'positive'].flatMap((l) => kin.filter((r) => r.label === l).slice(0, 100));
+    writeJsonl(path.join(dir, 'topics.jsonl'), topics.map((r) => ({ id: r.id, text: r.text, label: r.label })));
+    writeJsonl(path.join(dir, 'tweets.jsonl'), tweets.map((r) => ({ id: r.id, text: r.text, label: r.label })));
+    // Example text: Yoruba sentences the pool does not hold.
+    writeFileSync(path.join(dir, 'wanted.txt'), fixture('sib200/yor_Latn').filter((r) => r.split !== 'train').slice(0, 150).map((r) => r.text).join('\n') + '\n');
+    const yaml = (target: string) => `
+seed: 2
+sources:
+  - { name: topics, path: topics.jsonl, columns: { id: id, label: label } }
+  - { name: tweets, path: tweets.jsonl, columns: { id: id, label: label } }
+stages:
+  langid: { enabled: false }
+  embed: { builtin: { dim: 64 } }
+  select: { ${target} }
+  budget: { target: { tokens: 15000 }, quota: { by: none } }
+`;
+    const plain = await runYaml(dir, yaml(''), 'plain');
+    const manifest = JSON.parse(readFileSync(path.join(plain.out, 'manifest.json'), 'utf8')) as { select: { tasks: { sources: string[]; classes: string[] }[] } };
+    const tasks = manifest.select.tasks;
+    expect(tasks.map((t) => t.sources)).toEqual([['topics'], ['tweets']]);
+    expect(tasks[1]!.classes).toEqual(['negative', 'neutral', 'positive']);
+    const targeted = await runYaml(dir, yaml('target: { path: wanted.txt }'), 'targeted');
+    const yorShare = async (q: typeof plain.q): Promise<number> => (await q<{ s: number }>(`SELECT avg((id LIKE 'yor%')::INT) s FROM samples WHERE status = 'selected'`))[0]!.s;
+    expect(await yorShare(targeted.q)).toBeGreaterThan((await yorShare(plain.q)) + 0.1);
+    const imp = await targeted.q<{ yor: number; other: number }>(`SELECT avg(importance) FILTER (WHERE id LIKE 'yor%') yor, avg(importance) FILTER (WHERE id NOT LIKE 'yor%') other FROM samples WHERE select_rank IS NOT NULL`);
+    expect(imp[0]!.yor).toBeGreaterThan(2 * imp[0]!.other);
+  });
+
+  it('without labels ranks by n-gram coverage alone (cold start) and flags surprise against a reference source', async () => {
     const dir = tempDir();
     const yor = fixture('sib200/yor_Latn').filter((r) => r.split === 'train');
     writeJsonl(path.join(dir, 'ref.jsonl'), yor.slice(0, 200).map((r) => ({ id: r.id, text: r.text })));
@@ -74,7 +121,7 @@ stages:
 `;
     const r = await runYaml(dir, yaml);
     const by = await r.q<{ select_by: string }>(`SELECT DISTINCT select_by FROM samples WHERE select_by IS NOT NULL`);
-    expect(by.map((x) => x.select_by)).toEqual(['hybrid:typical']);
+    expect(by.map((x) => x.select_by)).toEqual(['hybrid:coverage']);
     // The Amharic (Ethiopic script) rows are the most surprising under a Yoruba model: all flagged high.
     const amh = await r.q<{ flagged: string; n: string }>(`SELECT count(*) FILTER (WHERE surprise_flag = 'high') flagged, count(*) n FROM samples WHERE id LIKE 'amh%' AND status = 'selected'`);
     expect(Number(amh[0]!.n)).toBeGreaterThan(10);
@@ -164,8 +211,8 @@ describe('active-learning rounds: label export and import', () => {
     const db = path.join(out, 'results.duckdb');
     const rounds = await queryStore<{ round: number; kind: string }>(db, 'SELECT round, kind FROM label_rounds ORDER BY round');
     expect(rounds).toEqual([{ round: 1, kind: 'export' }, { round: 2, kind: 'import' }, { round: 3, kind: 'export' }]);
-    const labelled = await queryStore<{ n: number; first_by: string }>(db, `SELECT count(*)::INT n, min(select_by) first_by FROM samples WHERE label IS NOT NULL`);
-    expect(labelled).toEqual([{ n: 14, first_by: "labelled" }]);
+    const labelled = await queryStore<{ n: number; ranked: number }>(db, `SELECT count(*)::INT n, count(select_rank)::INT ranked FROM samples WHERE label IS NOT NULL`);
+    expect(labelled).toEqual([{ n: 14, ranked: 14 }]);
     const manifest = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8')) as { stages?: Record<string, { labelled_rows?: number }>; barriers?: unknown };
     expect(JSON.stringify(manifest)).toContain('"labelled_rows":14');
   });
