@@ -24,6 +24,9 @@ export interface GroupRow {
   selected: number;
   tokens: number;
   selectedTokens: number;
+  /** Mean characters of the kept rows and of the selected ones: a fill that prefers short rows shows here. */
+  keptChars: number | null;
+  selectedChars: number | null;
 }
 
 export interface Hist {
@@ -71,11 +74,21 @@ export async function collectReport(conn: DuckDBConnection, info: RunInfo): Prom
   const groupBy = async (expr: string): Promise<GroupRow[]> =>
     (
       await conn.runAndReadAll(
-        `SELECT ${expr} AS k, count(*), count(*) FILTER ${KEPT_SQL}, count(*) FILTER (status = 'selected'), sum(${tok}), sum(${tok}) FILTER (status = 'selected') FROM samples GROUP BY ALL ORDER BY 2 DESC, 1`,
+        `SELECT ${expr} AS k, count(*), count(*) FILTER ${KEPT_SQL}, count(*) FILTER (status = 'selected'), sum(${tok}), sum(${tok}) FILTER (status = 'selected'),
+          avg(text_chars) FILTER ${KEPT_SQL}, avg(text_chars) FILTER (status = 'selected') FROM samples GROUP BY ALL ORDER BY 2 DESC, 1`,
       )
     )
       .getRows()
-      .map((r) => ({ key: String(r[0]), rows: Number(r[1]), kept: Number(r[2]), selected: Number(r[3]), tokens: Number(r[4] ?? 0), selectedTokens: Number(r[5] ?? 0) }));
+      .map((r) => ({
+        key: String(r[0]),
+        rows: Number(r[1]),
+        kept: Number(r[2]),
+        selected: Number(r[3]),
+        tokens: Number(r[4] ?? 0),
+        selectedTokens: Number(r[5] ?? 0),
+        keptChars: r[6] === null ? null : Number(r[6]),
+        selectedChars: r[7] === null ? null : Number(r[7]),
+      }));
   const byLang = await groupBy(`coalesce(${cols.has('lang_pred') ? 'lang, lang_pred' : 'lang'}, 'und')`);
   const bySource = await groupBy('source::VARCHAR');
 

@@ -23,10 +23,11 @@ ${barChart('funnel', funnel)}
 ${reasons.length ? barChart('reasons', reasons.map(([r, c]) => ({ label: r, value: c, href: `#reason-${r}` }))) : '<p>No row was rejected.</p>'}
 ${reasons.map(([r, c]) => `<div id="reason-${esc(r)}"><b>${esc(r)}</b> (${n(c)} rows): <code>${esc(q(`select id, source, file, \\"row\\", reason_detail, left(text, 80) from samples where reason = '${r}'`))}</code></div>`).join('\n')}`);
 
+  const lengths = (r: ReportData['byLang'][number]): string => (r.keptChars === null ? '-' : `${n(Math.round(r.keptChars))} / ${r.selectedChars === null ? '-' : n(Math.round(r.selectedChars))}`);
   const groupTable = (title: string, id: string, rows: ReportData['byLang']): string => {
     const totalSel = rows.reduce((a, r) => a + r.selectedTokens, 0);
-    return `<h3>${title}</h3><table><tr><th>${id}</th><th>rows in</th><th>kept</th><th>selected</th><th>tokens in</th><th>tokens selected</th><th>share of selection</th></tr>
-${rows.map((r) => `<tr><td>${esc(r.key)}</td><td>${n(r.rows)}</td><td>${n(r.kept)}</td><td>${n(r.selected)}</td><td>${n(r.tokens)}</td><td>${n(r.selectedTokens)}</td><td>${pct(r.selectedTokens, totalSel)}</td></tr>`).join('')}</table>
+    return `<h3>${title}</h3><table><tr><th>${id}</th><th>rows in</th><th>kept</th><th>selected</th><th>tokens in</th><th>tokens selected</th><th>share of selection</th><th title="mean characters per row, kept / selected">length kept / selected</th></tr>
+${rows.map((r) => `<tr><td>${esc(r.key)}</td><td>${n(r.rows)}</td><td>${n(r.kept)}</td><td>${n(r.selected)}</td><td>${n(r.tokens)}</td><td>${n(r.selectedTokens)}</td><td>${pct(r.selectedTokens, totalSel)}</td><td>${lengths(r)}</td></tr>`).join('')}</table>
 ${barChart(`share-${id}`, rows.map((r) => ({ label: r.key, value: totalSel > 0 ? r.selectedTokens : r.selected })), (v) => (totalSel > 0 ? `${n(v)} tokens` : `${n(v)} rows`))}`;
   };
   sections.push(`<h2 id="groups">Languages and sources</h2>${groupTable('Per language', 'language', d.byLang)}${groupTable('Per source', 'source', d.bySource)}`);
