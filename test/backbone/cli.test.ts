@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
+import { STORE_TABLES } from '../../src/store/tables.js';
 import { describe, expect, it } from 'vitest';
 import { CLI, fixture, runCli, tempDir, writeJsonl } from '../helpers.js';
 
@@ -68,6 +69,13 @@ describe('winnow CLI', () => {
     expect(manifest.inputs.map((i: { source: string }) => i.source)).toEqual(['sib200', 'sib200', 'sib200', 'afrisenti_twi', 'ud_yor']);
     const q = await runCli(['query', out, 'select count(*) as n from selection', '--format', 'json']);
     expect(Number(JSON.parse(q.stdout)[0].n)).toBe(manifest.counts.selected);
+    // Every table and view of the store is listed (with its kind) in the registry `query --help` prints.
+    const objects = await runCli(['query', out, `select table_name n, 'table' k from duckdb_tables() where not temporary union all select view_name, 'view' from duckdb_views() where not internal and not temporary`, '--format', 'json']);
+    const found = JSON.parse(objects.stdout) as { n: string; k: string }[];
+    expect(found.length).toBeGreaterThan(15);
+    for (const o of found) expect(STORE_TABLES[o.n]?.kind, o.n).toBe(o.k);
+    const help = await runCli(['query', '--help']);
+    for (const name of Object.keys(STORE_TABLES)) expect(help.stdout).toContain(`  ${name}`);
   });
 });
 

@@ -3,17 +3,18 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { Command } from 'commander';
 import { ConfigError, InputError } from '../../core/errors.js';
+import { storeTablesHelp } from '../../store/tables.js';
 
 type Format = 'table' | 'json' | 'csv';
 
 export function registerQuery(program: Command): void {
   program
     .command('query')
-    .description('run SQL on a run store (read-only); tables: samples, quarantine, runs, stages, files, budget, labels, augmentations; view: selection')
+    .description('run SQL on a run store (read-only); `winnow query --help` lists the tables')
     .argument('<run>', 'a run output folder or its results.duckdb')
     .argument('<sql>', 'the SQL to run')
     .option('--format <format>', 'table, json or csv', 'table')
-    .addHelpText('after', '\nExample:\n  winnow query out/quickstart "select reason, count(*) from samples where status = \'rejected\' group by all"\n')
+    .addHelpText('after', `\nTables and views of a run store ([only with]):\n${storeTablesHelp()}\n\nExample:\n  winnow query out/quickstart "select reason, count(*) from samples where status = 'rejected' group by all"\n`)
     .action(async (run: string, sql: string, flags: { format: string }) => {
       if (!['table', 'json', 'csv'].includes(flags.format)) throw new ConfigError(`--format must be table, json or csv (got "${flags.format}")`);
       process.stdout.write(await runQuery(run, sql, flags.format as Format));
