@@ -121,7 +121,7 @@ export async function collectReport(conn: DuckDBConnection, info: RunInfo): Prom
     }
   }
   const valueCol = cols.has('select_value') ? 'select_value' : cols.has('value') ? 'value' : null;
-  const sig = ['typicality', 'cluster_entropy', 'margin', 'bald', 'surprise'].filter((c) => cols.has(c));
+  const sig = ['importance', 'typicality', 'cluster_entropy', 'margin', 'bald', 'surprise'].filter((c) => cols.has(c));
   const examples = async (order: string): Promise<Example[]> => {
     if (valueCol === null) return [];
     const r = await conn.runAndReadAll(
@@ -133,7 +133,8 @@ export async function collectReport(conn: DuckDBConnection, info: RunInfo): Prom
       text: String(x[2] ?? ''),
       by: x[3] === null ? null : String(x[3]),
       value: Number(x[4]),
-      signals: Object.fromEntries(sig.map((c, i) => [c, Number(x[5 + i])]).filter(([, v]) => Number.isFinite(v as number))),
+      // A signal not computed for a row (no labels, no reference) is NULL: left out, not shown as 0.
+      signals: Object.fromEntries(sig.flatMap((c, i) => (x[5 + i] === null ? [] : [[c, Number(x[5 + i])]])).filter(([, v]) => Number.isFinite(v as number))),
     }));
   };
   return { info, byLang, bySource, hists, map, clusters, best: await examples('DESC'), worst: await examples('ASC'), curve: planCurve(info) };

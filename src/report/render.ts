@@ -8,6 +8,38 @@ table{border-collapse:collapse;margin:8px 0}td,th{padding:3px 10px;border-bottom
 svg text{font-size:11px;fill:#333}.axis{stroke:#999}.link{fill:#1a5fb4;text-decoration:underline}
 code,pre{background:#f5f5f5;padding:2px 4px;border-radius:3px}pre{padding:8px;overflow-x:auto}.ex{border-left:3px solid #4e79a7;padding:4px 10px;margin:8px 0}.muted{color:#777}`;
 
+type GroupRow = ReportData['byLang'][number];
+/** Groups shown before the rest are summed into one "other" row (and listed in a folded table). */
+const TOP_GROUPS = 15;
+
+const lengths = (r: GroupRow): string => (r.keptChars === null ? '-' : `${n(r.keptChars)} / ${r.selectedChars === null ? '-' : n(r.selectedChars)}`);
+
+/**
+ * A per-language or per-source table: the largest groups, an "other" row for the rest, the full
+ * table folded below (a mixed corpus can hold hundreds of predicted languages), and a bar chart.
+ */
+export function groupTable(title: string, id: string, rows: readonly GroupRow[]): string {
+  const totalSel = rows.reduce((a, r) => a + r.selectedTokens, 0);
+  const head = `<tr><th>${id}</th><th>rows in</th><th>kept</th><th>selected</th><th>tokens in</th><th>tokens selected</th><th>share of selection</th><th title="mean characters per row, kept / selected">length kept / selected</th></tr>`;
+  const line = (r: GroupRow): string =>
+    `<tr><td>${esc(r.key)}</td><td>${n(r.rows)}</td><td>${n(r.kept)}</td><td>${n(r.selected)}</td><td>${n(r.tokens)}</td><td>${n(r.selectedTokens)}</td><td>${pct(r.selectedTokens, totalSel)}</td><td>${lengths(r)}</td></tr>`;
+  const top = rows.slice(0, TOP_GROUPS);
+  const rest = rows.slice(TOP_GROUPS);
+  const sum = (f: (r: GroupRow) => number): number => rest.reduce((a, r) => a + f(r), 0);
+  const mean = (count: (r: GroupRow) => number, m: (r: GroupRow) => number | null): number | null => {
+    const c = sum(count);
+    return c > 0 ? sum((r) => count(r) * (m(r) ?? 0)) / c : null;
+  };
+  const other: GroupRow | null = rest.length
+    ? { key: `other (${rest.length} more)`, rows: sum((r) => r.rows), kept: sum((r) => r.kept), selected: sum((r) => r.selected), tokens: sum((r) => r.tokens), selectedTokens: sum((r) => r.selectedTokens), keptChars: mean((r) => r.kept, (r) => r.keptChars), selectedChars: mean((r) => r.selected, (r) => r.selectedChars) }
+    : null;
+  const shown = other ? [...top, other] : top;
+  const folded = rest.length ? `<details><summary>All ${n(rows.length)} ${id === 'language' ? 'languages' : `${id}s`}</summary><table>${head}${rows.map(line).join('')}</table></details>` : '';
+  return `<h3>${title}</h3><table>${head}
+${shown.map(line).join('')}</table>${folded}
+${barChart(`share-${id}`, shown.map((r) => ({ label: r.key, value: totalSel > 0 ? r.selectedTokens : r.selected })), (v) => (totalSel > 0 ? `${n(v)} tokens` : `${n(v)} rows`))}`;
+}
+
 /** The self-contained HTML report: inline CSS and SVG only, no script, no external resource. */
 export function renderReport(d: ReportData): string {
   const i = d.info;
@@ -23,13 +55,6 @@ ${barChart('funnel', funnel)}
 ${reasons.length ? barChart('reasons', reasons.map(([r, c]) => ({ label: r, value: c, href: `#reason-${r}` }))) : '<p>No row was rejected.</p>'}
 ${reasons.map(([r, c]) => `<div id="reason-${esc(r)}"><b>${esc(r)}</b> (${n(c)} rows): <code>${esc(q(`select id, source, file, \\"row\\", reason_detail, left(text, 80) from samples where reason = '${r}'`))}</code></div>`).join('\n')}`);
 
-  const lengths = (r: ReportData['byLang'][number]): string => (r.keptChars === null ? '-' : `${n(Math.round(r.keptChars))} / ${r.selectedChars === null ? '-' : n(Math.round(r.selectedChars))}`);
-  const groupTable = (title: string, id: string, rows: ReportData['byLang']): string => {
-    const totalSel = rows.reduce((a, r) => a + r.selectedTokens, 0);
-    return `<h3>${title}</h3><table><tr><th>${id}</th><th>rows in</th><th>kept</th><th>selected</th><th>tokens in</th><th>tokens selected</th><th>share of selection</th><th title="mean characters per row, kept / selected">length kept / selected</th></tr>
-${rows.map((r) => `<tr><td>${esc(r.key)}</td><td>${n(r.rows)}</td><td>${n(r.kept)}</td><td>${n(r.selected)}</td><td>${n(r.tokens)}</td><td>${n(r.selectedTokens)}</td><td>${pct(r.selectedTokens, totalSel)}</td><td>${lengths(r)}</td></tr>`).join('')}</table>
-${barChart(`share-${id}`, rows.map((r) => ({ label: r.key, value: totalSel > 0 ? r.selectedTokens : r.selected })), (v) => (totalSel > 0 ? `${n(v)} tokens` : `${n(v)} rows`))}`;
-  };
   sections.push(`<h2 id="groups">Languages and sources</h2>${groupTable('Per language', 'language', d.byLang)}${groupTable('Per source', 'source', d.bySource)}`);
 
   const b = i.budget;
