@@ -97,15 +97,19 @@ function groupSql(by: 'lang' | 'source' | 'none'): string {
   return "'all'";
 }
 
-/** Counts tokens of every row with text into samples.tokens (streaming, then one UPDATE). */
+/**
+ * Counts tokens of every row with text that has none yet into samples.tokens (the streaming phase
+ * counts them when the budget has a tokenizer; this covers the rest), then one UPDATE.
+ */
 async function countTokens(ctx: BarrierContext, count: (t: string) => number): Promise<void> {
   const c = ctx.store.conn;
+  const counted = await hasColumn(c, 'samples', 'tokens');
   const reader = await ctx.store.instance.connect();
   await c.run('CREATE TEMP TABLE token_counts (uid BIGINT, tokens INTEGER)');
   const app = await c.createAppender('token_counts');
   let done = 0;
   try {
-    const result = await reader.stream('SELECT uid, text FROM samples WHERE text IS NOT NULL');
+    const result = await reader.stream(`SELECT uid, text FROM samples WHERE text IS NOT NULL${counted ? ' AND tokens IS NULL' : ''}`);
     for (;;) {
       const chunk = await result.fetchChunk();
       if (chunk === null || chunk.rowCount === 0) break;
@@ -119,8 +123,8 @@ async function countTokens(ctx: BarrierContext, count: (t: string) => number): P
     reader.closeSync();
     app.closeSync();
   }
-  await c.run(`ALTER TABLE samples ADD COLUMN tokens INTEGER;
-    UPDATE samples SET tokens = t.tokens FROM token_counts t WHERE samples.uid = t.uid;
+  if (!counted) await c.run('ALTER TABLE samples ADD COLUMN tokens INTEGER');
+  await c.run(`UPDATE samples SET tokens = t.tokens FROM token_counts t WHERE samples.uid = t.uid;
     DROP TABLE token_counts;`);
 }
 

@@ -31,7 +31,7 @@ export interface StageDefinition {
 
 export interface ExtraColumn {
   name: string;
-  type: 'VARCHAR' | 'DOUBLE' | 'JSON';
+  type: 'VARCHAR' | 'DOUBLE' | 'INTEGER' | 'JSON';
 }
 
 /**

@@ -3,6 +3,8 @@ import { langIdStage, preflightLangId } from './langid.js';
 import { normalizeStage } from './normalize.js';
 import { qualityStage } from './quality.js';
 import type { StageDefinition } from './stage.js';
+import { tokensStage } from './tokens.js';
+import { openTokenCounter } from '../budget/token-count.js';
 
 /**
  * Streaming stages in the order they run. A stage is on when its config block is enabled; the
@@ -35,5 +37,14 @@ export const STREAMING_STAGES: StageDefinition[] = [
       { name: 'quality', type: 'JSON' },
       { name: 'text_original', type: 'VARCHAR' },
     ],
+  },
+  // Last: the text is final here (barrier stages do not change it).
+  {
+    name: 'tokens',
+    enabled: (p) => p.stages.budget.tokenizer !== 'none',
+    create: (p, env) => tokensStage(p.stages.budget.tokenizer, env),
+    // An unreadable tokenizer.json is a config error before any row is read.
+    preflight: async (p, env) => void (await openTokenCounter(p.stages.budget.tokenizer, env.baseDir)),
+    columns: [{ name: 'tokens', type: 'INTEGER' }],
   },
 ];

@@ -73,7 +73,7 @@ export class RunStore {
     this.extraColumns = opts.extraColumns ?? [];
     this.sampleTypes = [
       BIGINT, VARCHAR, e(opts.sources), e(opts.files), BIGINT, VARCHAR, VARCHAR, VARCHAR, INTEGER, VARCHAR, e(STATUSES), VARCHAR, VARCHAR,
-      ...this.extraColumns.map((c) => (c.type === 'DOUBLE' ? DOUBLE : VARCHAR)),
+      ...this.extraColumns.map((c) => (c.type === 'DOUBLE' ? DOUBLE : c.type === 'INTEGER' ? INTEGER : VARCHAR)),
     ];
   }
 

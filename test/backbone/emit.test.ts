@@ -85,6 +85,7 @@ describe('emitted outputs', () => {
       { stage: 'read', rows_in: 500, rows_out: 500 },
       { stage: 'normalize', rows_in: 500, rows_out: 500 },
       { stage: 'filters', rows_in: 500, rows_out: 450 },
+      { stage: 'tokens', rows_in: 450, rows_out: 450 },
       { stage: 'dedup', rows_in: 450, rows_out: 450 },
       { stage: 'budget', rows_in: 450, rows_out: 450 },
     ]);
@@ -92,7 +93,7 @@ describe('emitted outputs', () => {
     expect(manifest.counts).toEqual({ input: 500, selected: 450, rejected: { too_short: 50 }, rejected_total: 50, reconciled: true });
     expect(manifest.pipeline.config_hash).toMatch(/^[0-9a-f]{64}$/);
     expect(manifest.versions['@duckdb/node-api']).toMatch(/^1\./);
-    expect(manifest.stages.map((s: { stage: string }) => s.stage)).toEqual(['read', 'normalize', 'filters', 'dedup', 'budget']);
+    expect(manifest.stages.map((s: { stage: string }) => s.stage)).toEqual(['read', 'normalize', 'filters', 'tokens', 'dedup', 'budget']);
     const [runRow] = await run.q<{ status: string; input_rows: number }>(`SELECT status, input_rows::INT AS input_rows FROM runs`);
     expect(runRow).toEqual({ status: 'completed', input_rows: 500 });
   });

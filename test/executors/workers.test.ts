@@ -23,7 +23,7 @@ describe('local executor: streaming stages on worker threads', () => {
       {
         name: 'workers',
         sources: [{ name: 's', path: 'in.jsonl', columns: { id: 'id' } }],
-        stages: { embed: { enabled: false }, select: { enabled: false }, budget: { tokenizer: 'none' } },
+        stages: { embed: { enabled: false }, select: { enabled: false } },
         limits: { batch_size: 256 },
       },
       'test',
@@ -33,7 +33,7 @@ describe('local executor: streaming stages on worker threads', () => {
       const summary = await runPipeline({ config, baseDir: dir, origin: 'test' }, { outDir: out, log: silentLogger, workers });
       const [h] = await queryStore<{ h: string; n: number }>(
         path.join(out, 'results.duckdb'),
-        `SELECT md5(string_agg(concat_ws('|', uid, id, text, status, reason, reason_detail, lang_pred, lang_conf, lang_detail, quality::VARCHAR, text_original), chr(10) ORDER BY uid)) AS h, count(*)::INT AS n FROM samples`,
+        `SELECT md5(string_agg(concat_ws('|', uid, id, text, status, reason, reason_detail, lang_pred, lang_conf, lang_detail, quality::VARCHAR, text_original, tokens), chr(10) ORDER BY uid)) AS h, count(*)::INT AS n FROM samples`,
       );
       const parquet = createHash('sha256').update(readFileSync(path.join(out, 'selection.parquet'))).digest('hex');
       const counts = summary.stages.map((s) => ({ stage: s.stage, in: s.in, out: s.out, rejected: s.rejected }));
@@ -42,6 +42,8 @@ describe('local executor: streaming stages on worker threads', () => {
     const one = await digest(1);
     expect(one.h!.n).toBe(rows.length);
     expect(one.counts.find((c) => c.stage === 'langid')!.in).toBeGreaterThan(0);
+    // Token counting is a streaming stage, so it runs on the workers too (the counts below are equal for 2 and 3).
+    expect(one.counts.find((c) => c.stage === 'tokens')!.in).toBeGreaterThan(0);
     for (const w of [2, 3]) {
       const many = await digest(w);
       expect(many.h).toEqual(one.h);
