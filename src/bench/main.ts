@@ -9,6 +9,7 @@ import { benchQuality } from './quality.js';
 import { benchReport } from './report-html.js';
 import { benchSelect } from './select.js';
 import { benchShard } from './shard.js';
+import { benchValue } from './value.js';
 import { benchAugmentEval, benchSelectEval } from './select-eval.js';
 
 /** `npm run bench` runs every benchmark; `npm run bench -- backbone` runs one. */
@@ -26,6 +27,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   lake: () => benchLake(),
   shard: () => benchShard(),
   e2e: () => benchE2e(),
+  value: () => benchValue(),
 };
 
 const wanted = process.argv.slice(2);
