@@ -99,14 +99,23 @@ function kindOf(ch: string, code: number): Kind {
   return SYMBOL.test(ch) ? Kind.Symbol : Kind.Punct;
 }
 
+/**
+ * Tokens that are code rather than words: command-line flags, identifiers with _ . / :: or ( ),
+ * camelCase names and all-capital keywords (SQL, constants). Technical prose in any script quotes
+ * them in Latin letters; they are not the text's language, so they do not count toward its scripts.
+ */
+const CODE_TOKEN = /[A-Za-z0-9][_./:][A-Za-z0-9]|\(\)|[a-z][A-Z]|^[A-Z][A-Z0-9_]+$/;
+const FLAG = /^--?[A-Za-z]/;
+
 function addToken(s: TokenStats, token: string): void {
+  const code = FLAG.test(token) || CODE_TOKEN.test(token.replace(EDGE_PUNCT_G, ''));
   let wordChars = 0;
   let symbols = 0;
   let emoji = 0;
   let counted = 0;
   for (const ch of token) {
-    const code = ch.codePointAt(0)!;
-    const k = kindOf(ch, code);
+    const cp = ch.codePointAt(0)!;
+    const k = kindOf(ch, cp);
     if (k === Kind.Emoji) {
       emoji++;
       continue;
@@ -114,7 +123,7 @@ function addToken(s: TokenStats, token: string): void {
     counted++;
     if (k === Kind.Letter) {
       wordChars++;
-      if (code < 0x80 || !MARK.test(ch)) {
+      if (!code && (cp < 0x80 || !MARK.test(ch))) {
         s.letters++;
         const sc = scriptOf(ch);
         s.scripts.set(sc, (s.scripts.get(sc) ?? 0) + 1);

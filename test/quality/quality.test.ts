@@ -64,6 +64,17 @@ describe('quality measures', () => {
     expect(verdict('Mwaramutse neza !')).toBeNull();
   });
 
+  it('does not count code quoted in technical prose (flags, SQL keywords, identifiers) as another script', () => {
+    // A real Kazakh (Cyrillic) sentence with code in Latin letters around it, as software messages have.
+    const kaz = fixture('tatoeba-laser/kaz-eng').map((r) => r.text).find((t) => t.split(' ').length >= 6)!;
+    const technical = `${kaz} --from-file ALTER TABLE OWNED BY NONE GtkActionGroup pg_wal/archive_status`;
+    const m = measureDocument(technical, 'Cyrl', []).metrics;
+    expect(m.wrong_script_ratio).toBe(0);
+    // Words of another language still count: the same sentence with an English clause as long as the code.
+    const mixed = `${kaz} which the group this action is associated with is not in the archive status`;
+    expect(measureDocument(mixed, 'Cyrl', []).metrics.wrong_script_ratio).toBeGreaterThan(0.3);
+  });
+
   it('counts emoji, mentions, tags and links as what they are, not as noise', () => {
     const m = measureDocument('@user @user Ni byiza cyane 😂😂 #Rwanda https://t.co/abc', null, []).metrics;
     expect(m).toMatchObject({ words: 3, mentions: 2, hashtags: 1, urls: 1, emoji: 1, symbol_ratio: 0 });
