@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, rmdirSync, statSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
@@ -95,12 +95,28 @@ const SHARD_STAGES = new Set(['dedup', 'embed', 'select']);
 export async function runPipeline(loaded: LoadedPipeline, opts: RunOptions): Promise<RunSummary> {
   const outDir = path.resolve(opts.outDir);
   checkOutDir(outDir, loaded.config, loaded.baseDir);
+  const made = !existsSync(outDir);
   const lock = opts.lockHeld ? null : await acquireLock(outDir, `winnow run ${loaded.origin}`);
   if (lock?.tookOverFrom) opts.log.warn(`took over the lock of a run that is no longer alive (pid ${lock.tookOverFrom.pid}, started ${lock.tookOverFrom.started_at})`);
+  let failed = false;
   try {
     return await runLocked(loaded, { ...opts, outDir });
+  } catch (err) {
+    failed = true;
+    throw err;
   } finally {
     await lock?.release();
+    // A run that failed before writing anything (a config or input error) leaves no empty folder it
+    // made; rmdir refuses a folder with a work folder in it, which a rerun resumes from.
+    if (failed && made) removeIfEmpty(outDir);
+  }
+}
+
+function removeIfEmpty(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // not empty (a work folder to resume from, partial outputs) or already gone: leave it
   }
 }
 

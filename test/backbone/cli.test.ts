@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import { STORE_TABLES } from '../../src/store/tables.js';
@@ -52,6 +52,12 @@ describe('winnow CLI', () => {
     const noGlob = await runCli(['run', '--input', path.join(dir, 'none/**/*.jsonl'), '--out', path.join(dir, 'o')]);
     expect(noGlob.code).toBe(3);
     expect(noGlob.stderr).toMatch(/matched no files/);
+    // Exit 3 means nothing was written: not even the output folder the run would have made.
+    expect(existsSync(path.join(dir, 'o'))).toBe(false);
+    // A folder the user made is left where it is.
+    mkdirSync(path.join(dir, 'mine'));
+    expect((await runCli(['run', '--input', path.join(dir, 'none.jsonl'), '--out', path.join(dir, 'mine')])).code).toBe(3);
+    expect(existsSync(path.join(dir, 'mine'))).toBe(true);
     expect((await runCli(['run', '--help'])).code).toBe(0);
     expect((await runCli(['query', '--help'])).stdout).toMatch(/read-only/);
     expect((await runCli(['run'])).code).toBe(2);

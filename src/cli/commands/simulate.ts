@@ -35,7 +35,7 @@ export function registerSimulate(program: Command): void {
     .option('--model <model>', 'builtin (fitted on the train texts) or a model directory', 'builtin')
     .option('--augment [perRow]', 'train each probe also on augmentations of its labelled rows (perRow variants each, default 2)')
     .option('--json', 'print one JSON object with results and summary')
-    .addHelpText('after', '\nExample:\n  winnow simulate --data sib200/yor_Latn.jsonl --budgets 50,100,200 --seeds 5 --strategies random,margin,typical,hybrid --json\n')
+    .addHelpText('after', '\nExample:\n  winnow simulate --data datasets/sib200/yor_Latn.jsonl --budgets 50,100,200 --seeds 5 --strategies random,margin,typical,hybrid --json\n')
     .action(async (flags: SimulateFlags) => {
       const budgets = intList(flags.budgets, '--budgets');
       const strategies = flags.strategies.split(',').map((s) => s.trim());
