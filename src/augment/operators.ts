@@ -1,4 +1,5 @@
 import { stripMarks } from '../util/text.js';
+import { shuffleInPlace } from '../math/random.js';
 
 /**
  * Augmentation operators that need no model and work in any script: they act on whitespace tokens,
@@ -62,10 +63,7 @@ const sentenceReorder: Operator = (text, _p, rand) => {
   const s = sentences(text);
   if (s.length < 2) return null;
   const before = s.join(' ');
-  for (let i = s.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [s[i], s[j]] = [s[j]!, s[i]!];
-  }
+  shuffleInPlace(s, rand);
   // A shuffle can return the original order (half the time with two sentences): rotate then.
   if (s.join(' ') === before) s.push(s.shift()!);
   return changed(text, s.join(' '));

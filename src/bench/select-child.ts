@@ -3,7 +3,8 @@ import { facilityLocation } from '../select/facility.js';
 import { kCenterGreedy, kCenterGreedyPlain } from '../select/kcenter.js';
 import { knnGraph } from '../select/knn-graph.js';
 import type { Pool } from '../select/pool.js';
-import { selectRows, SelectionContext, shuffled } from '../select/strategies.js';
+import { shuffled } from '../math/random.js';
+import { selectRows, SelectionContext } from '../select/strategies.js';
 import { mixturePool } from './corpus.js';
 
 /**

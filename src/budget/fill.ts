@@ -1,3 +1,5 @@
+import { quantiles } from '../math/quantile.js';
+
 export interface FillInput {
   /** Tokens of each candidate document. */
   tokens: Float64Array;
@@ -146,8 +148,6 @@ function lengthBuckets(input: FillInput, tooLong: Uint8Array, quota: Float64Arra
 }
 
 function farOutFence(tokens: Float64Array): number {
-  if (tokens.length === 0) return 0;
-  const sorted = Float64Array.from(tokens).sort();
-  const q = (p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
-  return q(0.75) + 3 * (q(0.75) - q(0.25));
+  const [q1, q3] = quantiles(tokens, [0.25, 0.75]) as [number, number];
+  return q3 + 3 * (q3 - q1);
 }

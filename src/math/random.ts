@@ -9,3 +9,17 @@ export function rng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** Shuffles `a` in place with `rand` (Fisher-Yates) and returns it. */
+export function shuffleInPlace<T>(a: T[], rand: () => number): T[] {
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [a[i], a[j]] = [a[j]!, a[i]!];
+  }
+  return a;
+}
+
+/** A seeded permutation of 0..n-1. */
+export function shuffled(n: number, seed: number): number[] {
+  return shuffleInPlace(Array.from({ length: n }, (_, i) => i), rng(seed));
+}

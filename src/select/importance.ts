@@ -1,4 +1,5 @@
 import { NgramCounter, type HashingParams } from '../embed/ngram-hash.js';
+import { quantiles } from '../math/quantile.js';
 
 /**
  * Hashed n-gram features of the importance weights: character 2-4-grams within words and whole
@@ -46,7 +47,7 @@ export function importanceWeights(pool: readonly string[], target: NgramBag, raw
   }
   const prior = sums.reduce((a, b) => a + b, 0) / Math.max(1, sizes.reduce((a, b) => a + b, 0));
   const logRatio = Float32Array.from(sums, (s, i) => (s + SHRINK * prior) / (sizes[i]! + SHRINK));
-  const median = Float32Array.from(logRatio).sort()[Math.floor(pool.length / 2)] ?? 0;
+  const [median] = quantiles(logRatio, [0.5]) as [number];
   const weight = Float32Array.from(logRatio, (m) => Math.exp(Math.max(-LIMIT, Math.min(LIMIT, m - median))));
   return { weight, logRatio };
 }

@@ -46,9 +46,8 @@ export function coverageRank(texts: readonly string[], count: number, opts: { we
   const common = commonFeatures(texts, counter);
   const length = Float64Array.from(texts, (t) => Math.max(t.length, 1));
   let evaluations = 0;
-  const gainOf = (i: number): number => {
+  const gainOf = (i: number, { ids, counts } = counter.count(texts[i]!)): number => {
     evaluations++;
-    const { ids, counts } = counter.count(texts[i]!);
     let g = 0;
     for (let k = 0; k < ids.length; k++) {
       if (common[ids[k]!]) continue;
@@ -71,7 +70,8 @@ export function coverageRank(texts: readonly string[], count: number, opts: { we
       gains[made++] = bound;
       continue;
     }
-    const fresh = gainOf(i);
+    const features = counter.count(texts[i]!);
+    const fresh = gainOf(i, features);
     // Gains only shrink as the set grows, so a fresh gain still at the top is the true maximum; within
     // SLACK of it is taken too (each pick nicks every row's gain through the common n-grams, and exact
     // lazy greedy would re-evaluate nearly the whole pool each time).
@@ -79,7 +79,7 @@ export function coverageRank(texts: readonly string[], count: number, opts: { we
       heap.push(i, fresh);
       continue;
     }
-    const { ids, counts } = counter.count(texts[i]!);
+    const { ids, counts } = features;
     for (let k = 0; k < ids.length; k++) mass[ids[k]!]! += counts[k]!;
     picks[made] = i;
     gains[made++] = fresh;

@@ -1,6 +1,7 @@
 import { MatMulKernel } from '../onnx/kernels.js';
 import { accuracy, macroF1, SoftmaxProbe } from './probe.js';
-import { selectRows, SelectionContext, shuffled, type HybridOptions, type StrategyName } from './strategies.js';
+import { shuffled } from '../math/random.js';
+import { selectRows, SelectionContext, type HybridOptions, type StrategyName } from './strategies.js';
 import type { Pool } from './pool.js';
 
 export interface SimulateData {

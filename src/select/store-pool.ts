@@ -10,22 +10,25 @@ export interface StorePool {
   labels: (string | null)[];
   /** Source name of each row. */
   sources: string[];
+  /** Text of each row, when asked for. */
+  texts?: string[];
 }
 
 /**
  * Reads rows and their embeddings out of a run store into one (n x d) matrix, chunk by chunk.
  * `where` filters samples (alias s); rows come in uid order so the pool is deterministic.
  */
-export async function readStorePool(conn: DuckDBConnection, where: string): Promise<StorePool> {
+export async function readStorePool(conn: DuckDBConnection, where: string, opts: { texts?: boolean } = {}): Promise<StorePool> {
   const [[dimRaw]] = (await conn.runAndReadAll('SELECT dim FROM embedding_model')).getRows() as [[number]];
   const d = Number(dimRaw);
-  const sql = `SELECT s.uid, s.id, s.label, e.embedding, s.source::VARCHAR FROM samples s JOIN embeddings e USING (uid) WHERE ${where} ORDER BY s.uid`;
+  const sql = `SELECT s.uid, s.id, s.label, e.embedding, s.source::VARCHAR${opts.texts ? ', s.text' : ''} FROM samples s JOIN embeddings e USING (uid) WHERE ${where} ORDER BY s.uid`;
   const n = Number((await conn.runAndReadAll(`SELECT count(*) FROM (${sql})`)).getRows()[0]![0]);
   const x = new Float32Array(n * d);
   const uids: bigint[] = [];
   const ids: string[] = [];
   const labels: (string | null)[] = [];
   const sources: string[] = [];
+  const texts: string[] | undefined = opts.texts ? [] : undefined;
   const result = await conn.stream(sql);
   for (;;) {
     const chunk = await result.fetchChunk();
@@ -35,8 +38,9 @@ export async function readStorePool(conn: DuckDBConnection, where: string): Prom
     ids.push(...(chunk.getColumnValues(1) as string[]));
     labels.push(...(chunk.getColumnValues(2) as (string | null)[]));
     sources.push(...(chunk.getColumnValues(4) as string[]));
+    if (texts) for (const t of chunk.getColumnValues(5) as (string | null)[]) texts.push(t ?? '');
   }
-  return { pool: { x, n, d }, uids, ids, labels, sources };
+  return { pool: { x, n, d }, uids, ids, labels, sources, texts };
 }
 
 /** Class ids of the labelled rows of a pool (classes sorted by name). */

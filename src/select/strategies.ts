@@ -1,5 +1,5 @@
 import { SELECT_STRATEGIES } from '../config/schema.js';
-import { rng } from '../math/random.js';
+import { shuffled } from '../math/random.js';
 import type { MatMulKernel } from '../onnx/kernels.js';
 import { badge } from './badge.js';
 import { facilityLocation } from './facility.js';
@@ -184,15 +184,4 @@ function excludedList(blocked: Uint8Array): Int32Array {
   const out: number[] = [];
   for (let i = 0; i < blocked.length; i++) if (blocked[i]) out.push(i);
   return Int32Array.from(out);
-}
-
-/** A seeded permutation of 0..n-1 (Fisher-Yates). */
-export function shuffled(n: number, seed: number): number[] {
-  const rand = rng(seed);
-  const a = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [a[i], a[j]] = [a[j]!, a[i]!];
-  }
-  return a;
 }

@@ -13,11 +13,6 @@ export interface TargetImportance extends ImportanceResult {
   targetTexts: number;
 }
 
-/** Texts of the pool rows (`where`, alias s; those with a vector), in uid order like the pool. */
-export async function poolTexts(c: DuckDBConnection, where: string): Promise<string[]> {
-  return (await c.runAndReadAll(`SELECT s.text FROM samples s JOIN embeddings e USING (uid) WHERE ${where} ORDER BY s.uid`)).getRows().map((r) => String(r[0] ?? ''));
-}
-
 /**
  * Importance weights of the pool rows (their texts, in pool order) for the configured target.
  * With a target, its texts against the pool's (DSIR). Without one, the rows kept so far against every
@@ -27,19 +22,18 @@ export async function poolTexts(c: DuckDBConnection, where: string): Promise<str
 export async function targetImportance(c: DuckDBConnection, texts: readonly string[], target: SelectConfig['target'], baseDir: string): Promise<TargetImportance> {
   const poolBag = new NgramBag();
   for (const t of texts) poolBag.add(t);
-  const wanted = new NgramBag();
+  // The pool is the raw side against a target, and the target side without one.
+  let wanted = new NgramBag();
+  let raw = poolBag;
   let label: string;
-  let raw: NgramBag;
   if (target?.source !== undefined) {
     await streamTexts(c, `SELECT text FROM samples WHERE status = 'selected' AND source::VARCHAR = ${quoteLiteral(target.source)}`, wanted);
-    raw = poolBag;
     label = `source:${target.source}`;
   } else if (target?.path !== undefined) {
     for (const t of readTargetFile(path.resolve(baseDir, target.path))) wanted.add(t);
-    raw = poolBag;
     label = `file:${target.path}`;
   } else {
-    for (const t of texts) wanted.add(t);
+    wanted = poolBag;
     raw = new NgramBag();
     await streamTexts(c, 'SELECT text FROM samples WHERE text IS NOT NULL', raw);
     label = 'kept-vs-read';

@@ -1,4 +1,4 @@
-import { rng } from '../math/random.js';
+import { rng, shuffleInPlace } from '../math/random.js';
 import { SoftmaxProbe } from './probe.js';
 import type { Pool } from './pool.js';
 
@@ -80,11 +80,7 @@ function bootstrapWeights(rows: number, draws: number, whole: boolean, rand: () 
 
 /** A seeded fold (0..k-1) for each of `rows` rows, sizes within one of each other. */
 function folds(rows: number, k: number, rand: () => number): Int32Array {
-  const order = Array.from({ length: rows }, (_, i) => i);
-  for (let i = rows - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [order[i], order[j]] = [order[j]!, order[i]!];
-  }
+  const order = shuffleInPlace(Array.from({ length: rows }, (_, i) => i), rand);
   const out = new Int32Array(rows);
   order.forEach((r, t) => (out[r] = t % k));
   return out;

@@ -1,6 +1,7 @@
 import { BIGINT, DOUBLE, INTEGER, VARCHAR, type DuckDBConnection } from '@duckdb/node-api';
 import { CharLm } from '../langid/char-lm.js';
 import { fitKMeans } from '../math/kmeans.js';
+import { quantiles } from '../math/quantile.js';
 import { transposeDense } from '../math/linalg.js';
 import { MatMulKernel } from '../onnx/kernels.js';
 import { applyLabels } from '../store/labels.js';
@@ -9,7 +10,7 @@ import { quoteLiteral } from '../store/sql.js';
 import { readStorePool } from '../select/store-pool.js';
 import { selectRows, SelectionContext } from '../select/strategies.js';
 import { labelTasks, type LabelTask } from '../select/label-tasks.js';
-import { poolTexts, targetImportance } from '../select/target-importance.js';
+import { targetImportance } from '../select/target-importance.js';
 import { clusterEntropy, combineUncertainty, ensembleUncertainty, type Uncertainty } from '../select/uncertainty.js';
 import type { SelectConfig } from '../config/schema.js';
 import type { Pool } from '../select/pool.js';
@@ -43,7 +44,9 @@ async function runSelect(ctx: BarrierContext): Promise<BarrierResult> {
   // over its part); the rows no shard picked keep no rank.
   const greedi = ctx.role === 'merge' && (await hasColumn(c, 'samples', 'shard_candidate'));
   const where = greedi ? `s.status = 'selected' AND s.shard_candidate` : `s.status = 'selected'`;
-  const sp = await readStorePool(c, where);
+  // The training-data hybrid weighs rows by importance and measures the n-grams each adds: it needs the texts.
+  const training = cfg.strategy === 'hybrid' && !cfg.labelled_first;
+  const sp = await readStorePool(c, where, { texts: training });
   const n = sp.pool.n;
   const tasks = labelTasks(sp.labels, sp.sources, new Map(ctx.config.sources.flatMap((s) => (s.label_set ? [[s.name, s.label_set] as const] : []))));
   await recordLabelSet(c, [...cfg.labels, ...tasks.flatMap((t) => t.classes)]);
@@ -60,9 +63,7 @@ async function runSelect(ctx: BarrierContext): Promise<BarrierResult> {
       signals.cluster_entropy = await softClusterEntropy(sp.pool, kernel, ctx.config.seed);
       const u = taskUncertainty(sp.pool, tasks, ctx.config.seed, !cfg.labelled_first);
       if (u) Object.assign(signals, { least_confidence: u.leastConfidence, margin: u.margin, entropy: u.entropy, bald: u.bald });
-      // The training-data hybrid weighs rows by importance and measures the n-grams each adds.
-      const training = cfg.strategy === 'hybrid' && !cfg.labelled_first;
-      const texts = training ? await poolTexts(c, where) : undefined;
+      const texts = sp.texts;
       if (texts) {
         importance = await targetImportance(c, texts, cfg.target, ctx.baseDir);
         signals.importance = importance.weight;
@@ -216,9 +217,6 @@ async function surprise(ctx: BarrierContext, uids: bigint[], ref: { source: stri
   const pos = new Map(uids.map((u, i) => [u, i]));
   const out = new Float32Array(uids.length);
   for (const [uid, text, own] of rows) out[pos.get(uid as bigint)!] = -lm.logProbPerChar(String(text), own === true);
-  const sorted = Float32Array.from(out).sort();
-  const q = (p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
-  const lo = q(ref.low);
-  const hi = q(ref.high);
+  const [lo, hi] = quantiles(out, [ref.low, ref.high]) as [number, number];
   return { surprise: out, flags: Array.from(out, (v) => (v < lo ? 'low' : v > hi ? 'high' : null)) };
 }

@@ -29,7 +29,7 @@ export const STORE_TABLES: Record<string, { kind: 'table' | 'view'; about: strin
   output_rows: { kind: 'view', about: 'samples and kept augmentations together', when: 'augment' },
 };
 
-/** One line per table for help texts: "name (view) - what it is". */
+/** One line per table for help texts: "  name (view) [only with]: what it is". */
 export function storeTablesHelp(): string {
   return Object.entries(STORE_TABLES)
     .map(([name, t]) => `  ${name}${t.kind === 'view' ? ' (view)' : ''}${t.when ? ` [${t.when}]` : ''}: ${t.about}`)
