@@ -1,3 +1,4 @@
+import '../onnx/no-telemetry.js';
 import PQueue from 'p-queue';
 
 /**

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import './no-telemetry.js';
 import ort from 'onnxruntime-node';
 import { WinnowError } from '../core/errors.js';
 
