@@ -12,8 +12,11 @@ const CHUNK_ROWS = 2048;
  * `source`, `file` and `status` are ENUMs: their values are known before the first row is read, and
  * an ENUM appends as a small integer instead of re-encoding the same string for every row.
  */
+/** DuckDB refuses an ENUM without values; a shard with no files has none (it holds no rows either). */
+const enumValues = (values: readonly string[]): string[] => (values.length > 0 ? [...new Set(values)] : ['']);
+
 export function samplesDdl(sources: readonly string[], files: readonly string[], extra: readonly ExtraColumn[] = []): string {
-  const enumOf = (values: readonly string[]): string => `ENUM(${[...new Set(values)].map(quoteLiteral).join(', ')})`;
+  const enumOf = (values: readonly string[]): string => `ENUM(${enumValues(values).map(quoteLiteral).join(', ')})`;
   return `CREATE TABLE samples (
   uid BIGINT NOT NULL,
   id VARCHAR NOT NULL,
@@ -69,7 +72,7 @@ export class RunStore {
     readonly path: string,
     opts: StoreOptions,
   ) {
-    const e = (values: readonly string[]): DuckDBType => ENUM([...new Set(values)]);
+    const e = (values: readonly string[]): DuckDBType => ENUM(enumValues(values));
     this.extraColumns = opts.extraColumns ?? [];
     this.sampleTypes = [
       BIGINT, VARCHAR, e(opts.sources), e(opts.files), BIGINT, VARCHAR, VARCHAR, VARCHAR, INTEGER, VARCHAR, e(STATUSES), VARCHAR, VARCHAR,
