@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,8 +28,17 @@ export function fixture(name: string): FixtureRow[] {
     .map((l) => JSON.parse(l) as FixtureRow);
 }
 
+const made: string[] = [];
+
+/** A new folder under the system temp folder, removed when the test file ends (test/setup.ts). */
 export function tempDir(prefix = 'winnow-test-'): string {
-  return mkdtempSync(path.join(tmpdir(), prefix));
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+
+export function removeTempDirs(): void {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
 export function writeJsonl(file: string, rows: unknown[]): void {
