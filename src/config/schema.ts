@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SIZE_PATTERN } from '../core/memory.js';
 import { OPERATOR_NAMES } from '../augment/operators.js';
 
 /**
@@ -434,12 +435,18 @@ export const ExecutionSchema = z
      * changing it keeps a run's checkpoints (it is not part of the run's identity).
      */
     workers: z.union([z.literal('auto'), z.number().int().min(1).max(256)]).default('auto'),
+    /**
+     * The run's memory budget: `auto` (60% of the machine's memory, or of its container's limit) or
+     * a size. DuckDB gets half of it unless `store.memory_limit` says otherwise. Operational like
+     * `workers`: `--memory` or WINNOW_MEMORY override it, and changing it keeps a run's checkpoints.
+     */
+    memory: z.union([z.literal('auto'), z.string().regex(SIZE_PATTERN, 'a size such as "4GB" or "512MB", or auto')]).default('auto'),
   })
   .prefault({});
 
 export const StoreSchema = z.strictObject({
-  /** DuckDB's buffer-pool cap; spills to disk beyond it. */
-  memory_limit: z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i, 'a size such as "1GB" or "512MB"').default('256MB'),
+  /** DuckDB's buffer-pool cap (it spills to disk beyond it); default half of `execution.memory`. */
+  memory_limit: z.string().regex(SIZE_PATTERN, 'a size such as "1GB" or "512MB"').optional(),
   threads: z.number().int().min(1).max(256).optional(),
 });
 

@@ -7,6 +7,8 @@ export const ExitCode = {
   internal: 1,
   config: 2,
   input: 3,
+  /** The run ran out of its memory budget: give it more (--memory) and rerun; it resumes. */
+  memory: 4,
   /** Another run holds the lock on this state or output folder (sysexits EX_TEMPFAIL: retry later). */
   locked: 75,
 } as const;
@@ -39,5 +41,12 @@ export class InputError extends WinnowError {
 export class LockedError extends WinnowError {
   constructor(message: string) {
     super(message, ExitCode.locked);
+  }
+}
+
+/** The run ran out of memory under its budget; its checkpoints are kept, a rerun with more resumes. */
+export class OutOfMemoryError extends WinnowError {
+  constructor(message: string) {
+    super(message, ExitCode.memory);
   }
 }

@@ -37,18 +37,18 @@ export interface IncrementalResult {
  * the whole step, and a step that was killed is resumed (or, if its outputs are complete, folded in)
  * by the next one before anything new is read.
  */
-export async function runIncremental(loaded: LoadedPipeline, opts: { stateDir: string; log: Logger; workers?: number | 'auto' }): Promise<IncrementalResult> {
+export async function runIncremental(loaded: LoadedPipeline, opts: { stateDir: string; log: Logger; workers?: number | 'auto'; memory?: string }): Promise<IncrementalResult> {
   const stateDir = path.resolve(opts.stateDir);
   const lock = await acquireLock(stateDir, `winnow run ${loaded.origin} --state ${stateDir}`);
   if (lock.tookOverFrom) opts.log.warn(`took over the lock of a run that is no longer alive (pid ${lock.tookOverFrom.pid}, started ${lock.tookOverFrom.started_at})`);
   try {
-    return await step(loaded, stateDir, opts.log, opts.workers);
+    return await step(loaded, stateDir, opts.log, opts);
   } finally {
     await lock.release();
   }
 }
 
-async function step(loaded: LoadedPipeline, stateDir: string, log: Logger, workers?: number | 'auto'): Promise<IncrementalResult> {
+async function step(loaded: LoadedPipeline, stateDir: string, log: Logger, { workers, memory }: { workers?: number | 'auto'; memory?: string }): Promise<IncrementalResult> {
   const { config } = loaded;
   const scratch = await DuckDBInstance.create(':memory:');
   const conn = await scratch.connect();
@@ -130,7 +130,7 @@ async function step(loaded: LoadedPipeline, stateDir: string, log: Logger, worke
   if (pending && existsSync(manifestFile)) {
     log.info(`run ${seq} had completed its outputs; folding them into the state`);
   } else {
-    summary = await runPipeline(run, { outDir, log, lockHeld: true, only: delta, fingerprints, workers });
+    summary = await runPipeline(run, { outDir, log, lockHeld: true, only: delta, fingerprints, workers, memory });
   }
   if (existsSync(path.join(outDir, MODEL_DIR)) && !existsSync(stateModel)) {
     const tmp = path.join(stateDir, '.model.tmp');

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { LoadedPipeline } from '../config/load.js';
 import { ConfigError, WinnowError } from '../core/errors.js';
+import { isOutOfMemory, memoryPlan, outOfMemory, type MemoryPlan } from '../core/memory.js';
 import { writeArrowFile } from '../emit/arrow.js';
 import { commit, commitDir, removeStalePartials, tempPathFor } from '../emit/atomic.js';
 import { selectionColumns } from '../emit/columns.js';
@@ -81,6 +82,8 @@ export interface RunOptions {
   merge?: ShardInput[];
   /** `--workers`: overrides execution.workers (operational: a resumed run may use another number). */
   workers?: number | 'auto';
+  /** `--memory`: overrides execution.memory (operational: a resumed run may use another budget). */
+  memory?: string;
 }
 
 /** Barrier stages a shard runs; the merge runs them all again over the whole job. */
@@ -96,14 +99,15 @@ export async function runPipeline(loaded: LoadedPipeline, opts: RunOptions): Pro
   const outDir = path.resolve(opts.outDir);
   checkOutDir(outDir, loaded.config, loaded.baseDir);
   const made = !existsSync(outDir);
+  const memory = memoryPlan(loaded.config.execution.memory, loaded.config.store.memory_limit, opts.memory);
   const lock = opts.lockHeld ? null : await acquireLock(outDir, `winnow run ${loaded.origin}`);
   if (lock?.tookOverFrom) opts.log.warn(`took over the lock of a run that is no longer alive (pid ${lock.tookOverFrom.pid}, started ${lock.tookOverFrom.started_at})`);
   let failed = false;
   try {
-    return await runLocked(loaded, { ...opts, outDir });
+    return await runLocked(loaded, { ...opts, outDir }, memory);
   } catch (err) {
     failed = true;
-    throw err;
+    throw isOutOfMemory(err) ? outOfMemory(err, memory) : err;
   } finally {
     await lock?.release();
     // A run that failed before writing anything (a config or input error) leaves no empty folder it
@@ -120,7 +124,7 @@ function removeIfEmpty(dir: string): void {
   }
 }
 
-async function runLocked(loaded: LoadedPipeline, opts: RunOptions): Promise<RunSummary> {
+async function runLocked(loaded: LoadedPipeline, opts: RunOptions, memory: MemoryPlan): Promise<RunSummary> {
   const { config } = loaded;
   const { log, outDir } = opts;
   const t0 = performance.now();
@@ -130,7 +134,10 @@ async function runLocked(loaded: LoadedPipeline, opts: RunOptions): Promise<RunS
     const now = performance.now();
     phases[name] = (phases[name] ?? 0) + (now - mark) / 1000;
     mark = now;
-    log.event('phase_done', { phase: name, seconds: Math.round(phases[name]! * 1000) / 1000 });
+    // Memory after each phase (peak: the whole process so far, worker threads included), so a user
+    // sees which stage needs more.
+    const rss = { rss_mb: Math.round(process.memoryUsage.rss() / 1e6), peak_rss_mb: Math.round((process.resourceUsage().maxRSS * 1024) / 1e6) };
+    log.event('phase_done', { phase: name, seconds: Math.round(phases[name]! * 1000) / 1000, ...rss });
   };
   const scratch = await DuckDBInstance.create(':memory:', { threads: String(config.store.threads ?? 2) });
   const conn = await scratch.connect();
@@ -150,8 +157,9 @@ async function runLocked(loaded: LoadedPipeline, opts: RunOptions): Promise<RunS
     const fingerprints = new Map<string, FileFingerprint>(opts.merge ? fingerprintsFromShards(opts.merge) : []);
     for (const f of planned.flatMap((p) => p.files)) if (!fingerprints.has(f.abs)) fingerprints.set(f.abs, opts.fingerprints?.get(f.abs) ?? (await fingerprint(f.abs)));
     const key = configHash({
-      // How many workers run the stages changes no result, so it does not change the run's identity.
-      config: { ...config, execution: null },
+      // How many workers run the stages and how much memory they get change no result, so they do not
+      // change the run's identity: a run that ran out of memory resumes with more.
+      config: { ...config, execution: null, store: null },
       version: WINNOW_VERSION,
       inputs: planned.flatMap((p) => p.files.map((f) => [f.source, f.rel, fingerprints.get(f.abs)!.sha256])),
       shard: opts.shard ?? null,
@@ -170,8 +178,9 @@ async function runLocked(loaded: LoadedPipeline, opts: RunOptions): Promise<RunS
 
     const finals = Object.fromEntries(Object.entries(OUTPUT_FILES).map(([k, v]) => [k, path.join(outDir, v)])) as Record<keyof typeof OUTPUT_FILES, string>;
     const temps = Object.fromEntries(Object.entries(finals).map(([k, v]) => [k, tempPathFor(v)])) as Record<keyof typeof OUTPUT_FILES, string>;
+    log.event('memory', { budget_mb: Math.round(memory.budget / 1e6), duckdb_memory_limit: memory.duckdb, from: memory.from });
     const storeOpts = {
-      memoryLimit: config.store.memory_limit,
+      memoryLimit: memory.duckdb,
       threads: config.store.threads,
       sources: config.sources.map((s) => s.name),
       files: planned.flatMap((p) => p.files.map((f) => f.rel)),

@@ -9,6 +9,7 @@ import { MODEL_DIR, runPipeline } from '../../pipeline/run.js';
 import { quoteLiteral } from '../../store/sql.js';
 import { commitDir, tempPathFor } from '../../emit/atomic.js';
 import { createLogger } from '../../util/log.js';
+import { MEMORY_HELP } from './run.js';
 
 interface EmbedFlags {
   input: string[];
@@ -20,6 +21,7 @@ interface EmbedFlags {
   out: string;
   cache?: boolean;
   saveModel?: string;
+  memory?: string;
 }
 
 export function registerEmbed(program: Command): void {
@@ -34,6 +36,7 @@ export function registerEmbed(program: Command): void {
     .option('--dtype <dtype>', 'float32 or float16 (stored as uint16 bit patterns)', 'float32')
     .option('--no-cache', 'do not read or write the embedding cache')
     .option('--save-model <dir>', 'keep the fitted built-in encoder in DIR (for stages.embed.model, e.g. shared by the shards of a job)')
+    .option('--memory <size>', MEMORY_HELP)
     .requiredOption('--out <file.parquet>', 'Parquet file to write')
     .addHelpText('after', '\nExample:\n  winnow embed --input "corpus/*.jsonl" --id-column doc_id --out embeddings.parquet\n')
     .action(async (flags: EmbedFlags) => {
@@ -60,6 +63,7 @@ export function registerEmbed(program: Command): void {
         const summary = await runPipeline(loaded, {
           outDir: work,
           log,
+          memory: flags.memory,
           onStore: async (store) => {
             const [[fingerprint, model]] = (await store.conn.runAndReadAll('SELECT fingerprint, description FROM embedding_model')).getRows() as [[string, string]];
             await store.conn.run(

@@ -30,7 +30,11 @@ interface RunFlags {
   rule?: string;
   lang?: string;
   workers?: string;
+  memory?: string;
 }
+
+export const MEMORY_HELP =
+  "the run's memory budget, e.g. 8GB, or auto (default: execution.memory, else 60% of the machine's); DuckDB gets half unless store.memory_limit says otherwise; env WINNOW_MEMORY. Changing it keeps a run's checkpoints";
 
 /** `--workers`: auto or a positive integer. */
 function parseWorkers(v: string | undefined): number | 'auto' | undefined {
@@ -59,6 +63,7 @@ export function registerRun(program: Command): void {
     .option('--rule <rule>', 'budget rule: chinchilla | chinchilla-fit | datablations')
     .option('--augment', 'fill part of a budget the real data cannot cover with augmentations (stages.augment)')
     .option('--workers <n>', 'worker threads for the streaming stages: auto (default: every core, fewer for small inputs) or a number; 1 runs them on the main thread')
+    .option('--memory <size>', MEMORY_HELP)
     .option('--json', 'print the run summary as JSON on stdout')
     .option('--quiet', 'no progress or summary on stderr')
     .option('--log-format <format>', 'stderr logs: text, json (one object per line) or auto (json when stdout is not a terminal; env WINNOW_LOG_FORMAT)', 'auto')
@@ -92,19 +97,19 @@ export function registerRun(program: Command): void {
         const outDir = flags.out ?? path.join('out', `${loaded.config.name}-shard-${shard.index}-of-${shard.count}`);
         // Each shard keeps its vectors in its own cache, which the merge joins instead of embedding again.
         loaded.config.stages.embed.cache = path.resolve(outDir, 'embed-cache');
-        const summary = await runPipeline(loaded, { outDir, log, shard: { ...shard, configHash }, workers });
+        const summary = await runPipeline(loaded, { outDir, log, shard: { ...shard, configHash }, workers, memory: flags.memory });
         printSummary({ ...flags, format, log }, { ...summaryJson(summary), shard }, () => formatSummary(summary) + `shard ${shard.index}/${shard.count} done; when all ${shard.count} are: winnow merge <shard folders> --out <dir>\n`);
         return;
       }
       if (flags.state) {
         if (flags.out) throw new ConfigError('--state writes each run to <state>/runs/<date>/ (and <state>/latest); leave out --out');
-        const { summary, state } = await runIncremental(loaded, { stateDir: flags.state, log, workers });
+        const { summary, state } = await runIncremental(loaded, { stateDir: flags.state, log, workers, memory: flags.memory });
         const json = { ...(summary ? summaryJson(summary) : { run_id: null, counts: null }), state };
         printSummary({ ...flags, format, log }, json, () => (summary ? formatSummary(summary) : '') + formatState(state));
         return;
       }
       const outDir = flags.out ?? (loaded.config.output.dir ? path.resolve(loaded.baseDir, loaded.config.output.dir) : path.join('out', loaded.config.name));
-      const summary = await runPipeline(loaded, { outDir, log, workers });
+      const summary = await runPipeline(loaded, { outDir, log, workers, memory: flags.memory });
       printSummary({ ...flags, format, log }, summaryJson(summary), () => formatSummary(summary));
     });
 }
