@@ -1,7 +1,7 @@
 import { defaultPipeline } from '../config/default-pipeline.js';
-import { validatePipeline } from '../config/load.js';
+import { overlay, type ConfigPatch } from '../config/overlay.js';
 import { runPipeline } from '../pipeline/run.js';
-import { silentLogger } from '../util/log.js';
+import { silentLogger, type Logger } from '../util/log.js';
 
 /**
  * Runs the default pipeline in a fresh process and prints its figures as JSON, so peak RSS belongs
@@ -10,11 +10,19 @@ import { silentLogger } from '../util/log.js';
 const [input, out, memoryLimit, overrides] = process.argv.slice(2);
 const t0 = performance.now();
 const base = defaultPipeline({ input: [input!], idColumn: 'id', langColumn: 'lang' });
-// Overrides are a JSON object merged into the default pipeline, validated like any config.
-const merged = overrides ? deepMerge(base.config as unknown as Record<string, unknown>, JSON.parse(overrides) as Record<string, unknown>) : base.config;
-const loaded = { ...base, config: validatePipeline(merged, 'benchmark overrides') };
-if (memoryLimit) loaded.config.store.memory_limit = memoryLimit;
-const s = await runPipeline(loaded, { outDir: out!, log: silentLogger });
+// Overrides are a JSON object laid over the default pipeline, validated like any config.
+const loaded = overlay(base, { ...(overrides ? (JSON.parse(overrides) as ConfigPatch) : {}), store: { memory_limit: memoryLimit || undefined } }, 'benchmark overrides');
+// Memory after each phase, from the run's phase_done events (a repeated phase keeps its highest).
+const phaseRss: Record<string, { rss_mb: number; peak_rss_mb: number }> = {};
+const log: Logger = {
+  ...silentLogger,
+  event(name, f) {
+    if (name !== 'phase_done') return;
+    const prev = phaseRss[f.phase as string];
+    phaseRss[f.phase as string] = { rss_mb: Math.max(prev?.rss_mb ?? 0, f.rss_mb as number), peak_rss_mb: Math.max(prev?.peak_rss_mb ?? 0, f.peak_rss_mb as number) };
+  },
+};
+const s = await runPipeline(loaded, { outDir: out!, log });
 process.stdout.write(
   JSON.stringify({
     rows: s.counts.input,
@@ -22,15 +30,7 @@ process.stdout.write(
     seconds: (performance.now() - t0) / 1000,
     stages: s.stages.map((st) => ({ stage: st.stage, seconds: st.seconds })),
     phases: s.phases,
+    phaseRss,
     maxRssMB: process.resourceUsage().maxRSS / 1024,
   }) + '\n',
 );
-
-function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...a };
-  for (const [k, v] of Object.entries(b)) {
-    const cur = out[k];
-    out[k] = v && typeof v === 'object' && !Array.isArray(v) && cur && typeof cur === 'object' && !Array.isArray(cur) ? deepMerge(cur as Record<string, unknown>, v as Record<string, unknown>) : v;
-  }
-  return out;
-}

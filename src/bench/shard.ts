@@ -1,4 +1,5 @@
 import { mkdirSync, rmSync } from 'node:fs';
+import { overlay } from '../config/overlay.js';
 import path from 'node:path';
 import { validatePipeline } from '../config/load.js';
 import { selectionQuality } from '../eval/selection-quality.js';
@@ -70,14 +71,13 @@ export async function benchShard(): Promise<void> {
       const cfg = config(model, maxPicks);
       const hash = configHash(cfg);
       const out = path.join(dir, `shards-${maxPicks}`, String(i));
-      cfg.stages.embed.cache = path.join(out, 'embed-cache');
-      shardSeconds.push(await run({ config: cfg, baseDir: dir, origin: 'bench' }, out, { shard: { index: i, count: SHARDS, configHash: hash } }));
+      const shardRun = overlay({ config: cfg, baseDir: dir, origin: 'bench' }, { stages: { embed: { cache: path.join(out, 'embed-cache') } } }, '--shard');
+      shardSeconds.push(await run(shardRun, out, { shard: { index: i, count: SHARDS, configHash: hash } }));
       shardDirs.push(out);
     }
     const shards = readShards(shardDirs);
     const merged = path.join(dir, `merged-${maxPicks}`);
-    const loaded = shardPipeline(shards);
-    loaded.config.stages.embed.cache = path.join(merged, 'embed-cache');
+    const loaded = overlay(shardPipeline(shards), { stages: { embed: { cache: path.join(merged, 'embed-cache') } } }, 'winnow merge');
     const mergeSeconds = await run(loaded, merged, { merge: shards });
     const q2 = await selectionQuality(path.join(single, 'results.duckdb'), await selectedOf(merged), label);
     const same = JSON.stringify(await rows(path.join(merged, 'results.duckdb'), outcome)) === reference;

@@ -33,9 +33,10 @@ export function loadPipelineFile(file: string): LoadedPipeline {
   return { config: validatePipeline(raw, file), baseDir: path.dirname(abs), origin: abs };
 }
 
+/** Validates a config; the result is frozen (change it with overlay(), which validates again). */
 export function validatePipeline(raw: unknown, origin: string): Pipeline {
   const parsed = PipelineSchema.safeParse(raw);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) return deepFreeze(parsed.data);
   throw new ConfigError(`${origin}: invalid pipeline config:\n${formatIssues(parsed.error.issues)}`);
 }
 
@@ -61,4 +62,12 @@ export function keyPath(p: readonly PropertyKey[]): string {
     else out += out === '' ? String(seg) : `.${String(seg)}`;
   }
   return out;
+}
+
+function deepFreeze<T>(v: T): T {
+  if (v !== null && typeof v === 'object' && !Object.isFrozen(v)) {
+    for (const child of Object.values(v)) deepFreeze(child);
+    Object.freeze(v);
+  }
+  return v;
 }

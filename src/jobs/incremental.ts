@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { cp, mkdir, readlink, rename, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
+import { overlay } from '../config/overlay.js';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { LoadedPipeline } from '../config/load.js';
 import { MODEL_DIR, OUTPUT_FILES, runPipeline, type RunSummary } from '../pipeline/run.js';
@@ -114,16 +115,22 @@ async function step(loaded: LoadedPipeline, stateDir: string, log: Logger, { wor
   // The run attaches state.duckdb read-only for its dedup index; this process must not hold it open.
   state.close();
 
-  const run = structuredClone(loaded);
-  const stageCfg = run.config.stages;
-  if (hasIndex && (stageCfg.dedup.exact.enabled || stageCfg.dedup.near.enabled)) {
-    stageCfg.dedup.against = [...stageCfg.dedup.against, path.join(stateDir, STATE_DB)];
-    stageCfg.dedup.carry_index = false;
-  }
+  const { dedup, embed } = loaded.config.stages;
   // One encoder for the whole job: vectors of different runs must be comparable.
   const stateModel = path.join(stateDir, MODEL_DIR);
-  if (stageCfg.embed.model === 'builtin' && existsSync(stateModel)) stageCfg.embed.model = stateModel;
-  if (stageCfg.embed.cache === true) stageCfg.embed.cache = path.join(stateDir, 'embed-cache');
+  const run = overlay(
+    loaded,
+    {
+      stages: {
+        dedup: hasIndex && (dedup.exact.enabled || dedup.near.enabled) ? { against: [...dedup.against, path.join(stateDir, STATE_DB)], carry_index: false } : undefined,
+        embed: {
+          model: embed.model === 'builtin' && existsSync(stateModel) ? stateModel : undefined,
+          cache: embed.cache === true ? path.join(stateDir, 'embed-cache') : undefined,
+        },
+      },
+    },
+    '--state',
+  );
 
   let summary: RunSummary | null = null;
   const manifestFile = manifestOf(outDir);

@@ -1,8 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { LoadedPipeline } from '../config/load.js';
-import { PipelineSchema } from '../config/schema.js';
+import { validatePipeline, type LoadedPipeline } from '../config/load.js';
 import { ConfigError } from '../core/errors.js';
 import type { FileFingerprint } from '../sources/fingerprint.js';
 import type { FileFormat, InputFile } from '../sources/discover.js';
@@ -66,7 +65,7 @@ export function readShards(dirs: readonly string[]): ShardInput[] {
 /** The job's pipeline, as the shards ran it (paths resolve against the original config folder). */
 export function shardPipeline(shards: readonly ShardInput[]): LoadedPipeline {
   const m = shards[0]!.manifest;
-  const config = PipelineSchema.parse(m.pipeline.config);
+  const config = validatePipeline(m.pipeline.config, `${m.pipeline.origin} (from shard manifest)`);
   return { config, baseDir: m.shard.base_dir, origin: m.pipeline.origin };
 }
 

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { defaultPipeline } from '../../config/default-pipeline.js';
+import { overlay } from '../../config/overlay.js';
 import { ConfigError } from '../../core/errors.js';
 import { MODEL_DIR, runPipeline } from '../../pipeline/run.js';
 import { quoteLiteral } from '../../store/sql.js';
@@ -42,19 +43,20 @@ export function registerEmbed(program: Command): void {
     .action(async (flags: EmbedFlags) => {
       if (!['auto', 'cpu', 'cuda'].includes(flags.device)) throw new ConfigError(`--device must be auto, cpu or cuda (got "${flags.device}")`);
       if (!['float32', 'float16'].includes(flags.dtype)) throw new ConfigError(`--dtype must be float32 or float16 (got "${flags.dtype}")`);
-      const loaded = defaultPipeline({ input: flags.input, textColumn: flags.textColumn, idColumn: flags.idColumn });
       // Every row with usable text gets a vector: no filtering, dedup or token counting here.
-      const stages = loaded.config.stages;
-      stages.langid.enabled = false;
-      stages.quality.enabled = false;
-      stages.dedup.exact.enabled = false;
-      stages.dedup.near.enabled = false;
-      stages.budget.tokenizer = 'none';
-      const embed = stages.embed;
-      embed.model = flags.model;
-      embed.device = flags.device as 'auto' | 'cpu' | 'cuda';
-      embed.dtype = flags.dtype as 'float32' | 'float16';
-      embed.cache = flags.cache !== false;
+      const loaded = overlay(
+        defaultPipeline({ input: flags.input, textColumn: flags.textColumn, idColumn: flags.idColumn }),
+        {
+          stages: {
+            langid: { enabled: false },
+            quality: { enabled: false },
+            dedup: { exact: { enabled: false }, near: { enabled: false } },
+            budget: { tokenizer: 'none' },
+            embed: { model: flags.model, device: flags.device, dtype: flags.dtype, cache: flags.cache !== false },
+          },
+        },
+        'winnow embed',
+      );
       const log = createLogger();
       const work = await mkdtemp(path.join(os.tmpdir(), 'winnow-embed-'));
       const out = path.resolve(flags.out);

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { readShards, shardPipeline } from '../../jobs/merge.js';
 import { runPipeline } from '../../pipeline/run.js';
+import { overlay } from '../../config/overlay.js';
 import { createLogger } from '../../util/log.js';
 import { formatSummary, logFormatFlag, MEMORY_HELP, printSummary, summaryJson } from './run.js';
 
@@ -19,9 +20,8 @@ export function registerMerge(program: Command): void {
     .addHelpText('after', '\nExample:\n  winnow merge out/shard-0 out/shard-1 out/shard-2 out/shard-3 --out out/merged\n')
     .action(async (dirs: string[], flags: { out: string; memory?: string; json?: boolean; quiet?: boolean; logFormat?: string }) => {
       const shards = readShards(dirs);
-      const loaded = shardPipeline(shards);
       const outDir = path.resolve(flags.out);
-      loaded.config.stages.embed.cache = path.join(outDir, 'embed-cache');
+      const loaded = overlay(shardPipeline(shards), { stages: { embed: { cache: path.join(outDir, 'embed-cache') } } }, 'winnow merge');
       const format = logFormatFlag(flags.logFormat);
       const log = createLogger({ quiet: flags.quiet, format });
       const summary = await runPipeline(loaded, { outDir, log, merge: shards, memory: flags.memory });

@@ -2,8 +2,8 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { defaultPipeline } from '../../config/default-pipeline.js';
 import { loadPipelineFile } from '../../config/load.js';
+import { overlay, replaced, type ConfigPatch } from '../../config/overlay.js';
 import { humanNumber, type Plan } from '../../budget/plan.js';
-import type { Pipeline } from '../../config/schema.js';
 import { ConfigError } from '../../core/errors.js';
 import { parsePositive } from './plan.js';
 import { configHash as configHashOf, runPipeline, type RunSummary } from '../../pipeline/run.js';
@@ -77,11 +77,10 @@ export function registerRun(program: Command): void {
       if (pipelineFile && (flags.textColumn || flags.idColumn || flags.langColumn || flags.labelColumn)) {
         throw new ConfigError('--text-column/--id-column/--lang-column/--label-column go with --input; in a pipeline file set sources[].columns');
       }
-      const loaded = pipelineFile
+      const base = pipelineFile
         ? loadPipelineFile(pipelineFile)
         : defaultPipeline({ input: flags.input!, textColumn: flags.textColumn, idColumn: flags.idColumn, langColumn: flags.langColumn, labelColumn: flags.labelColumn });
-      applyBudgetFlags(loaded.config, flags);
-      if (flags.augment) loaded.config.stages.augment.enabled = true;
+      const loaded = overlay(base, { stages: { budget: budgetPatch(flags), ...(flags.augment ? { augment: { enabled: true } } : {}) } }, 'the command-line flags');
       const workers = parseWorkers(flags.workers);
       const format = logFormatFlag(flags.logFormat);
       const log = createLogger({ quiet: flags.quiet, format });
@@ -96,8 +95,8 @@ export function registerRun(program: Command): void {
         const configHash = configHashOf(loaded.config);
         const outDir = flags.out ?? path.join('out', `${loaded.config.name}-shard-${shard.index}-of-${shard.count}`);
         // Each shard keeps its vectors in its own cache, which the merge joins instead of embedding again.
-        loaded.config.stages.embed.cache = path.resolve(outDir, 'embed-cache');
-        const summary = await runPipeline(loaded, { outDir, log, shard: { ...shard, configHash }, workers, memory: flags.memory });
+        const shardRun = overlay(loaded, { stages: { embed: { cache: path.resolve(outDir, 'embed-cache') } } }, '--shard');
+        const summary = await runPipeline(shardRun, { outDir, log, shard: { ...shard, configHash }, workers, memory: flags.memory });
         printSummary({ ...flags, format, log }, { ...summaryJson(summary), shard }, () => formatSummary(summary) + `shard ${shard.index}/${shard.count} done; when all ${shard.count} are: winnow merge <shard folders> --out <dir>\n`);
         return;
       }
@@ -133,8 +132,8 @@ export function logFormatFlag(flag: string | undefined): LogFormat {
   }
 }
 
-/** Budget flags override the pipeline's budget target (and rule). */
-function applyBudgetFlags(config: Pipeline, flags: RunFlags): void {
+/** What the budget flags change: the target (one of three) replaces the pipeline's, and the rule. */
+function budgetPatch(flags: RunFlags): ConfigPatch {
   const target = {
     tokens: parsePositive(flags.budgetTokens, '--budget-tokens'),
     params: parsePositive(flags.params, '--params'),
@@ -142,11 +141,9 @@ function applyBudgetFlags(config: Pipeline, flags: RunFlags): void {
   };
   const given = Object.entries(target).filter(([, v]) => v !== undefined);
   if (given.length > 1) throw new ConfigError('give only one of --budget-tokens, --params or --flops');
-  if (given.length === 1) config.stages.budget.target = Object.fromEntries(given);
-  if (flags.rule) {
-    if (!['chinchilla', 'chinchilla-fit', 'datablations'].includes(flags.rule)) throw new ConfigError(`--rule must be chinchilla, chinchilla-fit or datablations (got "${flags.rule}")`);
-    config.stages.budget.rule = flags.rule as Pipeline['stages']['budget']['rule'];
-  }
+  if (flags.rule && !['chinchilla', 'chinchilla-fit', 'datablations'].includes(flags.rule)) throw new ConfigError(`--rule must be chinchilla, chinchilla-fit or datablations (got "${flags.rule}")`);
+  // A target replaces the whole target object: tokens from the YAML and --params would be two targets.
+  return { target: given.length === 1 ? replaced(Object.fromEntries(given)) : undefined, rule: flags.rule };
 }
 
 export function summaryJson(s: RunSummary): Record<string, unknown> {
