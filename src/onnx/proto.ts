@@ -74,6 +74,7 @@ const root = protobuf.Root.fromJSON({
 });
 
 const ModelProto = root.lookupType('onnx.ModelProto');
+const TensorProto = root.lookupType('onnx.TensorProto');
 
 export const DataType = { FLOAT: 1, INT32: 6, INT64: 7, FLOAT16: 10 } as const;
 const AttrType = { FLOAT: 1, INT: 2, STRING: 3, FLOATS: 6, INTS: 7 } as const;
@@ -126,6 +127,9 @@ function valueInfo(io: IoSpec): Record<string, unknown> {
 
 /** Serializes a model to ONNX bytes (IR version 8). */
 export function encodeModel(spec: ModelSpec): Uint8Array {
+  const inits = spec.initializers ?? [];
+  const small = inits.filter((t) => t.raw.byteLength <= LARGE_TENSOR);
+  const large = inits.filter((t) => t.raw.byteLength > LARGE_TENSOR);
   const message = ModelProto.fromObject({
     irVersion: 8,
     producerName: 'winnow',
@@ -141,12 +145,41 @@ export function encodeModel(spec: ModelSpec): Uint8Array {
         output: n.outputs,
         attribute: Object.entries(n.attrs ?? {}).map(([k, v]) => attribute(k, v)),
       })),
-      initializer: (spec.initializers ?? []).map((t) => ({ name: t.name, dims: t.dims, dataType: t.dataType, rawData: t.raw })),
+      initializer: small.map((t) => ({ name: t.name, dims: t.dims, dataType: t.dataType, rawData: t.raw })),
       input: spec.inputs.map(valueInfo),
       output: spec.outputs.map(valueInfo),
     },
   });
-  return ModelProto.encode(message).finish();
+  const head = ModelProto.encode(message).finish();
+  if (large.length === 0) return head;
+  return Buffer.concat([head, ...large.flatMap(initializerPatch)]);
+}
+
+/** Initializers above this size are appended as raw bytes instead of going through protobufjs. */
+const LARGE_TENSOR = 1 << 20;
+
+/**
+ * `ModelProto { graph { initializer { <t> } } }` written by hand around the tensor's bytes, without
+ * copying them (protobufjs copied a 67 MB projection three times): appended to a ModelProto, the
+ * parser merges this graph into the model's (see graphPatch). Returns the pieces to concatenate.
+ */
+function initializerPatch(t: TensorInit): Uint8Array[] {
+  const header = TensorProto.encode({ name: t.name, dims: t.dims, dataType: t.dataType }).finish();
+  const rawKey = Uint8Array.of((9 << 3) | 2, ...varint(t.raw.byteLength));
+  const tensorLength = header.byteLength + rawKey.byteLength + t.raw.byteLength;
+  const initKey = Uint8Array.of((5 << 3) | 2, ...varint(tensorLength));
+  const graphKey = Uint8Array.of((7 << 3) | 2, ...varint(initKey.byteLength + tensorLength));
+  return [graphKey, initKey, header, rawKey, t.raw];
+}
+
+function varint(n: number): number[] {
+  const out: number[] = [];
+  while (n >= 0x80) {
+    out.push((n % 0x80) | 0x80);
+    n = Math.floor(n / 0x80);
+  }
+  out.push(n);
+  return out;
 }
 
 export function floatTensor(name: string, dims: number[], data: Float32Array): TensorInit {
