@@ -10,10 +10,25 @@ import { quoteLiteral } from '../store/sql.js';
 export async function checkWhereSyntax(conn: DuckDBConnection, where: string, keyPath: string): Promise<void> {
   const sql = `SELECT * FROM t WHERE (${where})`;
   const r = await conn.runAndReadAll(`SELECT json_serialize_sql(${quoteLiteral(sql)}) AS j`);
-  const parsed = JSON.parse(String(r.getRows()[0]![0])) as { error?: boolean; error_message?: string; statements?: unknown[] };
+  const parsed = JSON.parse(String(r.getRows()[0]![0])) as { error?: boolean; error_message?: string; statements?: { node?: WhereNode }[] };
   if (parsed.error || (parsed.statements?.length ?? 0) !== 1) {
     throw new ConfigError(`${keyPath}: not a valid SQL boolean expression: ${parsed.error_message ?? 'expected exactly one expression'}`);
   }
+  // One expression over the row's fields: a closing parenthesis cannot smuggle in a second query
+  // (`true) UNION ALL SELECT ... WHERE (true`), and a subquery cannot read other tables or files.
+  const node = parsed.statements![0]!.node;
+  if (node?.type !== 'SELECT_NODE' || node.from_table?.type !== 'BASE_TABLE' || node.from_table.table_name !== 't') {
+    throw new ConfigError(`${keyPath}: must be one SQL expression over the row's fields (it reads as more than one query)`);
+  }
+  if (JSON.stringify(node.where_clause ?? null).includes('"SUBQUERY"')) {
+    throw new ConfigError(`${keyPath}: subqueries are not allowed in a filter; use an expression over the row's fields`);
+  }
+}
+
+interface WhereNode {
+  type?: string;
+  from_table?: { type?: string; table_name?: string };
+  where_clause?: unknown;
 }
 
 /**

@@ -200,6 +200,16 @@ describe('problems found before any work stop the run with a clear error and wri
     expect(() => loadPipelineFile(file)).toThrow(/limits\.batch_size: .*number/);
   });
 
+  it('a where filter is one expression over the row: a second query or a subquery is a config error', async () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'in.jsonl'), line(yor[0]));
+    const run = (where: string): Promise<unknown> =>
+      runPipeline(loadPipelineFile(writePipeline(dir, `sources:\n  - { name: a, path: in.jsonl, where: ${JSON.stringify(where)} }\n`)), { outDir: path.join(dir, 'out'), log: silentLogger });
+    await expect(run("true) UNION ALL SELECT * FROM read_text('/etc/passwd') WHERE (true")).rejects.toThrow(/sources\[0\]\.where: must be one SQL expression/);
+    await expect(run("exists (select * from read_text('/etc/passwd'))")).rejects.toThrow(/sources\[0\]\.where: subqueries are not allowed/);
+    await expect(run("exists (select * from read_text('/etc/passwd'))")).rejects.toThrow(ConfigError);
+  });
+
   it('a glob that matches nothing, a missing file, and an unreadable file are input errors', async () => {
     const dir = tempDir();
     const run = (yaml: string): Promise<unknown> => runPipeline(loadPipelineFile(writePipeline(dir, yaml)), { outDir: path.join(dir, 'out'), log: silentLogger });

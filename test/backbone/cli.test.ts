@@ -40,6 +40,28 @@ describe('winnow CLI', () => {
     const res = await runCli(['query', out, 'delete from samples']);
     expect(res.code).toBe(2);
     expect(res.stderr).toMatch(/read-only/i);
+    // Nor can it write, read or attach files, install extensions, or unlock itself.
+    const parquet = path.join(out, 'selection.parquet');
+    const before = readFileSync(parquet);
+    const other = path.join(dir, 'other.duckdb');
+    for (const sql of [
+      `COPY (SELECT 1 AS x) TO '${parquet}' (FORMAT parquet)`,
+      `EXPORT DATABASE '${path.join(dir, 'export')}'`,
+      `SELECT * FROM read_text('/etc/passwd')`,
+      `ATTACH '${other}' (READ_WRITE)`,
+      `INSTALL httpfs`,
+      `SET enable_external_access = true`,
+    ]) {
+      const r = await runCli(['query', out, sql]);
+      expect(r.code, sql).toBe(2);
+    }
+    expect(readFileSync(parquet).equals(before)).toBe(true);
+    expect(existsSync(path.join(dir, 'export'))).toBe(false);
+    expect(existsSync(other)).toBe(false);
+    // --allow-files is the explicit way to read other files.
+    const allowed = await runCli(['query', out, `SELECT count(*) AS n FROM read_parquet('${parquet}')`, '--allow-files', '--format', 'json']);
+    expect(allowed.code, allowed.stderr).toBe(0);
+    expect(Number(JSON.parse(allowed.stdout)[0].n)).toBeGreaterThan(0);
   });
 
   it('exit codes: 2 for config errors, 3 for input errors, 0 for --help', async () => {

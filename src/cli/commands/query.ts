@@ -14,10 +14,11 @@ export function registerQuery(program: Command): void {
     .argument('<run>', 'a run output folder or its results.duckdb')
     .argument('<sql>', 'the SQL to run')
     .option('--format <format>', 'table, json or csv', 'table')
+    .option('--allow-files', "let the SQL read and write files and attach databases (read_parquet, COPY ... TO, ATTACH); off by default, so a query cannot change a run's outputs")
     .addHelpText('after', `\nTables and views of a run store ([only with]):\n${storeTablesHelp()}\n\nExample:\n  winnow query out/quickstart "select reason, count(*) from samples where status = 'rejected' group by all"\n`)
-    .action(async (run: string, sql: string, flags: { format: string }) => {
+    .action(async (run: string, sql: string, flags: { format: string; allowFiles?: boolean }) => {
       if (!['table', 'json', 'csv'].includes(flags.format)) throw new ConfigError(`--format must be table, json or csv (got "${flags.format}")`);
-      process.stdout.write(await runQuery(run, sql, flags.format as Format));
+      process.stdout.write(await runQuery(run, sql, flags.format as Format, { allowFiles: flags.allowFiles === true }));
     });
 }
 
@@ -29,16 +30,25 @@ export async function resolveStore(run: string): Promise<string> {
   return file;
 }
 
-export async function runQuery(run: string, sql: string, format: Format): Promise<string> {
+/**
+ * DuckDB opens a store READ_ONLY, but COPY ... TO, EXPORT DATABASE, ATTACH ... (READ_WRITE),
+ * read_text and INSTALL still reach the file system and the network: without --allow-files a query
+ * connection has no external access, installs or loads no extension, and cannot turn either back on.
+ */
+const LOCKED_DOWN = { enable_external_access: 'false', autoinstall_known_extensions: 'false', autoload_known_extensions: 'false', lock_configuration: 'true' };
+
+export async function runQuery(run: string, sql: string, format: Format, opts: { allowFiles?: boolean } = {}): Promise<string> {
   const file = await resolveStore(run);
-  const instance = await DuckDBInstance.create(file, { access_mode: 'READ_ONLY' });
+  const instance = await DuckDBInstance.create(file, { access_mode: 'READ_ONLY', ...(opts.allowFiles ? {} : LOCKED_DOWN) });
   const conn = await instance.connect();
   try {
     let reader;
     try {
       reader = await conn.runAndReadAll(sql);
     } catch (err) {
-      throw new ConfigError(`query failed: ${(err as Error).message}`);
+      const msg = (err as Error).message;
+      const hint = /Permission Error|disabled by configuration/.test(msg) ? ' (queries cannot read or write files; add --allow-files to let them)' : '';
+      throw new ConfigError(`query failed: ${msg}${hint}`);
     }
     const names = reader.columnNames();
     const rows = reader.getRowsJson() as unknown[][];
