@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { ExitCode, WinnowError } from '../core/errors.js';
+import { releaseHeldLocksSync } from '../jobs/lock.js';
 import { WINNOW_VERSION } from '../util/versions.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerEmbed } from './commands/embed.js';
@@ -60,6 +61,16 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`internal error (please report it): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     return ExitCode.internal;
   }
+}
+
+// Stopped by a scheduler (SIGTERM: preemption, a pod's shutdown, scancel) or Ctrl-C: the work folder
+// stays for the next run to resume from, the lock goes so that run need not wait or take it over.
+for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
+  process.once(signal, () => {
+    releaseHeldLocksSync();
+    process.stderr.write(`\nwinnow: stopped by ${signal}; run the same command again to resume from the last checkpoint\n`);
+    process.exit(code);
+  });
 }
 
 main(process.argv).then((code) => {

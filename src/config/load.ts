@@ -28,7 +28,13 @@ export function loadPipelineFile(file: string): LoadedPipeline {
     const e = doc.errors[0]!;
     throw new ConfigError(`${file}: invalid YAML: ${e.message}`);
   }
-  const raw: unknown = doc.toJS();
+  let raw: unknown;
+  try {
+    raw = doc.toJS();
+  } catch (err) {
+    // The yaml library refuses alias bombs ("Excessive alias count") and very deep nesting here.
+    throw new ConfigError(`${file}: invalid YAML: ${(err as Error).message}`);
+  }
   if (raw === null || raw === undefined) throw new ConfigError(`${file}: the file is empty; a pipeline needs at least a "sources:" list.`);
   return { config: validatePipeline(raw, file), baseDir: path.dirname(abs), origin: abs };
 }

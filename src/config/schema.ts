@@ -277,7 +277,12 @@ export const BudgetSchema = z
     tokenizer: z.string().min(1).default('o200k_base'),
     /** Size the selection: exactly one of tokens, params or flops (none: count tokens, select everything). */
     target: z
-      .strictObject({ tokens: positive.optional(), params: positive.optional(), flops: positive.optional() })
+      .strictObject({
+        // Bounds far beyond any corpus or model, but inside the 64-bit integers the store counts tokens in.
+        tokens: positive.max(1e15, 'at most 1e15 tokens').optional(),
+        params: positive.max(1e15, 'at most 1e15 parameters').optional(),
+        flops: positive.max(1e32, 'at most 1e32 FLOPs').optional(),
+      })
       .refine((t) => [t.tokens, t.params, t.flops].filter((v) => v !== undefined).length <= 1, { message: 'give only one of tokens, params or flops' })
       .default({}),
     rule: z.enum(['chinchilla', 'chinchilla-fit', 'datablations']).default('chinchilla'),

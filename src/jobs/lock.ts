@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, unlinkSync } from 'node:fs';
 import { link, mkdir, readdir, open, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
@@ -133,8 +133,25 @@ async function takeOver(file: string, seen: LockInfo | null): Promise<boolean> {
   }
 }
 
+/** Locks this process holds, so a SIGTERM or SIGINT can release them before it exits. */
+const held = new Map<string, LockInfo>();
+
+/** Removes every lock this process holds (and still owns), synchronously: for signal handlers. */
+export function releaseHeldLocksSync(): void {
+  for (const [file, info] of held) {
+    try {
+      const now = JSON.parse(readFileSync(file, 'utf8')) as LockInfo;
+      if (now.pid === info.pid && now.started_at === info.started_at) unlinkSync(file);
+    } catch {
+      // gone already, or unreadable: not ours to remove
+    }
+  }
+  held.clear();
+}
+
 function makeLock(file: string, info: LockInfo, tookOverFrom: LockInfo | null): Lock {
   let released = false;
+  held.set(file, info);
   return {
     file,
     info,
@@ -142,6 +159,7 @@ function makeLock(file: string, info: LockInfo, tookOverFrom: LockInfo | null): 
     async release() {
       if (released) return;
       released = true;
+      held.delete(file);
       const now = await readInfo(file);
       if (now?.pid === info.pid && now.started_at === info.started_at) await unlink(file).catch(() => undefined);
     },

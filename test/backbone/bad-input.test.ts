@@ -200,6 +200,19 @@ describe('problems found before any work stop the run with a clear error and wri
     expect(() => loadPipelineFile(file)).toThrow(/limits\.batch_size: .*number/);
   });
 
+  it('a YAML alias bomb, 3,000 levels of nesting and a 1e300 budget are config errors, not crashes', () => {
+    const dir = tempDir();
+    const aliases = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
+    for (let i = 1; i < 12; i++) aliases.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+    const bomb = writePipeline(dir, `${aliases.join('\n')}\nsources:\n  - { name: s, path: x.jsonl }\n`, 'bomb.yaml');
+    expect(() => loadPipelineFile(bomb)).toThrow(ConfigError);
+    expect(() => loadPipelineFile(bomb)).toThrow(/bomb\.yaml: invalid YAML: Excessive alias count/);
+    const deep = writePipeline(dir, `sources: ${'['.repeat(3000)}${']'.repeat(3000)}\n`, 'deep.yaml');
+    expect(() => loadPipelineFile(deep)).toThrow(ConfigError);
+    const big = writePipeline(dir, 'sources:\n  - { name: s, path: x.jsonl }\nstages: { budget: { target: { tokens: 1e300 } } }\n', 'big.yaml');
+    expect(() => loadPipelineFile(big)).toThrow(/stages\.budget\.target\.tokens: at most 1e15 tokens/);
+  });
+
   it('a where filter is one expression over the row: a second query or a subquery is a config error', async () => {
     const dir = tempDir();
     writeFileSync(path.join(dir, 'in.jsonl'), line(yor[0]));

@@ -36,6 +36,8 @@ export interface Child {
   stdout: () => string;
   stderr: () => string;
   kill(): void;
+  /** Sends a signal a scheduler or a terminal would (SIGTERM, SIGINT). */
+  signal(sig: NodeJS.Signals): void;
   /** Resolves when an event matching `pred` is logged (or never). */
   waitFor(pred: (e: Record<string, unknown>) => boolean): Promise<void>;
 }
@@ -72,6 +74,7 @@ export function startCli(args: string[]): Child {
     stdout: () => out,
     stderr: () => err,
     kill: () => child.kill('SIGKILL'),
+    signal: (sig) => child.kill(sig),
     waitFor: (pred) => new Promise((resolve) => waiters.push({ pred, resolve })),
   };
 }

@@ -59,6 +59,25 @@ describe('resume after SIGKILL', () => {
     expect(new Set(killedIn).size).toBeGreaterThanOrEqual(3);
   }, 600_000);
 
+  it('SIGTERM (a scheduler stopping the job) and SIGINT exit 143/130, release the lock, keep the work folder; the rerun resumes', async () => {
+    for (const [sig, expected] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
+      const out = path.join(dir, `signal-${sig}`);
+      const first = startCli(['run', yaml, '--out', out]);
+      await first.waitFor((e) => e.event === 'phase_done' && e.phase === 'dedup');
+      first.signal(sig);
+      expect(await first.code, sig).toBe(expected);
+      expect(first.stderr()).toContain(`stopped by ${sig}`);
+      expect(existsSync(path.join(out, '.winnow.lock')), sig).toBe(false);
+      expect(existsSync(path.join(out, '.winnow-work')), sig).toBe(true);
+      const second = startCli(['run', yaml, '--out', out]);
+      expect(await second.code).toBe(0);
+      // Resumed (no lock takeover needed), with the uninterrupted run's outputs.
+      expect(second.events.some((e) => e.event === 'resume')).toBe(true);
+      expect(second.stderr()).not.toContain('took over the lock');
+      expect(await outputDigest(out)).toEqual(baseline);
+    }
+  }, 300_000);
+
   it('a kill while outputs are being written never leaves a truncated final file', async () => {
     const points = ['record', 'emit_arrow', 'emit_parquet', 'report', 'close_store'];
     let killed = 0;
