@@ -10,6 +10,8 @@ export interface ChildResult {
   seconds: number;
   stages: { stage: string; seconds: number }[];
   phases: Record<string, number>;
+  /** RSS after each phase and the process's peak so far, MB. */
+  phaseRss: Record<string, { rss_mb: number; peak_rss_mb: number }>;
   maxRssMB: number;
 }
 

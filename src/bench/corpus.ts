@@ -51,6 +51,56 @@ export async function writeShortTextCorpus(file: string, rows: number, seed = 1)
 }
 
 /**
+ * Writes `rows` short documents that are nearly all distinct (so dedup keeps them and every later
+ * stage sees the whole lake): random walks of 6-30 words over each language's word bigrams in the
+ * SIB-200 fixtures, a sentence-like text per row in 12 languages. Returns the file size in bytes.
+ */
+export async function writeDistinctTextCorpus(file: string, rows: number, seed = 1): Promise<number> {
+  const langs = bigramChains(fixtureSentences());
+  const rand = rng(seed);
+  const out = createWriteStream(file);
+  let bytes = 0;
+  let buf = '';
+  for (let i = 0; i < rows; i++) {
+    const { lang, starts, next } = langs[Math.floor(rand() * langs.length)]!;
+    const len = 6 + Math.floor(rand() * 25);
+    let w = starts[Math.floor(rand() * starts.length)]!;
+    const words = [w];
+    while (words.length < len) {
+      const after = next.get(w);
+      w = after ? after[Math.floor(rand() * after.length)]! : starts[Math.floor(rand() * starts.length)]!;
+      words.push(w);
+    }
+    buf += JSON.stringify({ id: `doc-${i}`, lang, text: words.join(' ') }) + '\n';
+    if (buf.length > 1 << 20) {
+      bytes += Buffer.byteLength(buf);
+      if (!out.write(buf)) await once(out, 'drain');
+      buf = '';
+    }
+  }
+  bytes += Buffer.byteLength(buf);
+  out.end(buf);
+  await once(out, 'finish');
+  return bytes;
+}
+
+function bigramChains(sentences: { lang: string; text: string }[]): { lang: string; starts: string[]; next: Map<string, string[]> }[] {
+  const by = new Map<string, { lang: string; starts: string[]; next: Map<string, string[]> }>();
+  for (const { lang, text } of sentences) {
+    const chain = by.get(lang) ?? { lang, starts: [], next: new Map<string, string[]>() };
+    by.set(lang, chain);
+    const words = text.split(' ').filter((w) => w.length > 0);
+    if (words.length > 0) chain.starts.push(words[0]!);
+    for (let k = 0; k + 1 < words.length; k++) {
+      const list = chain.next.get(words[k]!) ?? [];
+      list.push(words[k + 1]!);
+      chain.next.set(words[k]!, list);
+    }
+  }
+  return [...by.values()].sort((a, b) => (a.lang < b.lang ? -1 : 1));
+}
+
+/**
  * A seeded pool of unit vectors: `clusters` random centres in d dimensions, each row a centre plus
  * Gaussian noise of about the centre's norm, then L2-normalized; a row's class is its centre's index
  * modulo `classes`. Stands in for embeddings at sizes no fixture reaches.

@@ -10,9 +10,10 @@ import { benchReport } from './report-html.js';
 import { benchSelect } from './select.js';
 import { benchShard } from './shard.js';
 import { benchValue } from './value.js';
+import { benchScale } from './scale.js';
 import { benchAugmentEval, benchSelectEval } from './select-eval.js';
 
-/** `npm run bench` runs every benchmark; `npm run bench -- backbone` runs one. */
+/** `npm run bench` runs every benchmark but `scale`; `npm run bench -- backbone` runs one. */
 const BENCHES: Record<string, () => Promise<void>> = {
   backbone: () => benchBackbone(),
   embed: () => benchEmbed(),
@@ -28,10 +29,13 @@ const BENCHES: Record<string, () => Promise<void>> = {
   shard: () => benchShard(),
   e2e: () => benchE2e(),
   value: () => benchValue(),
+  // Hours on a small machine: only when named.
+  scale: () => benchScale(),
 };
+const NAMED_ONLY = new Set(['scale']);
 
 const wanted = process.argv.slice(2);
-for (const name of wanted.length > 0 ? wanted : Object.keys(BENCHES)) {
+for (const name of wanted.length > 0 ? wanted : Object.keys(BENCHES).filter((b) => !NAMED_ONLY.has(b))) {
   const bench = BENCHES[name];
   if (!bench) {
     console.error(`unknown benchmark "${name}"; choose from: ${Object.keys(BENCHES).join(', ')}`);
