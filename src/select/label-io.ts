@@ -1,8 +1,9 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DuckDBInstance, INTEGER, VARCHAR, type DuckDBConnection } from '@duckdb/node-api';
 import { ConfigError, InputError } from '../core/errors.js';
+import { acquireLock } from '../jobs/lock.js';
 import { KEPT_SQL } from '../core/reasons.js';
 import { commit, tempPathFor } from '../emit/atomic.js';
 import { MatMulKernel } from '../onnx/kernels.js';
@@ -109,7 +110,8 @@ interface LabelRow {
 async function readLabelFile(conn: DuckDBConnection, file: string): Promise<LabelRow[]> {
   if (!existsSync(file)) throw new InputError(`label file ${file} does not exist`);
   if (/\.jsonl?$/i.test(file)) {
-    const lines = (await readFile(file, 'utf8')).split('\n');
+    // A byte order mark (some editors save one) is not part of the first record.
+    const lines = (await readFile(file, 'utf8')).replace(/^\uFEFF/, '').split('\n');
     const out: LabelRow[] = [];
     lines.forEach((line, i) => {
       if (line.trim() === '') return;
@@ -148,6 +150,18 @@ async function readLabelFile(conn: DuckDBConnection, file: string): Promise<Labe
  * imports) plus `extraLabels`.
  */
 export async function importLabels(runDir: string, file: string, extraLabels: string[] = []): Promise<{ round: number; imported: number; skipped: number }> {
+  // A run committing its outputs replaces the store: an import while one holds the folder would be lost.
+  if (!existsSync(runDir)) return importLocked(runDir, file, extraLabels); // which reports the missing run
+  const folder = statSync(runDir).isDirectory() ? runDir : path.dirname(runDir);
+  const lock = await acquireLock(folder, 'winnow label import');
+  try {
+    return await importLocked(runDir, file, extraLabels);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function importLocked(runDir: string, file: string, extraLabels: string[]): Promise<{ round: number; imported: number; skipped: number }> {
   const { instance, conn } = await openRun(runDir);
   try {
     const rows = await readLabelFile(conn, path.resolve(file));

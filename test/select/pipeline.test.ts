@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
@@ -215,6 +216,22 @@ describe('active-learning rounds: label export and import', () => {
     expect(labelled).toEqual([{ n: 14, ranked: 14 }]);
     const manifest = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8')) as { stages?: Record<string, { labelled_rows?: number }>; barriers?: unknown };
     expect(JSON.stringify(manifest)).toContain('"labelled_rows":14');
+
+    // A JSONL label file saved with a byte order mark (as some editors do) reads like any other; while
+    // a run holds the folder's lock the import waits its turn (exit 75) instead of being lost at its commit.
+    const pending = second[0]!.id;
+    const bom = path.join(dir, 'round3-done.jsonl');
+    writeFileSync(bom, '\uFEFF' + JSON.stringify({ id: pending, label: truth.get(pending) }) + '\n');
+    const lockFile = path.join(out, '.winnow.lock');
+    writeFileSync(lockFile, JSON.stringify({ pid: process.pid, host: hostname(), proc_start: null, started_at: new Date().toISOString(), command: 'winnow run (this test)' }));
+    const held = await runCli(['label', 'import', out, bom]);
+    expect(held.code, held.stderr).toBe(75);
+    expect(held.stderr).toContain('is locked by another winnow run');
+    rmSync(lockFile);
+    const imported = await runCli(['label', 'import', out, bom]);
+    expect(imported.code, imported.stderr).toBe(0);
+    expect(imported.stdout).toContain('imported 1 labels');
+    expect(existsSync(lockFile)).toBe(false);
   });
 });
 
