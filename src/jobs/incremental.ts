@@ -8,7 +8,7 @@ import { MODEL_DIR, OUTPUT_FILES, runPipeline, type RunSummary } from '../pipeli
 import { fingerprintReusing, type FileFingerprint } from '../sources/fingerprint.js';
 import { planSources, type PlannedSource } from '../sources/read.js';
 import type { Logger } from '../util/log.js';
-import { acquireLock } from './lock.js';
+import { acquireLock, takeoverMessage } from './lock.js';
 import { STATE_DB, StateStore, type FileChange } from './state-store.js';
 
 /** What an incremental run did to the state, beside the run's own summary. */
@@ -41,7 +41,7 @@ export interface IncrementalResult {
 export async function runIncremental(loaded: LoadedPipeline, opts: { stateDir: string; log: Logger; workers?: number | 'auto'; memory?: string }): Promise<IncrementalResult> {
   const stateDir = path.resolve(opts.stateDir);
   const lock = await acquireLock(stateDir, `winnow run ${loaded.origin} --state ${stateDir}`);
-  if (lock.tookOverFrom) opts.log.warn(`took over the lock of a run that is no longer alive (pid ${lock.tookOverFrom.pid}, started ${lock.tookOverFrom.started_at})`);
+  if (lock.tookOverFrom) opts.log.warn(takeoverMessage(lock.tookOverFrom));
   try {
     return await step(loaded, stateDir, opts.log, opts);
   } finally {

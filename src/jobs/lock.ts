@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, unlinkSync } from 'node:fs';
 import { link, mkdir, readdir, open, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import { LockedError } from '../core/errors.js';
 
@@ -27,6 +28,15 @@ export interface Lock {
 
 /** A takeover left behind by a process killed in the middle of it is cleared after this long. */
 const TAKEOVER_STALE_MS = 30_000;
+
+/**
+ * A live holder touches its lock file every heartbeat; a lock from another host whose file has not
+ * been touched for a lease is a dead run's (its pid cannot be checked from here: a pod killed on one
+ * node and rescheduled on another, a job requeued on another machine). The heartbeat runs on a
+ * thread of its own, so a long computation on the main thread cannot starve it.
+ */
+const HEARTBEAT_S = Number(process.env.WINNOW_LOCK_HEARTBEAT_SECONDS ?? 30);
+const LEASE_S = Number(process.env.WINNOW_LOCK_LEASE_SECONDS ?? 600);
 
 function procStart(pid: number): string | null {
   try {
@@ -96,10 +106,10 @@ export async function acquireLock(dir: string, command: string): Promise<Lock> {
     const holder = await readInfo(file);
     if (!existsSync(file)) continue; // released between our attempt and the read
     // An unreadable lock (edited or damaged by hand) has no holder to wait for: it is taken over.
-    if (holder !== null && (holder.host !== info.host || alive(holder))) {
+    if (holder !== null && (holder.host === info.host ? alive(holder) : await leaseLive(file))) {
       throw new LockedError(
         `${dir} is locked by another winnow run (pid ${holder.pid} on ${holder.host}, started ${holder.started_at}: ${holder.command}). ` +
-          `Wait for it to finish; if you are sure it is dead${holder.host !== info.host ? ' (it ran on another machine, so this one cannot check)' : ''}, delete ${file}.`,
+          `Wait for it to finish${holder.host !== info.host ? ` (it ran on another machine: its lock expires ${LEASE_S} s after its last heartbeat)` : ''}; if you are sure it is dead, delete ${file}.`,
       );
     }
     const taken = await takeOver(file, holder);
@@ -133,6 +143,27 @@ async function takeOver(file: string, seen: LockInfo | null): Promise<boolean> {
   }
 }
 
+/** The warning a run gives when it took over a dead run's lock. */
+export function takeoverMessage(from: LockInfo): string {
+  return `took over the lock of a run that is no longer alive (pid ${from.pid} on ${from.host}, started ${from.started_at})`;
+}
+
+/** Whether a lock file was touched within the lease (a holder on another host is alive). */
+async function leaseLive(file: string): Promise<boolean> {
+  const st = await stat(file).catch(() => null);
+  return st !== null && Date.now() - st.mtimeMs < LEASE_S * 1000;
+}
+
+/** A thread that touches the lock file every HEARTBEAT_S seconds until terminated. */
+function startHeartbeat(file: string): Worker | null {
+  if (!(HEARTBEAT_S > 0)) return null;
+  const code = `const { utimesSync } = require('node:fs'); const { workerData } = require('node:worker_threads');
+    setInterval(() => { try { const now = new Date(); utimesSync(workerData.file, now, now); } catch {} }, workerData.ms);`;
+  const worker = new Worker(code, { eval: true, workerData: { file, ms: HEARTBEAT_S * 1000 } });
+  worker.unref();
+  return worker;
+}
+
 /** Locks this process holds, so a SIGTERM or SIGINT can release them before it exits. */
 const held = new Map<string, LockInfo>();
 
@@ -152,6 +183,7 @@ export function releaseHeldLocksSync(): void {
 function makeLock(file: string, info: LockInfo, tookOverFrom: LockInfo | null): Lock {
   let released = false;
   held.set(file, info);
+  const heartbeat = startHeartbeat(file);
   return {
     file,
     info,
@@ -160,6 +192,7 @@ function makeLock(file: string, info: LockInfo, tookOverFrom: LockInfo | null): 
       if (released) return;
       released = true;
       held.delete(file);
+      await heartbeat?.terminate();
       const now = await readInfo(file);
       if (now?.pid === info.pid && now.started_at === info.started_at) await unlink(file).catch(() => undefined);
     },

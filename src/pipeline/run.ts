@@ -14,7 +14,7 @@ import { planSources, readSources, type FileStats, type PlannedSource } from '..
 import type { ReadContext } from '../sources/record.js';
 import { prefetch } from '../stages/concurrency.js';
 import type { Batch } from '../core/batch.js';
-import { acquireLock } from '../jobs/lock.js';
+import { acquireLock, takeoverMessage } from '../jobs/lock.js';
 import { checkOutDir } from '../jobs/out-dir.js';
 import { assembleShards, fingerprintsFromShards, plannedFromShards, type ShardInput } from '../jobs/merge.js';
 import { assignFiles, type ShardSpec } from '../jobs/shard.js';
@@ -101,7 +101,7 @@ export async function runPipeline(loaded: LoadedPipeline, opts: RunOptions): Pro
   const made = !existsSync(outDir);
   const memory = memoryPlan(loaded.config.execution.memory, loaded.config.store.memory_limit, opts.memory);
   const lock = opts.lockHeld ? null : await acquireLock(outDir, `winnow run ${loaded.origin}`);
-  if (lock?.tookOverFrom) opts.log.warn(`took over the lock of a run that is no longer alive (pid ${lock.tookOverFrom.pid}, started ${lock.tookOverFrom.started_at})`);
+  if (lock?.tookOverFrom) opts.log.warn(takeoverMessage(lock.tookOverFrom));
   let failed = false;
   try {
     return await runLocked(loaded, { ...opts, outDir }, memory);
