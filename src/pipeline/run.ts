@@ -9,7 +9,7 @@ import { isOutOfMemory, memoryPlan, outOfMemory, type MemoryPlan } from '../core
 import { writeArrowFile } from '../emit/arrow.js';
 import { commit, commitDir, removeStalePartials, tempPathFor } from '../emit/atomic.js';
 import { selectionColumns } from '../emit/columns.js';
-import { fingerprint, type FileFingerprint } from '../sources/fingerprint.js';
+import { assertUnchanged, fingerprint, type FileFingerprint } from '../sources/fingerprint.js';
 import { planSources, readSources, type FileStats, type PlannedSource } from '../sources/read.js';
 import type { ReadContext } from '../sources/record.js';
 import { prefetch } from '../stages/concurrency.js';
@@ -197,6 +197,7 @@ async function runLocked(loaded: LoadedPipeline, opts: RunOptions, memory: Memor
         progress.stream = opts.merge
           ? await assembleShards(store, opts.merge, planned, ['read', ...STREAMING_STAGES.filter((d) => d.enabled(config)).map((d) => d.name)], storeOpts.extraColumns.map((c) => c.name), embeddingCacheDir(config.stages.embed.cache, loaded.baseDir) ?? path.join(outDir, 'embed-cache'))
           : await streamPhase(store, planned, conn, loaded, log, resumeStream, workerCount(opts.workers ?? config.execution.workers, inputBytes(planned)));
+        if (!opts.merge) for (const f of planned.flatMap((p) => p.files)) await assertUnchanged(fingerprints.get(f.abs)!);
         phase('stream');
         // Labels imported into the previous run of this output folder feed this run's selection.
         if (existsSync(finals.store)) {

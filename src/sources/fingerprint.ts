@@ -1,3 +1,4 @@
+import { InputError } from '../core/errors.js';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -27,4 +28,17 @@ export async function fingerprintReusing(file: string, known: Pick<FileFingerpri
     if (st.size === known.size && st.mtime.toISOString() === known.mtime) return { path: file, size: st.size, mtime: known.mtime, sha256: known.sha256 };
   }
   return fingerprint(file);
+}
+
+/**
+ * Fails when a file is not what was fingerprinted before it was read (a writer appended to it,
+ * truncated or replaced it meanwhile): its rows may be partial, and recording them under the old
+ * fingerprint would make an incremental job skip the file's real content for good.
+ */
+export async function assertUnchanged(fp: FileFingerprint): Promise<void> {
+  const st = await stat(fp.path).catch(() => null);
+  if (st === null || st.size !== fp.size || st.mtime.toISOString() !== fp.mtime) {
+    const now = st === null ? 'it is gone' : `size ${fp.size} -> ${st.size} bytes, modified ${fp.mtime} -> ${st.mtime.toISOString()}`;
+    throw new InputError(`${fp.path} changed while it was being read (${now}), so its rows may be partial; run again once nothing is writing to it`);
+  }
 }
