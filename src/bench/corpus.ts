@@ -29,15 +29,21 @@ export function fixtureSentences(): { lang: string; text: string }[] {
 export async function writeShortTextCorpus(file: string, rows: number, seed = 1): Promise<number> {
   const sentences = fixtureSentences().map((s) => ({ lang: s.lang, words: s.text.split(' ') }));
   const rand = rng(seed);
+  return writeJsonlRows(file, rows, (i) => {
+    const s = sentences[Math.floor(rand() * sentences.length)]!;
+    const len = 4 + Math.floor(rand() * 21);
+    const start = Math.floor(rand() * Math.max(1, s.words.length - len));
+    return { id: `doc-${i}`, lang: s.lang, text: s.words.slice(start, start + len).join(' ') };
+  });
+}
+
+/** Writes `rows` JSON Lines made by `row(i)`, a megabyte at a time; returns the file size in bytes. */
+async function writeJsonlRows(file: string, rows: number, row: (i: number) => unknown): Promise<number> {
   const out = createWriteStream(file);
   let bytes = 0;
   let buf = '';
   for (let i = 0; i < rows; i++) {
-    const s = sentences[Math.floor(rand() * sentences.length)]!;
-    const len = 4 + Math.floor(rand() * 21);
-    const start = Math.floor(rand() * Math.max(1, s.words.length - len));
-    const text = s.words.slice(start, start + len).join(' ');
-    buf += JSON.stringify({ id: `doc-${i}`, lang: s.lang, text }) + '\n';
+    buf += JSON.stringify(row(i)) + '\n';
     if (buf.length > 1 << 20) {
       bytes += Buffer.byteLength(buf);
       if (!out.write(buf)) await once(out, 'drain');
@@ -58,10 +64,7 @@ export async function writeShortTextCorpus(file: string, rows: number, seed = 1)
 export async function writeDistinctTextCorpus(file: string, rows: number, seed = 1): Promise<number> {
   const langs = bigramChains(fixtureSentences());
   const rand = rng(seed);
-  const out = createWriteStream(file);
-  let bytes = 0;
-  let buf = '';
-  for (let i = 0; i < rows; i++) {
+  return writeJsonlRows(file, rows, (i) => {
     const { lang, starts, next } = langs[Math.floor(rand() * langs.length)]!;
     const len = 6 + Math.floor(rand() * 25);
     let w = starts[Math.floor(rand() * starts.length)]!;
@@ -71,17 +74,8 @@ export async function writeDistinctTextCorpus(file: string, rows: number, seed =
       w = after ? after[Math.floor(rand() * after.length)]! : starts[Math.floor(rand() * starts.length)]!;
       words.push(w);
     }
-    buf += JSON.stringify({ id: `doc-${i}`, lang, text: words.join(' ') }) + '\n';
-    if (buf.length > 1 << 20) {
-      bytes += Buffer.byteLength(buf);
-      if (!out.write(buf)) await once(out, 'drain');
-      buf = '';
-    }
-  }
-  bytes += Buffer.byteLength(buf);
-  out.end(buf);
-  await once(out, 'finish');
-  return bytes;
+    return { id: `doc-${i}`, lang, text: words.join(' ') };
+  });
 }
 
 function bigramChains(sentences: { lang: string; text: string }[]): { lang: string; starts: string[]; next: Map<string, string[]> }[] {
