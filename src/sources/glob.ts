@@ -1,4 +1,4 @@
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 
 const GLOB_CHARS = /[*?[{]/;
@@ -50,21 +50,30 @@ export function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${re}$`);
 }
 
-/** All regular files under `dir`, relative paths with "/" separators, sorted; hidden entries skipped. */
+/**
+ * All regular files under `dir`, relative paths with "/" separators, sorted; hidden entries skipped.
+ * Symbolic links are followed, but each real folder and file only once (in name order, so which
+ * alias stands for it does not depend on the file system): a link cycle is not walked ~40 times.
+ */
 export async function walkFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
+  const seen = new Set<string>([await realpath(dir)]);
+  const firstVisit = async (abs: string): Promise<boolean> => {
+    const real = await realpath(abs).catch(() => null);
+    if (real === null || seen.has(real)) return false;
+    seen.add(real);
+    return true;
+  };
   async function visit(rel: string): Promise<void> {
-    const entries = await readdir(path.join(dir, rel), { withFileTypes: true });
+    const entries = (await readdir(path.join(dir, rel), { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const e of entries) {
       if (e.name.startsWith('.')) continue;
       const child = rel === '' ? e.name : `${rel}/${e.name}`;
-      if (e.isDirectory()) await visit(child);
-      else if (e.isFile()) out.push(child);
-      else if (e.isSymbolicLink()) {
-        const s = await stat(path.join(dir, child)).catch(() => null);
-        if (s?.isFile()) out.push(child);
-        else if (s?.isDirectory()) await visit(child);
-      }
+      const abs = path.join(dir, child);
+      const s = e.isSymbolicLink() ? await stat(abs).catch(() => null) : e;
+      if (s?.isDirectory()) {
+        if (await firstVisit(abs)) await visit(child);
+      } else if (s?.isFile() && (await firstVisit(abs))) out.push(child);
     }
   }
   await visit('');
