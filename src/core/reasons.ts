@@ -6,6 +6,7 @@
 export const REASONS = {
   invalid_json: 'the line is not valid JSON (or not a JSON object)',
   invalid_utf8: 'the bytes are not valid UTF-8',
+  lone_surrogate: 'the text or id holds an unpaired UTF-16 surrogate (a JSON "\\ud800" escape without its partner), which UTF-8 cannot store unchanged',
   malformed_row: 'the CSV/TSV row could not be parsed (wrong column count, unterminated quote)',
   oversized_row: 'the raw row is larger than limits.max_row_bytes',
   missing_text: 'the text column is absent or null in this row',

@@ -89,9 +89,17 @@ export class BatchBuilder {
     } else if (typeof value !== 'string') {
       reason = 'non_string_text';
       detail = `column "${cols.text}" is ${Array.isArray(value) ? 'a list' : typeof value}`;
+    } else if (!wellFormed(value)) {
+      reason = 'lone_surrogate';
+      detail = `column "${cols.text}" has an unpaired surrogate at character ${firstLoneSurrogate(value)}`;
     } else text = value;
     const idVal = cols.id === undefined ? undefined : get(cols.id);
-    const id = idVal === undefined || idVal === null || idVal === '' ? this.derivedId(row) : scalarString(idVal);
+    let id = idVal === undefined || idVal === null || idVal === '' ? this.derivedId(row) : scalarString(idVal);
+    if (!wellFormed(id)) {
+      // Stored as UTF-8 it would silently become U+FFFD (and could collide with another id).
+      if (reason === null) [reason, detail] = ['lone_surrogate', `column "${cols.id}" (the id) has an unpaired surrogate`];
+      id = this.derivedId(row);
+    }
     const langVal = cols.lang === undefined ? undefined : get(cols.lang);
     const labelVal = cols.label === undefined ? undefined : get(cols.label);
     let meta: string | null = null;
@@ -135,4 +143,16 @@ function scalarString(v: unknown): string {
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v);
   return JSON.stringify(v);
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** String.prototype.isWellFormed (native in Node 20+), with the regex as a fallback. */
+function wellFormed(s: string): boolean {
+  const native = (s as unknown as { isWellFormed?: () => boolean }).isWellFormed;
+  return native ? native.call(s) : !LONE_SURROGATE.test(s);
+}
+
+function firstLoneSurrogate(s: string): number {
+  return LONE_SURROGATE.exec(s)?.index ?? -1;
 }

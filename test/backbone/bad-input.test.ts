@@ -34,7 +34,9 @@ describe('malformed JSONL rows are rejected with reason and location, and nothin
       line([1, 2, 3]), // 10 invalid_json (not an object)
       Buffer.from('\n'), // 11 blank line: not a record
       line({ id: 'huge', text: 'a'.repeat(5 * 1024 * 1024) }), // 12 oversized_row (5 MB single line)
-      ...good.slice(2).map(line), // 13..30
+      Buffer.from('{"id":"lone","text":"abc \\ud800 def"}\n'), // 13 lone_surrogate in the text
+      Buffer.from('{"id":"x\\udc00","text":"a fine text"}\n'), // 14 lone_surrogate in the id
+      ...good.slice(2).map(line), // 15..32
     ];
     writeFileSync(path.join(dir, 'mixed.jsonl'), Buffer.concat(parts));
     const run = await runYaml(dir, `sources:\n  - { name: m, path: mixed.jsonl, columns: { id: id } }\n`);
@@ -55,6 +57,9 @@ describe('malformed JSONL rows are rejected with reason and location, and nothin
     expect(byRow.get(10)).toMatchObject({ reason: 'invalid_json' });
     expect(byRow.has(11)).toBe(false);
     expect(byRow.get(12)).toMatchObject({ reason: 'oversized_row' });
+    // Not replaced by U+FFFD in silence: rejected, the id replaced by a derived one.
+    expect(byRow.get(13)).toMatchObject({ id: 'lone', reason: 'lone_surrogate', text: null });
+    expect(byRow.get(14)).toMatchObject({ id: 'm:mixed.jsonl:14', reason: 'lone_surrogate' });
     expect(rows.filter((r) => r.status === 'selected')).toHaveLength(20);
 
     // Raw content of malformed rows is quarantined, truncated, with file and line.
@@ -67,6 +72,8 @@ describe('malformed JSONL rows are rejected with reason and location, and nothin
       [9, 'missing_text'],
       [10, 'invalid_json'],
       [12, 'oversized_row'],
+      [13, 'lone_surrogate'],
+      [14, 'lone_surrogate'],
     ]);
     expect(q[0]!.raw).toContain('no closing brace');
     expect(q[0]!.file).toBe('mixed.jsonl');
@@ -74,13 +81,13 @@ describe('malformed JSONL rows are rejected with reason and location, and nothin
 
     const manifest = JSON.parse(readFileSync(path.join(run.out, 'manifest.json'), 'utf8')) as Manifest;
     expect(manifest.counts).toMatchObject({
-      input: 29,
+      input: 31,
       selected: 20,
-      rejected: { invalid_json: 2, invalid_utf8: 1, empty_text: 2, missing_text: 2, non_string_text: 1, oversized_row: 1 },
-      rejected_total: 9,
+      rejected: { invalid_json: 2, invalid_utf8: 1, empty_text: 2, missing_text: 2, non_string_text: 1, oversized_row: 1, lone_surrogate: 2 },
+      rejected_total: 11,
     });
     expect(manifest.counts.reconciled).toBe(true);
-    expect(manifest.inputs[0]).toMatchObject({ file: 'mixed.jsonl', rows: 29, blank_lines: 1 });
+    expect(manifest.inputs[0]).toMatchObject({ file: 'mixed.jsonl', rows: 31, blank_lines: 1 });
     expect(manifest.inputs[0]!.sha256).toMatch(/^[0-9a-f]{64}$/);
   });
 
