@@ -63,6 +63,9 @@ export async function discoverSource(src: SourceConfig, baseDir: string): Promis
         if (matched.length === 0) {
           throw new InputError(`source "${src.name}": the folder ${raw} holds no readable data files (.jsonl, .json, .ndjson, .csv, .tsv, .parquet, .txt, optionally .gz).`);
         }
+      } else if (!st.isFile()) {
+        // A FIFO or a device would block the read forever (or never end): only regular files are data.
+        throw new InputError(`source "${src.name}": ${raw} is not a regular file (a ${st.isFIFO() ? 'named pipe' : st.isSocket() ? 'socket' : 'device'}); give a file or a folder of files`);
       } else {
         matched = [{ abs: pattern, rel: path.basename(pattern) }];
       }
