@@ -10,7 +10,8 @@ process.on('exit', () => rmSync(cacheHome, { recursive: true, force: true }));
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    exclude: ['test/orchestrators/**', '**/node_modules/**'],
+    // The slow end-to-end suites run with `npm run test:system` (vitest.system.config.ts).
+    exclude: ['test/orchestrators/**', 'test/system/**', '**/node_modules/**'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     // Tests spawn the CLI and DuckDB; two cores are shared between workers.

@@ -20,7 +20,7 @@ export function slurmUnavailable(): string | null {
 }
 
 export const SKIP_NOTE =
-  'no Slurm cluster here; as root on Debian run `eval "$(bash test/orchestrators/slurm-cluster.sh up)"`, then `npm run test:orchestrators`';
+  'no Slurm cluster here; as root on Debian run `eval "$(bash test/orchestrators/slurm-cluster.sh up)"`, then `npm run test:system`';
 
 /** What `scontrol show job` says of one job (one array task per record). */
 export interface SlurmJob {

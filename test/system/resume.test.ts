@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers.js';
 import { rng } from '../../src/math/random.js';
-import { checkFinalFilesWhole, fixturePipeline, outputDigest, startCli } from './job-helpers.js';
+import { checkFinalFilesWhole, fixturePipeline, outputDigest, startCli } from '../jobs/job-helpers.js';
 
 const runId = (out: string): string => (JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8')) as { run_id: string }).run_id;
 
@@ -25,7 +25,7 @@ describe('resume after SIGKILL', () => {
     expect(phases).toEqual(expect.arrayContaining(['stream', 'dedup', 'embed', 'select', 'budget', 'emit_arrow', 'emit_parquet', 'report']));
   }, 120_000);
 
-  // 8 kills keep `npm test` short; WINNOW_TEST_KILLS=20 (or more) runs the long version.
+  // 8 kills keep the system suite short; WINNOW_TEST_KILLS=20 (or more) runs the long version.
   const kills = Number(process.env.WINNOW_TEST_KILLS ?? 8);
   it(`${kills} seeded SIGKILLs at random points, each followed by a restart, give identical outputs`, async () => {
     const rand = rng(20261126);

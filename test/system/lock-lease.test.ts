@@ -3,7 +3,7 @@ import { statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, tempDir } from '../helpers.js';
-import { fixturePipeline, outputDigest } from './job-helpers.js';
+import { fixturePipeline, outputDigest } from '../jobs/job-helpers.js';
 
 // Short heartbeat and lease for this file (read when the lock module loads; each test file has its own).
 process.env.WINNOW_LOCK_HEARTBEAT_SECONDS = '0.2';
