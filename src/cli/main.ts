@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { environmentError } from '../core/environment-error.js';
 import { ExitCode, WinnowError } from '../core/errors.js';
 import { releaseHeldLocksSync } from '../jobs/lock.js';
 import { WINNOW_VERSION } from '../util/versions.js';
@@ -54,9 +55,10 @@ export async function main(argv: string[]): Promise<number> {
       // --help and --version end through here with exit code 0.
       return err.exitCode === 0 ? ExitCode.ok : ExitCode.config;
     }
-    if (err instanceof WinnowError) {
-      process.stderr.write(`error: ${err.message}\n`);
-      return err.exitCode;
+    const known = err instanceof WinnowError ? err : environmentError(err);
+    if (known) {
+      process.stderr.write(`error: ${known.message}\n`);
+      return known.exitCode;
     }
     process.stderr.write(`internal error (please report it): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     return ExitCode.internal;

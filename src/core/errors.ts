@@ -9,6 +9,8 @@ export const ExitCode = {
   input: 3,
   /** The run ran out of its memory budget: give it more (--memory) and rerun; it resumes. */
   memory: 4,
+  /** The machine failed the run: a full disk, a read-only or forbidden folder (sysexits EX_IOERR). */
+  environment: 74,
   /** Another run holds the lock on this state or output folder (sysexits EX_TEMPFAIL: retry later). */
   locked: 75,
 } as const;
