@@ -27,6 +27,7 @@ import { addCounts, countsOf, type StageCounters } from '../stages/runner.js';
 import type { RunInfo } from '../report/collect.js';
 import { writeReport } from '../report/write.js';
 import { carryLabels } from '../store/labels.js';
+import { duplicateIdWarning } from '../store/duplicate-ids.js';
 import { RunStore } from '../store/run-store.js';
 import { quoteIdent, quoteLiteral } from '../store/sql.js';
 import type { Logger } from '../util/log.js';
@@ -198,6 +199,8 @@ async function runLocked(loaded: LoadedPipeline, opts: RunOptions, memory: Memor
           ? await assembleShards(store, opts.merge, planned, ['read', ...STREAMING_STAGES.filter((d) => d.enabled(config)).map((d) => d.name)], storeOpts.extraColumns.map((c) => c.name), embeddingCacheDir(config.stages.embed.cache, loaded.baseDir) ?? path.join(outDir, 'embed-cache'))
           : await streamPhase(store, planned, conn, loaded, log, resumeStream, workerCount(opts.workers ?? config.execution.workers, inputBytes(planned)));
         if (!opts.merge) for (const f of planned.flatMap((p) => p.files)) await assertUnchanged(fingerprints.get(f.abs)!);
+        const dupIds = await duplicateIdWarning(store.conn);
+        if (dupIds) log.warn(dupIds);
         phase('stream');
         // Labels imported into the previous run of this output folder feed this run's selection.
         if (existsSync(finals.store)) {

@@ -94,7 +94,7 @@ export class BatchBuilder {
       detail = `column "${cols.text}" has an unpaired surrogate at character ${firstLoneSurrogate(value)}`;
     } else text = value;
     const idVal = cols.id === undefined ? undefined : get(cols.id);
-    let id = idVal === undefined || idVal === null || idVal === '' ? this.derivedId(row) : scalarString(idVal);
+    let id = idVal === undefined || idVal === null || idVal === '' ? this.derivedId(row) : typeof idVal === 'number' ? numberLiteral(idVal, cols.id!, rawForQuarantine) : scalarString(idVal);
     if (!wellFormed(id)) {
       // Stored as UTF-8 it would silently become U+FFFD (and could collide with another id).
       if (reason === null) [reason, detail] = ['lone_surrogate', `column "${cols.id}" (the id) has an unpaired surrogate`];
@@ -143,6 +143,17 @@ function scalarString(v: unknown): string {
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v);
   return JSON.stringify(v);
+}
+
+/**
+ * A JSON number as it was written: JSON.parse turns 9007199254740993 into ...992, -0.0 into 0 and
+ * 1e400 into Infinity, so two ids could collide or an id change. The literal is taken from the raw
+ * line (the first occurrence of the key); String(v) when it cannot be found.
+ */
+function numberLiteral(v: number, key: string, raw: () => string): string {
+  if (Number.isSafeInteger(v) && !Object.is(v, -0)) return String(v);
+  const m = new RegExp(`"${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"\\s*:\\s*(-?\\d[\\d.eE+-]*)`).exec(raw());
+  return m ? m[1]! : String(v);
 }
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;

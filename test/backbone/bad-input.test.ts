@@ -91,6 +91,25 @@ describe('malformed JSONL rows are rejected with reason and location, and nothin
     expect(manifest.inputs[0]!.sha256).toMatch(/^[0-9a-f]{64}$/);
   });
 
+  it('numeric ids keep the digits they were written with; ids on several rows are reported', async () => {
+    const dir = tempDir();
+    const texts = yor.slice(0, 7).map((r) => r.text);
+    const lines = [
+      `{"id": 9007199254740993, "text": ${JSON.stringify(texts[0])}}`,
+      `{"id": 9007199254740992, "text": ${JSON.stringify(texts[1])}}`,
+      `{"id": -0.0, "text": ${JSON.stringify(texts[2])}}`,
+      `{"id": 0, "text": ${JSON.stringify(texts[3])}}`,
+      `{"id": 1e400, "text": ${JSON.stringify(texts[4])}}`,
+      `{"id": "twice", "text": ${JSON.stringify(texts[5])}}`,
+      `{"id": "twice", "text": ${JSON.stringify(texts[6])}}`,
+    ];
+    writeFileSync(path.join(dir, 'ids.jsonl'), lines.join('\n') + '\n');
+    const run = await runYaml(dir, `sources:\n  - { name: s, path: ids.jsonl, columns: { id: id } }\n`);
+    const ids = (await run.q<{ id: string }>('SELECT id FROM samples ORDER BY uid')).map((r) => r.id);
+    expect(ids).toEqual(['9007199254740993', '9007199254740992', '-0.0', '0', '1e400', 'twice', 'twice']);
+    expect(run.warnings.join('\n')).toContain('1 id(s) occur on more than one row (2 rows; e.g. "twice")');
+  });
+
   it('a CSV with a broken row, bad UTF-8 and a missing text column', async () => {
     const dir = tempDir();
     const good = yor.slice(0, 10);
