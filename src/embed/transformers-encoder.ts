@@ -194,10 +194,10 @@ export function pool(states: Float32Array, dims: readonly number[], mask: BigInt
         if (mask[i * seq + t] === 0n) continue;
         count++;
         const row = states.subarray((i * seq + t) * h, (i * seq + t + 1) * h);
-        for (let c = 0; c < h; c++) acc[c] += row[c]!;
+        for (let c = 0; c < h; c++) acc[c]! += row[c]!;
       }
       const inv = 1 / Math.max(count, 1);
-      for (let c = 0; c < h; c++) acc[c] *= inv;
+      for (let c = 0; c < h; c++) acc[c]! *= inv;
     }
     let scale = 1;
     if (opts.normalize) {

@@ -143,7 +143,7 @@ function score(v: string, g: Group): TrigramScores {
     trigrams++;
     const k = g.index.get(trigramKey(v, i));
     if (k === undefined) continue;
-    for (let j = g.postStart[k]!; j < g.postStart[k + 1]!; j++) scores[g.postLang[j]!] += g.postWeight[j]!;
+    for (let j = g.postStart[k]!; j < g.postStart[k + 1]!; j++) scores[g.postLang[j]!]! += g.postWeight[j]!;
   }
   return { langs: g.langs, scores, trigrams };
 }

@@ -12,7 +12,7 @@ export function lengthFilterStage(cfg: FiltersConfig): Stage {
   return batchStage((b: Batch) => {
     for (let i = 0; i < b.size; i++) {
       const t = b.text[i];
-      if (b.reason[i] !== null || t === null) continue;
+      if (b.reason[i] !== null || t === null || t === undefined) continue;
       const n = codePointLength(t);
       // Catches whitespace-only text even when the normalize stage is switched off.
       if (isBlank(t)) reject(b, i, 'empty_text', `${n} whitespace characters`);

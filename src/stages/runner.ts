@@ -80,7 +80,7 @@ export async function* countSource(source: AsyncIterable<Batch>, c: StageCounter
     const d: BatchCounts[number] = { in: b.size, out: 0, rejected: {} };
     for (let i = 0; i < b.size; i++) {
       const reason = b.reason[i];
-      if (reason === null) d.out++;
+      if (reason === null || reason === undefined) d.out++;
       else d.rejected[reason] = (d.rejected[reason] ?? 0) + 1;
     }
     record(b, d);
@@ -95,7 +95,7 @@ function stageDelta(b: Batch, before: Uint8Array | undefined): BatchCounts[numbe
   if (before) for (let i = 0; i < before.length; i++) d.in += before[i]!;
   for (let i = 0; i < b.size; i++) {
     const reason = b.reason[i];
-    if (reason === null) d.out++;
+    if (reason === null || reason === undefined) d.out++;
     else if (before === undefined || before[i] === 1) d.rejected[reason] = (d.rejected[reason] ?? 0) + 1;
   }
   return d;

@@ -136,7 +136,7 @@ export class RunStore {
         uid[k] = BigInt(b.uid[i]!);
         row[k] = BigInt(b.row[i]!);
         const t = b.text[i];
-        chars[k] = t === null ? null : codePointLength(t);
+        chars[k] = t === null || t === undefined ? null : codePointLength(t);
         status[k] = b.reason[i] === null ? 'selected' : 'rejected';
         if (b.raw[i] !== null) quarantined.push(i);
       }

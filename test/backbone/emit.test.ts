@@ -62,7 +62,7 @@ describe('emitted outputs', () => {
     const c = await inst.connect();
     const file = path.join(run.out, 'selection.parquet').replace(/'/g, "''");
     const r = await c.runAndReadAll(`SELECT count(*)::INT, count(DISTINCT lang)::INT, min(id), max(text_chars)::INT FROM read_parquet('${file}')`);
-    const [[n, langs]] = r.getRowsJson() as number[][];
+    const [[n, langs]] = r.getRowsJson() as [number[]];
     expect(n).toBe(450);
     expect(langs).toBe(2);
     const codec = await c.runAndReadAll(`SELECT DISTINCT compression FROM parquet_metadata('${file}')`);
