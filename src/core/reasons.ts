@@ -1,7 +1,7 @@
 /**
  * Rejection reason codes. Every input record ends either `selected` or `rejected` with exactly one
  * of these, so counts reconcile: input = selected + sum(rejected by reason).
- * Stages added later register their own codes here so the README and the report can list them.
+ * Stages added later register their own codes here so docs/outputs.md and the report can list them.
  */
 export const REASONS = {
   invalid_json: 'the line is not valid JSON (or not a JSON object)',

@@ -85,7 +85,7 @@ export function registerRun(program: Command): void {
       const format = logFormatFlag(flags.logFormat);
       const log = createLogger({ quiet: flags.quiet, format });
       if (flags.shard) {
-        if (flags.state) throw new ConfigError('--shard and --state do not go together: shard a job, then merge it (see README, "Sharded runs")');
+        if (flags.state) throw new ConfigError('--shard and --state do not go together: shard a job, then merge it (see docs/scheduled-jobs.md, "Sharded runs")');
         const shard = parseShard(flags.shard);
         if (loaded.config.stages.embed.enabled && loaded.config.stages.embed.model === 'builtin') {
           throw new ConfigError(
