@@ -31,7 +31,7 @@ export async function benchScale(sizes = (process.env.WINNOW_BENCH_SCALE_ROWS ??
   }
   rmSync(dir, { recursive: true, force: true });
   const ok = runs.filter((x): x is { rows: number; r: ChildResult } => x.r !== null);
-  const head = ['', ...runs.map((x) => `${fmt(x.rows / 1e6, 1)}M rows`)];
+  const head = ['', ...runs.map((x) => `${fmt(x.rows)} rows`)];
   const cell = (f: (r: ChildResult, rows: number) => string) => runs.map((x) => (x.r ? f(x.r, x.rows) : `failed: ${x.error}`));
   const first = ok[0];
   const last = ok.at(-1);
