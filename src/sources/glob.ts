@@ -57,25 +57,26 @@ export function globToRegExp(glob: string): RegExp {
  */
 export async function walkFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
-  const seen = new Set<string>([await realpath(dir)]);
-  const firstVisit = async (abs: string): Promise<boolean> => {
-    const real = await realpath(abs).catch(() => null);
-    if (real === null || seen.has(real)) return false;
-    seen.add(real);
-    return true;
-  };
-  async function visit(rel: string): Promise<void> {
+  const root = await realpath(dir);
+  const seen = new Set<string>([root]);
+  // An entry's real path is its folder's real path plus its name unless it is a link: only links
+  // cost a realpath call, not every file of a large lake.
+  async function visit(rel: string, real: string): Promise<void> {
     const entries = (await readdir(path.join(dir, rel), { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const e of entries) {
       if (e.name.startsWith('.')) continue;
       const child = rel === '' ? e.name : `${rel}/${e.name}`;
       const abs = path.join(dir, child);
-      const s = e.isSymbolicLink() ? await stat(abs).catch(() => null) : e;
-      if (s?.isDirectory()) {
-        if (await firstVisit(abs)) await visit(child);
-      } else if (s?.isFile() && (await firstVisit(abs))) out.push(child);
+      const link = e.isSymbolicLink();
+      const s = link ? await stat(abs).catch(() => null) : e;
+      if (!s?.isDirectory() && !s?.isFile()) continue;
+      const target = link ? await realpath(abs).catch(() => null) : path.join(real, e.name);
+      if (target === null || seen.has(target)) continue;
+      seen.add(target);
+      if (s.isDirectory()) await visit(child, target);
+      else out.push(child);
     }
   }
-  await visit('');
+  await visit('', root);
   return out.sort();
 }

@@ -158,10 +158,9 @@ function numberLiteral(v: number, key: string, raw: () => string): string {
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-/** String.prototype.isWellFormed (native in Node 20+), with the regex as a fallback. */
+/** String.prototype.isWellFormed: native in every Node winnow supports (>= 20), not yet in TypeScript's ES2023 lib. */
 function wellFormed(s: string): boolean {
-  const native = (s as unknown as { isWellFormed?: () => boolean }).isWellFormed;
-  return native ? native.call(s) : !LONE_SURROGATE.test(s);
+  return (s as unknown as { isWellFormed(): boolean }).isWellFormed();
 }
 
 function firstLoneSurrogate(s: string): number {
