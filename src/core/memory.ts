@@ -55,9 +55,10 @@ export interface MemoryPlan {
 export function memoryPlan(configured: string, storeLimit: string | undefined, override?: string): MemoryPlan {
   const env = process.env.WINNOW_MEMORY;
   const [text, from] = override ? [override, '--memory'] : env ? [env, 'WINNOW_MEMORY'] : [configured, 'execution.memory'];
-  const budget = text === 'auto' ? Math.floor(machineMemory() * AUTO_SHARE) : parseSize(text, from);
+  const machine = text === 'auto' ? machineMemory() : 0;
+  const budget = text === 'auto' ? Math.floor(machine * AUTO_SHARE) : parseSize(text, from);
   const duckdb = storeLimit ?? formatSize(Math.max(16e6, budget * DUCKDB_SHARE));
-  return { budget, duckdb, duckdbFixed: storeLimit !== undefined, from: text === 'auto' ? `${from}: auto (${Math.round(AUTO_SHARE * 100)}% of ${formatSize(machineMemory())})` : `${from}: ${text}` };
+  return { budget, duckdb, duckdbFixed: storeLimit !== undefined, from: text === 'auto' ? `${from}: auto (${Math.round(AUTO_SHARE * 100)}% of ${formatSize(machine)})` : `${from}: ${text}` };
 }
 
 export function isOutOfMemory(err: unknown): boolean {
