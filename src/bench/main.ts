@@ -1,5 +1,6 @@
 import { benchBackbone } from './backbone.js';
 import { benchBudget } from './budget.js';
+import { benchCsv } from './csv.js';
 import { benchDedup } from './dedup.js';
 import { benchEmbed } from './embed.js';
 import { benchE2e } from './e2e.js';
@@ -16,6 +17,7 @@ import { benchAugmentEval, benchSelectEval } from './select-eval.js';
 /** `npm run bench` runs every benchmark but `scale`; `npm run bench -- backbone` runs one. */
 const BENCHES: Record<string, () => Promise<void>> = {
   backbone: () => benchBackbone(),
+  csv: () => benchCsv(),
   embed: () => benchEmbed(),
   dedup: () => benchDedup(),
   budget: () => benchBudget(),

@@ -2,7 +2,8 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Batch } from '../core/batch.js';
 import type { Pipeline, SourceConfig } from '../config/schema.js';
 import { checkReadable, discoverSource, type InputFile } from './discover.js';
-import { readWithDuckDB } from './duckdb-reader.js';
+import { readCsv } from './csv.js';
+import { readParquet } from './parquet.js';
 import { readJsonl, type FileReadStats } from './jsonl.js';
 import type { ReadContext } from './record.js';
 import { readText } from './text.js';
@@ -44,7 +45,9 @@ export async function* readSources(planned: PlannedSource[], ctx: ReadContext, c
           ? readJsonl(file, config, ctx, where, st)
           : file.format === 'text'
             ? readText(file, config, ctx, where, st)
-            : readWithDuckDB(file, config, ctx, conn);
+            : file.format === 'parquet'
+              ? readParquet(file, config, ctx, conn)
+              : readCsv(file, config, ctx, where, st);
       for await (const batch of it) {
         st.rows += batch.size;
         yield batch;

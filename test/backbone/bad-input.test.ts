@@ -121,30 +121,61 @@ describe('malformed JSONL rows are rejected with reason and location, and nothin
       Buffer.concat([Buffer.from(header + body.slice(0, 6).join('\n') + '\n'), Buffer.from([0x79, 0x2c, 0x61, 0xff, 0x62, 0x2c, 0x7a, 0x0a]), Buffer.from(body.slice(6).join('\n') + '\n')]),
     );
     const run = await runYaml(dir, `sources:\n  - { name: c, path: data.csv, columns: { id: id, label: label } }\n`);
-    // The unterminated quote runs into the next physical line, so DuckDB rejects both lines as one
-    // record (line 5 of the file, the header being line 1); the bad-UTF-8 line is its own record,
-    // numbered by DuckDB's record-based line count (physical line 8, counted as 7 after the merge).
-    const q = await run.q<{ row: number; reason: string; raw: string }>(`SELECT "row"::INT AS row, reason, raw FROM quarantine ORDER BY "row"`);
+    // The unterminated quote on line 5 (the header is line 1) runs into line 6, whose own opening
+    // quote closes it with text after it: line 5 alone is malformed and line 6 is read again as its
+    // own record. The bad-UTF-8 line is physical line 8: rows are physical line numbers.
+    const q = await run.q<{ row: number; reason: string; raw: string; detail: string }>(`SELECT "row"::INT AS row, reason, raw, detail FROM quarantine ORDER BY "row"`);
     expect(q.map((r) => [r.row, r.reason])).toEqual([
       [5, 'malformed_row'],
-      [7, 'invalid_utf8'],
+      [8, 'invalid_utf8'],
     ]);
-    expect(q[0]!.raw).toContain('unterminated quote');
-    expect(q[0]!.raw).toContain(good[3]!.id);
-    const selected = await run.q<{ id: string }>(`SELECT id FROM samples WHERE status = 'selected' ORDER BY uid`);
-    expect(selected.map((r) => r.id)).toEqual(good.filter((_, i) => i !== 3).map((r) => r.id));
-    expect(run.summary.counts).toMatchObject({ input: 11, selected: 9, rejected_total: 2 });
+    expect(q[0]!.raw).toBe('x1,"unterminated quote,politics,extra,cols,here');
+    expect(q[0]!.detail).toMatch(/text after the closing quote/);
+    const selected = await run.q<{ id: string; text: string }>(`SELECT id, text FROM samples WHERE status = 'selected' ORDER BY uid`);
+    expect(selected.map((r) => r.id)).toEqual(good.map((r) => r.id));
+    const rows = await run.q<{ id: string; row: number }>(`SELECT id, "row"::INT AS row FROM samples WHERE reason IS NULL OR reason <> 'malformed_row' ORDER BY uid`);
+    expect(new Set(rows.map((r) => r.row)).size).toBe(rows.length);
+    expect(run.summary.counts).toMatchObject({ input: 12, selected: 10, rejected_total: 2 });
 
     const missing = await runYaml(dir, `sources:\n  - { name: c, path: data.csv, columns: { text: body } }\n`);
-    const m = await missing.q<{ reason: string; n: number }>(`SELECT reason, count(*)::INT AS n FROM samples WHERE status = 'rejected' GROUP BY ALL ORDER BY n DESC`);
-    // Without the text column in the projection DuckDB does not decode it, so the bad-UTF-8 record
-    // parses too: every parsed record is missing its text, only the broken-quote record is malformed.
+    const m = await missing.q<{ reason: string; n: number }>(`SELECT reason, count(*)::INT AS n FROM samples WHERE status = 'rejected' GROUP BY ALL ORDER BY n DESC, reason`);
     expect(m).toEqual([
       { reason: 'missing_text', n: 10 },
+      { reason: 'invalid_utf8', n: 1 },
       { reason: 'malformed_row', n: 1 },
     ]);
     expect(missing.summary.counts.selected).toBe(0);
     expect(missing.warnings.join('\n')).toMatch(/no column "body"/);
+  });
+
+  it('a CSV of real tweets where some writer left a quote open loses only those lines, and accounts for every physical line', async () => {
+    const dir = tempDir();
+    const tweets = fixture('afrisenti/kin').slice(0, 300);
+    const cell = (t: string): string => `"${t.replace(/"/g, '""')}"`;
+    // Every 7th tweet was written with an opening quote and no closing one; some tweets hold line breaks (quoted, legal).
+    const broken = new Set(tweets.map((_, i) => i).filter((i) => i % 7 === 3));
+    const body = tweets.map((r, i) => (broken.has(i) ? `${r.id},"${r.text.replace(/[\r\n"]+/g, ' ')},${r.label}` : `${r.id},${cell(i % 11 === 0 ? `${r.text}\n— ${r.label}` : r.text)},${r.label}`));
+    const content = ['id,tweet,label', ...body].join('\n') + '\n';
+    writeFileSync(path.join(dir, 'tweets.csv'), content);
+    const run = await runYaml(dir, 'sources:\n  - { name: t, path: tweets.csv, columns: { id: id, text: tweet, label: label } }\nstages:\n  dedup: { exact: { enabled: false }, near: { enabled: false } }\n');
+    const malformed = await run.q<{ row: number }>(`SELECT "row"::INT AS row FROM samples WHERE reason = 'malformed_row' ORDER BY "row"`);
+    // Line numbers of the broken tweets (each record starts on its own line; the header is line 1).
+    const startLine: number[] = [];
+    let ln = 2;
+    for (const b of body) {
+      startLine.push(ln);
+      ln += b.split('\n').length;
+    }
+    expect(malformed.map((r) => r.row)).toEqual([...broken].map((i) => startLine[i]));
+    const parsed = await run.q<{ id: string; text: string; row: number }>(`SELECT id, text, "row"::INT AS row FROM samples WHERE reason IS DISTINCT FROM 'malformed_row' ORDER BY uid`);
+    // Every other tweet is there, under its own id, starting at its own line.
+    expect(parsed.map((r) => r.id)).toEqual(tweets.filter((_, i) => !broken.has(i)).map((r) => r.id));
+    expect(parsed.map((r) => r.row)).toEqual(startLine.filter((_, i) => !broken.has(i)));
+    // Physical lines: header + records' lines + malformed lines = the file's lines.
+    const physical = content.split('\n').length - 1;
+    const spanned = body.filter((_, i) => !broken.has(i)).reduce((a, b) => a + b.split('\n').length, 0);
+    expect(1 + spanned + malformed.length).toBe(physical);
+    expect(run.summary.counts.input).toBe(300);
   });
 
   it('a TSV of real tweets, some beginning with a quote that never closes, loses no row (quotes are text in TSV)', async () => {
