@@ -19,16 +19,16 @@ export async function commit(tempPath: string, finalPath: string): Promise<void>
  * Puts a completed folder in place of `finalPath`. A folder cannot be renamed over a non-empty one,
  * so the old one is moved aside first and removed after; a crash in between leaves only hidden names.
  */
-export async function commitDir(tempPath: string, finalPath: string): Promise<void> {
+export async function commitDir(tempPath: string, finalPath: string, move: (from: string, to: string) => Promise<void> = rename): Promise<void> {
   const old = tempPathFor(finalPath);
-  const hadOld = await rename(finalPath, old).then(
+  const hadOld = await move(finalPath, old).then(
     () => true,
     (e: NodeJS.ErrnoException) => {
       if (e.code === 'ENOENT') return false;
       throw e;
     },
   );
-  await rename(tempPath, finalPath);
+  await move(tempPath, finalPath);
   if (hadOld) await rm(old, { recursive: true, force: true });
 }
 

@@ -7,7 +7,8 @@ import type { LoadedPipeline } from '../config/load.js';
 import { ConfigError, WinnowError } from '../core/errors.js';
 import { isOutOfMemory, memoryPlan, outOfMemory, type MemoryPlan } from '../core/memory.js';
 import { writeArrowFile } from '../emit/arrow.js';
-import { commit, commitDir, removeStalePartials, tempPathFor } from '../emit/atomic.js';
+import { removeStalePartials, tempPathFor } from '../emit/atomic.js';
+import { commitOutputs, finishCommit } from '../emit/commit.js';
 import { selectionColumns } from '../emit/columns.js';
 import { assertUnchanged, fingerprint, type FileFingerprint } from '../sources/fingerprint.js';
 import { planSources, readSources, type FileStats, type PlannedSource } from '../sources/read.js';
@@ -154,6 +155,8 @@ async function runLocked(loaded: LoadedPipeline, opts: RunOptions, memory: Memor
     if (opts.shard && planned.every((p) => p.files.length === 0)) {
       log.warn(`--shard ${opts.shard.index}/${opts.shard.count}: the job has only ${all.flatMap((p) => p.files).length} input file(s) and a shard reads whole files, so this shard has none; it completes empty`);
     }
+    // A commit a killed run left half done is finished first: its temporaries are not stale.
+    if (await finishCommit(outDir)) log.warn(`${outDir}: the previous run was killed while putting its outputs in place; its commit was completed`);
     await removeStalePartials(outDir);
     const fingerprints = new Map<string, FileFingerprint>(opts.merge ? fingerprintsFromShards(opts.merge) : []);
     for (const f of planned.flatMap((p) => p.files)) if (!fingerprints.has(f.abs)) fingerprints.set(f.abs, opts.fingerprints?.get(f.abs) ?? (await fingerprint(f.abs)));
@@ -305,10 +308,9 @@ async function runLocked(loaded: LoadedPipeline, opts: RunOptions, memory: Memor
         versions: packageVersions(),
       };
       await writeFile(temps.manifest, JSON.stringify(manifest, null, 2) + '\n');
-      // Data files first, manifest last: a manifest under its final name means the run completed.
-      if (existsSync(work.modelDir)) await commitDir(work.modelDir, path.join(outDir, MODEL_DIR));
-      for (const k of written) await commit(k === 'store' ? work.storePath : temps[k], finals[k]);
-      await work.remove();
+      // Data files first, manifest last, through a journal: a killed commit is finished by the next command.
+      const model = existsSync(work.modelDir) ? [{ from: work.modelDir, to: path.join(outDir, MODEL_DIR), dir: true }] : [];
+      await commitOutputs(outDir, { moves: [...model, ...written.map((k) => ({ from: k === 'store' ? work.storePath : temps[k], to: finals[k] }))], cleanup: [work.dir] });
       log.event('run_done', { run_id: runId, seconds, counts });
       return { runId, outDir, counts, stages: counters, budget: barrierManifest.budget as Record<string, unknown> | undefined, augment: barrierManifest.augment as Record<string, unknown> | undefined, phases, outputs: Object.fromEntries(written.map((k) => [k, finals[k]])) as RunSummary['outputs'], seconds };
     } catch (err) {

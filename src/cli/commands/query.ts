@@ -1,5 +1,7 @@
 import { stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { JOURNAL } from '../../emit/commit.js';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { Command } from 'commander';
 import { ConfigError, InputError } from '../../core/errors.js';
@@ -26,6 +28,9 @@ export async function resolveStore(run: string): Promise<string> {
   const st = await stat(run).catch(() => null);
   if (st === null) throw new InputError(`${run} does not exist; give a run output folder or a results.duckdb file`);
   const file = st.isDirectory() ? path.join(run, 'results.duckdb') : run;
+  if (existsSync(path.join(path.dirname(file), JOURNAL))) {
+    process.stderr.write(`warning: ${path.dirname(file)} is mid-commit (a run is putting its outputs in place, or was killed doing so; the next \`winnow run\` with this --out completes it): results.duckdb may be the previous run's\n`);
+  }
   if (!(await stat(file).catch(() => null))?.isFile()) throw new InputError(`${file} not found: is ${run} the output folder of a completed run?`);
   return file;
 }
