@@ -13,6 +13,7 @@ export const REASONS = {
   non_string_text: 'the text column holds a number, boolean, list or object instead of a string',
   empty_text: 'the text is empty or only whitespace/control characters after normalization',
   truncated_file: 'the file ended early or could not be decompressed past this point',
+  corrupt_file: 'the compressed file fails its check (CRC-32 or length), or bytes after its gzip data are not gzip; the rows decoded before are kept',
   where_filter: "the row did not match the source's `where` filter",
   too_short: 'the text is shorter than filters.min_chars',
   too_long: 'the text is longer than filters.max_chars',

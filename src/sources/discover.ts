@@ -99,7 +99,8 @@ export async function checkReadable(files: readonly InputFile[]): Promise<void> 
       try {
         const head = Buffer.alloc(4);
         const { bytesRead } = await fh.read(head, 0, 4, 0);
-        if (f.gzip && (bytesRead < 2 || head[0] !== 0x1f || head[1] !== 0x8b)) {
+        // A 0-byte .gz holds no rows: it reads as an empty file, not as a broken one.
+        if (f.gzip && bytesRead > 0 && (bytesRead < 2 || head[0] !== 0x1f || head[1] !== 0x8b)) {
           problems.push(`${f.abs}: named .gz but is not gzip data`);
         } else if (f.format === 'parquet' && (bytesRead < 4 || head.toString('latin1') !== 'PAR1')) {
           problems.push(`${f.abs}: not a Parquet file (missing PAR1 magic bytes)`);

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
-import { createGunzip } from 'node:zlib';
+import { GzipError, gunzipFile } from './gunzip.js';
 
 /** One physical line of a file, decoded, or the reason it could not be. */
 export type Line =
@@ -14,13 +14,16 @@ export interface LineReaderOptions {
   previewChars: number;
 }
 
-/** Thrown (after all complete lines were yielded) when a compressed stream breaks off. */
+/** Thrown (after all complete lines were yielded) when a compressed file breaks off or fails its check. */
 export class TruncatedFileError extends Error {
+  readonly corrupt: boolean;
   constructor(
     readonly lineNo: number,
     cause: unknown,
   ) {
-    super(`file ended early after line ${lineNo - 1}: ${(cause as Error).message ?? String(cause)}`);
+    const corrupt = cause instanceof GzipError && cause.kind === 'corrupt';
+    super(`${corrupt ? 'file damaged' : 'file ended early'} after line ${lineNo - 1}: ${(cause as Error).message ?? String(cause)}`);
+    this.corrupt = corrupt;
   }
 }
 
@@ -34,9 +37,7 @@ const lenient = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
  * accepted; invalid UTF-8 is reported per line, never repaired silently.
  */
 export async function* readLines(file: string, opts: LineReaderOptions): AsyncGenerator<Line[]> {
-  const raw = createReadStream(file, { highWaterMark: 1 << 20 });
-  const stream = opts.gzip ? raw.pipe(createGunzip()) : raw;
-  if (opts.gzip) raw.on('error', (e) => stream.destroy(e));
+  const stream: AsyncIterable<Buffer> = opts.gzip ? gunzipFile(file) : createReadStream(file, { highWaterMark: 1 << 20 });
   let lineNo = 1;
   let pending: Buffer[] = [];
   let pendingLen = 0;
@@ -68,7 +69,7 @@ export async function* readLines(file: string, opts: LineReaderOptions): AsyncGe
   };
 
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
+    for await (const chunk of stream) {
       const out: Line[] = [];
       let start = 0;
       let nl = chunk.indexOf(10, start);

@@ -34,7 +34,7 @@ export async function* lineRecords(file: InputFile, ctx: ReadContext, b: BatchBu
   } catch (err) {
     if (!(err instanceof TruncatedFileError)) throw err;
     multi?.interrupt();
-    b.malformed(err.lineNo, 'truncated_file', err.message, '');
+    b.malformed(err.lineNo, err.corrupt ? 'corrupt_file' : 'truncated_file', err.message, '');
   }
   multi?.interrupt();
   if (b.size > 0) yield await b.flush();

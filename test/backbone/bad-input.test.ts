@@ -312,4 +312,28 @@ describe('problems found before any work stop the run with a clear error and wri
     expect(run.summary.counts.selected).toBeGreaterThan(100);
     expect(run.summary.counts.selected).toBeLessThan(400);
   });
+
+  it('a gzip file with a bad checksum or trailing garbage keeps every row it decoded; a 0-byte .gz is an empty file', async () => {
+    const dir = tempDir();
+    const { gzipSync } = await import('node:zlib');
+    const rows = yor.slice(0, 50);
+    const gz = gzipSync(rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const badCrc = Buffer.from(gz);
+    badCrc[badCrc.length - 6]! ^= 0xff;
+    mkdirSync(path.join(dir, 'in'));
+    writeFileSync(path.join(dir, 'in', 'a-crc.jsonl.gz'), badCrc);
+    // Two members (as `cat a.gz b.gz` makes), then bytes that are not gzip.
+    const second = gzipSync(yor.slice(50, 60).map((r) => JSON.stringify(r)).join('\n') + '\n');
+    writeFileSync(path.join(dir, 'in', 'b-trail.jsonl.gz'), Buffer.concat([gz, second, Buffer.from('\n-- end of upload --\n')]));
+    writeFileSync(path.join(dir, 'in', 'c-empty.jsonl.gz'), Buffer.alloc(0));
+    const run = await runYaml(dir, `sources:\n  - { name: a, path: "in/*.jsonl.gz" }\nstages:\n  dedup: { exact: { enabled: false }, near: { enabled: false } }\n`);
+    const byFile = await run.q<{ file: string; rows: number; corrupt: number }>(`SELECT file, count(*)::INT AS rows, count(*) FILTER (reason = 'corrupt_file')::INT AS corrupt FROM samples GROUP BY file ORDER BY file`);
+    expect(byFile).toEqual([
+      { file: 'a-crc.jsonl.gz', rows: 51, corrupt: 1 },
+      { file: 'b-trail.jsonl.gz', rows: 61, corrupt: 1 },
+    ]);
+    const detail = await run.q<{ detail: string }>(`SELECT detail FROM quarantine WHERE reason = 'corrupt_file' ORDER BY file`);
+    expect(detail.map((d) => d.detail)).toEqual([expect.stringMatching(/CRC-32/), expect.stringMatching(/are not gzip/)]);
+    expect(run.summary.counts.input).toBe(112);
+  });
 });
