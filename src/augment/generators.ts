@@ -23,16 +23,35 @@ export interface HttpGeneratorOptions {
   timeoutMs: number;
   retries: number;
   concurrency: number;
+  /** A larger answer is a failure: a misconfigured endpoint must not exhaust memory. */
+  maxResponseBytes: number;
+  /** After this many items failed in a row the endpoint is not called again in this run. */
+  maxConsecutiveFailures: number;
+}
+
+class ItemFailure extends Error {
+  constructor(
+    message: string,
+    readonly retry: boolean,
+  ) {
+    super(message);
+  }
 }
 
 /**
  * LLM rewrites through the `/v1/completions` route of an OpenAI-compatible server. Each request has
  * a timeout and is retried (exponential back-off) on network errors, timeouts and 5xx/429; at most
  * `concurrency` requests are in flight. An item that still fails yields null; failures are counted.
+ * An answer over `maxResponseBytes` is a failure (read no further), and after
+ * `maxConsecutiveFailures` failed items in a row the endpoint is given up for the run (`stopped`
+ * says why): a hanging server then costs a few timeouts, not one per row.
  */
 export class HttpCompletionsGenerator implements Generator {
   readonly name = 'http';
   failures = 0;
+  /** Why the endpoint was given up, or null while it is in use. */
+  stopped: string | null = null;
+  private consecutive = 0;
   private readonly queue: PQueue;
   constructor(private readonly o: HttpGeneratorOptions) {
     this.queue = new PQueue({ concurrency: o.concurrency });
@@ -43,26 +62,67 @@ export class HttpCompletionsGenerator implements Generator {
   }
 
   private async one(text: string, seed: number): Promise<string | null> {
-    const endpoint = `${this.o.url.replace(/\/+$/, '')}/v1/completions`;
-    const body = JSON.stringify({ model: this.o.model, prompt: this.o.prompt.replace('{text}', text), max_tokens: this.o.maxTokens, temperature: this.o.temperature, seed });
+    if (this.stopped !== null) {
+      this.failures++;
+      return null;
+    }
+    let last = '';
     for (let attempt = 0; attempt <= this.o.retries; attempt++) {
       try {
-        const res = await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(this.o.timeoutMs) });
-        if (res.ok) {
-          const json = (await res.json()) as { choices?: { text?: unknown }[] };
-          const out = json.choices?.[0]?.text;
-          if (typeof out === 'string' && out.trim().length > 0) return out.trim();
-          break; // a well-formed empty answer will not improve on retry
-        }
-        if (res.status < 500 && res.status !== 429) break;
-      } catch {
-        // timeout or connection error: retry
+        const out = await this.request(text, seed);
+        this.consecutive = 0;
+        return out;
+      } catch (err) {
+        last = err instanceof ItemFailure ? err.message : `${(err as Error).name === 'TimeoutError' ? `no answer within ${this.o.timeoutMs} ms` : (err as Error).message}`;
+        if (err instanceof ItemFailure && !err.retry) break;
       }
       if (attempt < this.o.retries) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
     }
     this.failures++;
+    if (++this.consecutive >= this.o.maxConsecutiveFailures && this.stopped === null) this.stopped = `${this.consecutive} items failed in a row (last: ${last})`;
     return null;
   }
+
+  /** One request: the rewrite, null for a well-formed empty answer (not retried), or an ItemFailure. */
+  private async request(text: string, seed: number): Promise<string | null> {
+    const endpoint = `${this.o.url.replace(/\/+$/, '')}/v1/completions`;
+    const body = JSON.stringify({ model: this.o.model, prompt: this.o.prompt.replace('{text}', text), max_tokens: this.o.maxTokens, temperature: this.o.temperature, seed });
+    const res = await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(this.o.timeoutMs) });
+    if (!res.ok) {
+      await res.body?.cancel();
+      throw new ItemFailure(`HTTP ${res.status}`, res.status >= 500 || res.status === 429);
+    }
+    let json: { choices?: { text?: unknown }[] };
+    try {
+      json = JSON.parse(await readCapped(res, this.o.maxResponseBytes)) as typeof json;
+    } catch (err) {
+      if (err instanceof ItemFailure) throw err;
+      throw new ItemFailure(`the answer is not JSON (${(err as Error).message})`, false);
+    }
+    const out = json.choices?.[0]?.text;
+    return typeof out === 'string' && out.trim().length > 0 ? out.trim() : null;
+  }
+}
+
+/** A response body as text, refused (without reading the rest) once it passes `cap` bytes. */
+async function readCapped(res: Response, cap: number): Promise<string> {
+  const declared = Number(res.headers.get('content-length') ?? NaN);
+  const tooLarge = (): ItemFailure => new ItemFailure(`the answer is larger than max_response_bytes (${cap})`, false);
+  if (declared > cap) {
+    await res.body?.cancel();
+    throw tooLarge();
+  }
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for await (const part of res.body ?? []) {
+    total += part.length;
+    if (total > cap) {
+      await res.body?.cancel().catch(() => undefined);
+      throw tooLarge();
+    }
+    parts.push(part);
+  }
+  return Buffer.concat(parts).toString('utf8');
 }
 
 /**

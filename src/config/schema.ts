@@ -375,6 +375,10 @@ const HttpGeneratorSchema = z.strictObject({
   timeout_ms: z.number().int().min(100).default(30_000),
   retries: z.number().int().min(0).max(10).default(2),
   concurrency: z.number().int().min(1).max(64).default(4),
+  /** A larger answer counts as a failed item (and is not read further). */
+  max_response_bytes: z.number().int().min(1024).default(1_048_576),
+  /** After this many items fail in a row the endpoint is not called again in the run (the rest are generator_failed). */
+  max_consecutive_failures: z.number().int().min(1).default(10),
 });
 
 const Seq2SeqGeneratorSchema = z.strictObject({

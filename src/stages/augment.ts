@@ -115,9 +115,10 @@ async function runAugment(ctx: BarrierContext): Promise<BarrierResult> {
       if (generator) {
         const viaGen = batch.filter((b) => b.op.startsWith('generator:'));
         const out = await generator.generate(viaGen.map((b) => parents[b.parent]!.text), ctx.config.seed + round);
+        const stopped = generator instanceof HttpCompletionsGenerator ? generator.stopped : null;
         viaGen.forEach((b, k) => {
           b.text = out[k] ?? null;
-          if (b.text === null) b.reason = 'generator_failed';
+          if (b.text === null) [b.reason, b.detail] = ['generator_failed', stopped === null ? null : `endpoint given up: ${stopped}`];
         });
       }
       const live = batch.filter((b) => b.text !== null && b.reason === null);
@@ -156,6 +157,9 @@ async function runAugment(ctx: BarrierContext): Promise<BarrierResult> {
     await kernel.release();
     await emb.encoder.close();
     await generator?.close?.();
+  }
+  if (generator instanceof HttpCompletionsGenerator && generator.stopped !== null) {
+    ctx.log.warn(`augment: stopped calling ${cfg.generator?.kind === 'http' ? cfg.generator.url : 'the generator'} after ${generator.stopped}; its remaining variants are generator_failed. Check the server, or raise stages.augment.generator.max_consecutive_failures / timeout_ms`);
   }
   await writeAugmentations(ctx, parents, candidates, cfg, emb.dim);
   counters.in = candidates.length;
@@ -307,7 +311,7 @@ async function relatedParents(parents: Parent[], x: Float32Array, d: number, ker
 async function openGenerator(cfg: AugmentConfig, baseDir: string): Promise<Generator | null> {
   const g = cfg.generator;
   if (!g) return null;
-  if (g.kind === 'http') return new HttpCompletionsGenerator({ url: g.url, model: g.model, prompt: g.prompt, maxTokens: g.max_tokens, temperature: g.temperature, timeoutMs: g.timeout_ms, retries: g.retries, concurrency: g.concurrency });
+  if (g.kind === 'http') return new HttpCompletionsGenerator({ url: g.url, model: g.model, prompt: g.prompt, maxTokens: g.max_tokens, temperature: g.temperature, timeoutMs: g.timeout_ms, retries: g.retries, concurrency: g.concurrency, maxResponseBytes: g.max_response_bytes, maxConsecutiveFailures: g.max_consecutive_failures });
   return Seq2SeqGenerator.open(path.resolve(baseDir, g.model), g.back_model ? path.resolve(baseDir, g.back_model) : undefined, g.max_length);
 }
 

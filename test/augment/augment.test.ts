@@ -153,6 +153,8 @@ describe('generator interface: an OpenAI-compatible HTTP server', () => {
         seen.push(text);
         if (/^A /.test(text)) return void res.writeHead(500).end('injected failure');
         if (/^B /.test(text)) return void setTimeout(() => res.writeHead(200).end('{}'), 3000);
+        // An endpoint gone wrong: a 5 MB answer (valid JSON).
+        if (/^C /.test(text)) return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ choices: [{ text: 'x'.repeat(5_000_000) }] }));
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ choices: [{ text: text.split(' ').reverse().join(' ') + ' (rw)' }] }));
       });
@@ -165,10 +167,10 @@ describe('generator interface: an OpenAI-compatible HTTP server', () => {
   it('rewrites through the server, skips and counts failed items, and the run completes', async () => {
     const dir = tempDir();
     const rows = fixture('sib200/yor_Latn').filter((r) => r.split === 'train').slice(0, 160);
-    writeJsonl(path.join(dir, 'yor.jsonl'), rows.map((r, i) => ({ id: r.id, text: i % 10 === 0 ? `A ${r.text}` : i % 10 === 1 ? `B ${r.text}` : r.text })));
+    writeJsonl(path.join(dir, 'yor.jsonl'), rows.map((r, i) => ({ id: r.id, text: i % 10 === 0 ? `A ${r.text}` : i % 10 === 1 ? `B ${r.text}` : i % 10 === 2 ? `C ${r.text}` : r.text })));
     const r = await runYaml(
       dir,
-      yaml('yor.jsonl', 2, `    operators: [token_dropout]\n    per_parent: 2\n    max_synthetic_share: 0.5\n    generator: { kind: http, url: "${url}", timeout_ms: 400, retries: 1, concurrency: 3 }`).replace('90000', '20000'),
+      yaml('yor.jsonl', 2, `    operators: [token_dropout]\n    per_parent: 2\n    max_synthetic_share: 0.5\n    generator: { kind: http, url: "${url}", timeout_ms: 400, retries: 1, concurrency: 3, max_response_bytes: 100000 }`).replace('90000', '20000'),
     );
     const byOp = await r.q<{ op: string; status: string; reason: string | null; n: number }>(`SELECT aug_operator op, status, reason, count(*)::INT n FROM augmentations GROUP BY ALL ORDER BY ALL`);
     const gen = byOp.filter((x) => x.op === 'generator:http');
@@ -177,11 +179,45 @@ describe('generator interface: an OpenAI-compatible HTTP server', () => {
     expect(failed).toBeGreaterThan(0);
     const kept = await r.q<{ text: string; parent: string }>(`SELECT a.text, p.text parent FROM augmentations a JOIN samples p ON p.uid = a.parent_uid WHERE a.aug_operator = 'generator:http' AND a.status = 'selected'`);
     for (const k of kept) expect(k.text).toBe(k.parent.split(' ').reverse().join(' ') + ' (rw)');
-    // Every failure was an injected one (a text starting with A or B), retried once.
+    // Every failure was an injected one (a text starting with A, B or C), A and B retried once.
     const failedParents = await r.q<{ t: string }>(`SELECT p.text t FROM augmentations a JOIN samples p ON p.uid = a.parent_uid WHERE a.reason = 'generator_failed'`);
-    for (const f of failedParents) expect(f.t).toMatch(/^[AB] /);
+    for (const f of failedParents) expect(f.t).toMatch(/^[ABC] /);
+    expect(failedParents.some((f) => /^C /.test(f.t))).toBe(true);
+    expect(r.warnings.join('\n')).not.toMatch(/stopped calling/);
     expect(seen.filter((t) => /^A /.test(t)).length).toBeGreaterThanOrEqual(2 * failedParents.filter((f) => /^A /.test(f.t)).length);
     const m = JSON.parse(readFileSync(path.join(r.out, 'manifest.json'), 'utf8'));
     expect(m.augment.rejected.generator_failed).toBe(failed);
+  }, 120_000);
+
+  it('an endpoint that never answers is given up after a few items in a row, and the run completes with its accounting', async () => {
+    let requests = 0;
+    const hanging = createServer((req) => {
+      requests++;
+      req.resume();
+    });
+    await new Promise<void>((res) => hanging.listen(0, '127.0.0.1', res));
+    try {
+      const dir = tempDir();
+      const rows = fixture('sib200/yor_Latn').filter((x) => x.split === 'train').slice(0, 120);
+      writeJsonl(path.join(dir, 'yor.jsonl'), rows.map((x) => ({ id: x.id, text: x.text })));
+      const hurl = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}`;
+      const r = await runYaml(dir, yaml('yor.jsonl', 2, `    operators: [token_dropout]
+    per_parent: 2
+    max_synthetic_share: 0.5
+    generator: { kind: http, url: "${hurl}", timeout_ms: 300, retries: 1, concurrency: 2, max_consecutive_failures: 4 }`).replace('90000', '20000'));
+      const gen = await r.q<{ reason: string | null; given_up: number; n: number }>(`SELECT reason, count(*) FILTER (reason_detail LIKE 'endpoint given up: 4 items failed in a row%')::INT given_up, count(*)::INT n FROM augmentations WHERE aug_operator = 'generator:http' GROUP BY ALL`);
+      expect(gen).toHaveLength(1);
+      expect(gen[0]!.reason).toBe('generator_failed');
+      expect(gen[0]!.n).toBeGreaterThan(20);
+      expect(gen[0]!.given_up).toBeGreaterThan(gen[0]!.n - 10);
+      // 4 failures in a row (each tried twice), plus what was in flight when the endpoint was given up.
+      expect(requests).toBeLessThanOrEqual((4 + 2) * 2);
+      expect(r.warnings.join('\n')).toMatch(/stopped calling http:\/\/127\.0\.0\.1:\d+ after 4 items failed in a row \(last: no answer within 300 ms\)/);
+      const m = JSON.parse(readFileSync(path.join(r.out, 'manifest.json'), 'utf8'));
+      expect(m.augment.rejected.generator_failed).toBe(gen[0]!.n);
+    } finally {
+      hanging.closeAllConnections();
+      await new Promise<void>((res) => hanging.close(() => res()));
+    }
   }, 120_000);
 });
