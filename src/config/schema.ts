@@ -427,6 +427,11 @@ export const LimitsSchema = z.strictObject({
   max_row_bytes: z.number().int().min(1024).default(1_048_576),
   /** How much of a malformed row's raw content the quarantine table keeps. */
   quarantine_chars: z.number().int().min(0).default(2000),
+  /**
+   * Rows of one run that share an id: `warn` keeps them all (uid tells them apart) and says so;
+   * `keep_first` rejects every later one as duplicate_id; `error` stops the run (exit 3) naming them.
+   */
+  duplicate_ids: z.enum(['warn', 'keep_first', 'error']).default('warn'),
   /** Batches in flight between the reader and the store; bounds memory. */
   max_in_flight: z.number().int().min(1).max(64).default(4),
   /**

@@ -15,6 +15,7 @@ export const REASONS = {
   truncated_file: 'the file ended early or could not be decompressed past this point',
   corrupt_file: 'the compressed file fails its check (CRC-32 or length), or bytes after its gzip data are not gzip; the rows decoded before are kept',
   where_filter: "the row did not match the source's `where` filter",
+  duplicate_id: 'an earlier row of the run has the same id (limits.duplicate_ids: keep_first)',
   too_short: 'the text is shorter than filters.min_chars',
   too_long: 'the text is longer than filters.max_chars',
   lang_mismatch: 'the language identified (lang_pred, lang_conf) is not a target language',

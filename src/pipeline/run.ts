@@ -202,7 +202,7 @@ async function runLocked(loaded: LoadedPipeline, opts: RunOptions, memory: Memor
           ? await assembleShards(store, opts.merge, planned, ['read', ...STREAMING_STAGES.filter((d) => d.enabled(config)).map((d) => d.name)], storeOpts.extraColumns.map((c) => c.name), embeddingCacheDir(config.stages.embed.cache, loaded.baseDir) ?? path.join(outDir, 'embed-cache'))
           : await streamPhase(store, planned, conn, loaded, log, resumeStream, workerCount(opts.workers ?? config.execution.workers, inputBytes(planned)));
         if (!opts.merge) for (const f of planned.flatMap((p) => p.files)) await assertUnchanged(fingerprints.get(f.abs)!);
-        const dupIds = await duplicateIdWarning(store.conn);
+        const dupIds = config.limits.duplicate_ids === 'warn' ? await duplicateIdWarning(store.conn) : null;
         if (dupIds) log.warn(dupIds);
         phase('stream');
         // Labels imported into the previous run of this output folder feed this run's selection.

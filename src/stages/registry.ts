@@ -1,3 +1,4 @@
+import { duplicateIdStage } from './duplicate-ids.js';
 import { langIdReferenceStage } from './langid-reference.js';
 import { qualityFitStage } from './quality-fit.js';
 import { augmentStage } from './augment.js';
@@ -10,4 +11,4 @@ import { embedStage } from './embed.js';
 export { STREAMING_STAGES } from './streaming.js';
 
 /** Barrier stages in the order they run, after the streaming stages have filled the run store. */
-export const BARRIER_STAGES: BarrierStage[] = [langIdReferenceStage, qualityFitStage, lexicalDedupStage, embedStage, semanticDedupStage, selectStage, budgetStage, augmentStage];
+export const BARRIER_STAGES: BarrierStage[] = [duplicateIdStage, langIdReferenceStage, qualityFitStage, lexicalDedupStage, embedStage, semanticDedupStage, selectStage, budgetStage, augmentStage];

@@ -110,6 +110,27 @@ describe('malformed JSONL rows are rejected with reason and location, and nothin
     expect(run.warnings.join('\n')).toContain('1 id(s) occur on more than one row (2 rows; e.g. "twice")');
   });
 
+  it('limits.duplicate_ids: keep_first rejects later rows of an id (naming the first), error stops the run with exit 3', async () => {
+    const dir = tempDir();
+    const texts = yor.slice(0, 5).map((r) => r.text);
+    const ids = ['a', 'b', 'a', 'c', 'a'];
+    writeFileSync(path.join(dir, 'ids.jsonl'), ids.map((id, i) => JSON.stringify({ id, text: texts[i] })).join('\n') + '\n');
+    const src = `sources:\n  - { name: s, path: ids.jsonl, columns: { id: id } }\nstages:\n  dedup: { exact: { enabled: false }, near: { enabled: false } }\n`;
+    const run = await runYaml(dir, `${src}limits: { duplicate_ids: keep_first }\n`);
+    const rows = await run.q<{ id: string; status: string; reason: string | null; reason_detail: string | null }>(`SELECT id, status, reason, reason_detail FROM samples ORDER BY uid`);
+    expect(rows.map((r) => [r.id, r.reason])).toEqual([
+      ['a', null],
+      ['b', null],
+      ['a', 'duplicate_id'],
+      ['c', null],
+      ['a', 'duplicate_id'],
+    ]);
+    expect(rows[2]!.reason_detail).toBe('id also on the earlier row ids.jsonl:1');
+    expect(run.summary.counts).toMatchObject({ input: 5, selected: 3, rejected_total: 2 });
+    expect(run.warnings.join('\n')).not.toContain('occur on more than one row');
+    await expect(runYaml(tempDir(), `${src.replace('ids.jsonl', path.join(dir, 'ids.jsonl'))}limits: { duplicate_ids: error }\n`)).rejects.toThrow(/ids occur on more than one row: "a" \(3 rows\); limits.duplicate_ids is error/);
+  });
+
   it('a CSV with a broken row, bad UTF-8 and a missing text column', async () => {
     const dir = tempDir();
     const good = yor.slice(0, 10);
