@@ -16,7 +16,8 @@ export interface DefaultPipelineOptions {
  */
 export function defaultPipeline(opts: DefaultPipelineOptions): LoadedPipeline {
   const columns: Record<string, string> = { text: opts.textColumn ?? 'text' };
-  if (opts.idColumn) columns.id = opts.idColumn;
+  // An input's own `id` field is its id; rows without one get a derived id (source:file:row).
+  columns.id = opts.idColumn ?? 'id';
   if (opts.langColumn) columns.lang = opts.langColumn;
   if (opts.labelColumn) columns.label = opts.labelColumn;
   const raw = {

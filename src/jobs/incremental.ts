@@ -191,6 +191,7 @@ function summaryFromManifest(file: string, outDir: string): RunSummary {
   const m = JSON.parse(readFileSync(file, 'utf8')) as {
     run_id: string;
     counts: RunSummary['counts'];
+    ids?: RunSummary['ids'];
     stages: RunSummary['stages'];
     budget?: Record<string, unknown>;
     augment?: Record<string, unknown>;
@@ -200,5 +201,5 @@ function summaryFromManifest(file: string, outDir: string): RunSummary {
   };
   // The files the run wrote, as its manifest lists them (by name inside the output folder).
   const outputs = Object.fromEntries(Object.entries(m.outputs).map(([k, v]) => [k, path.join(outDir, v)])) as RunSummary['outputs'];
-  return { runId: m.run_id, outDir, counts: m.counts, stages: m.stages, budget: m.budget, augment: m.augment, phases: m.phases, outputs, seconds: m.seconds };
+  return { runId: m.run_id, outDir, counts: m.counts, ids: m.ids, stages: m.stages, budget: m.budget, augment: m.augment, phases: m.phases, outputs, seconds: m.seconds };
 }

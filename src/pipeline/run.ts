@@ -56,6 +56,8 @@ export interface RunSummary {
   runId: string;
   outDir: string;
   counts: RunCounts;
+  /** Where the rows' ids came from: the id column (per source) or derived from source, file and row (absent in manifests of older versions). */
+  ids?: IdOrigins;
   stages: StageCounters[];
   /** The budget stage's plan and achieved totals. */
   budget?: Record<string, unknown>;
@@ -65,6 +67,21 @@ export interface RunSummary {
   phases: Record<string, number>;
   outputs: Partial<Record<keyof typeof OUTPUT_FILES, string>>;
   seconds: number;
+}
+
+export interface IdOrigins {
+  /** The id column of each source that has one. */
+  columns: Record<string, string>;
+  from_column: number;
+  derived: number;
+}
+
+/** Counts rows whose id came from the input against rows with a derived id (source:file:row). */
+async function idOrigins(store: RunStore, config: LoadedPipeline['config']): Promise<IdOrigins> {
+  const r = await store.conn.runAndReadAll(`SELECT count(*) FILTER (id = source::VARCHAR || ':' || file::VARCHAR || ':' || "row")::BIGINT, count(*)::BIGINT FROM samples`);
+  const [derived, all] = r.getRows()[0]!.map(Number) as [number, number];
+  const columns = Object.fromEntries(config.sources.flatMap((s) => (s.columns.id ? [[s.name, s.columns.id]] : [])));
+  return { columns, from_column: all - derived, derived };
 }
 
 export interface RunOptions {
@@ -258,6 +275,7 @@ async function runLocked(loaded: LoadedPipeline, opts: RunOptions, memory: Memor
       // A shard has no budget yet (no tokens column): the merge makes the selection.
       if (role !== 'shard') await store.conn.run(`CREATE VIEW selection AS SELECT ${selectList} FROM ${from} WHERE status = 'selected'`);
       await recordRun(store, { runId, startedAt, config: loaded, counts, counters, fileStats, fingerprints });
+      const ids = await idOrigins(store, config);
 
       // A join, a union or rows re-appended after a resume may reorder rows, so ORDER BY is needed
       // then; an uninterrupted plain scan keeps insertion order.
@@ -288,6 +306,7 @@ async function runLocked(loaded: LoadedPipeline, opts: RunOptions, memory: Memor
         pipeline: { origin: loaded.origin, config: config, config_hash: configHash(config) },
         inputs: fileStats.map((s) => ({ ...fingerprints.get(s.abs)!, source: s.source, file: s.file, format: s.format, rows: s.rows, blank_lines: s.blankLines })),
         counts: { ...counts, reconciled: counts.input === counts.selected + counts.rejected_total },
+        ids,
         stages: counters,
         ...barrierManifest,
         phases,
@@ -312,7 +331,7 @@ async function runLocked(loaded: LoadedPipeline, opts: RunOptions, memory: Memor
       const model = existsSync(work.modelDir) ? [{ from: work.modelDir, to: path.join(outDir, MODEL_DIR), dir: true }] : [];
       await commitOutputs(outDir, { moves: [...model, ...written.map((k) => ({ from: k === 'store' ? work.storePath : temps[k], to: finals[k] }))], cleanup: [work.dir] });
       log.event('run_done', { run_id: runId, seconds, counts });
-      return { runId, outDir, counts, stages: counters, budget: barrierManifest.budget as Record<string, unknown> | undefined, augment: barrierManifest.augment as Record<string, unknown> | undefined, phases, outputs: Object.fromEntries(written.map((k) => [k, finals[k]])) as RunSummary['outputs'], seconds };
+      return { runId, outDir, counts, ids, stages: counters, budget: barrierManifest.budget as Record<string, unknown> | undefined, augment: barrierManifest.augment as Record<string, unknown> | undefined, phases, outputs: Object.fromEntries(written.map((k) => [k, finals[k]])) as RunSummary['outputs'], seconds };
     } catch (err) {
       // The work folder stays: starting the same run again resumes from its last checkpoint.
       await store.close().catch(() => undefined);

@@ -1,5 +1,6 @@
 import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { SourceConfig } from '../config/schema.js';
 import { ConfigError, InputError } from '../core/errors.js';
 import { globToRegExp, hasGlob, splitGlob, walkFiles } from './glob.js';
@@ -29,6 +30,28 @@ export function formatOf(file: string): FileFormat | null {
   return null;
 }
 
+const HOW_TO_FETCH: Record<string, string> = {
+  s3: 'aws s3 sync s3://BUCKET/PREFIX ./lake',
+  gs: 'gcloud storage rsync -r gs://BUCKET/PREFIX ./lake',
+  hf: 'huggingface-cli download --repo-type dataset OWNER/NAME --local-dir ./lake',
+  http: 'curl -O URL (or wget)',
+  https: 'curl -O URL (or wget)',
+};
+
+/**
+ * winnow reads local files only: fingerprints, resumable reads and the incremental state need a
+ * file it can stat, hash and re-read. A URL is refused up front with the command that copies it.
+ */
+function remoteUnsupported(source: string, raw: string): void {
+  const m = /^([a-z][a-z0-9+.-]*):\/\//i.exec(raw);
+  if (!m || m[1]!.toLowerCase() === 'file') return;
+  const scheme = m[1]!.toLowerCase();
+  const how = HOW_TO_FETCH[scheme];
+  throw new ConfigError(
+    `source "${source}": ${raw} is a ${scheme}:// URL; winnow reads local files, folders and globs only (it fingerprints and re-reads every input). Copy or mount the data first${how ? `, e.g. ${how}` : ''}, and give the local path.`,
+  );
+}
+
 /**
  * Expands a source's paths (files, folders, globs) into files, in sorted order so every run reads
  * the same rows in the same order. A missing path or a glob that matches nothing is an error
@@ -39,7 +62,8 @@ export async function discoverSource(src: SourceConfig, baseDir: string): Promis
   const files = new Map<string, InputFile>();
   const byRel = new Map<string, string>();
   for (const raw of patterns) {
-    const pattern = path.resolve(baseDir, raw).split(path.sep).join('/');
+    remoteUnsupported(src.name, raw);
+    const pattern = path.resolve(baseDir, raw.startsWith('file://') ? fileURLToPath(raw) : raw).split(path.sep).join('/');
     let matched: { abs: string; rel: string }[] = [];
     if (hasGlob(pattern)) {
       const { base, rest } = splitGlob(pattern);

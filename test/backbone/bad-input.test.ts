@@ -307,6 +307,10 @@ describe('problems found before any work stop the run with a clear error and wri
     await expect(run(`sources:\n  - { name: a, path: "nowhere/**/*.jsonl" }\n`)).rejects.toThrow(InputError);
     await expect(run(`sources:\n  - { name: a, path: "nowhere/**/*.jsonl" }\n`)).rejects.toThrow(/matched no files/);
     await expect(run(`sources:\n  - { name: a, path: missing.jsonl }\n`)).rejects.toThrow(/missing\.jsonl does not exist/);
+    // Remote inputs: a clear refusal naming the scheme and how to copy the data, not "does not exist".
+    await expect(run(`sources:\n  - { name: a, path: "s3://bucket/lake/*.jsonl" }\n`)).rejects.toThrow(/s3:\/\/bucket\/lake\/\*\.jsonl is a s3:\/\/ URL; winnow reads local files.*aws s3 sync/);
+    await expect(run(`sources:\n  - { name: a, path: "hf://datasets/owner/name" }\n`)).rejects.toThrow(ConfigError);
+    await expect(run(`sources:\n  - { name: a, path: "file://${path.join(dir, 'nope.jsonl')}" }\n`)).rejects.toThrow(/nope\.jsonl does not exist/);
 
     writeFileSync(path.join(dir, 'corrupt.jsonl.gz'), 'this is not gzip');
     await expect(run(`sources:\n  - { name: a, path: corrupt.jsonl.gz }\n`)).rejects.toThrow(/not gzip data/);

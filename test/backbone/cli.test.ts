@@ -32,6 +32,21 @@ describe('winnow CLI', () => {
     expect(table.stdout).toMatch(/selected\s+\| 120/);
   });
 
+  it('run --input uses an input\'s own id field without --id-column, derives ids for rows without one, and says which', async () => {
+    const dir = tempDir();
+    // Half the rows carry an id, half do not (a lake assembled from two exports).
+    writeJsonl(path.join(dir, 'in.jsonl'), zul.slice(0, 40).map((r, i) => (i % 2 === 0 ? { id: r.id, text: r.text } : { text: r.text })));
+    const out = path.join(dir, 'out');
+    const res = await runCli(['run', '--input', path.join(dir, 'in.jsonl'), '--out', out, '--json', '--workers', '1']);
+    expect(res.code).toBe(0);
+    const summary = JSON.parse(res.stdout) as { ids: { columns: Record<string, string>; from_column: number; derived: number } };
+    expect(summary.ids).toEqual({ columns: { input: 'id' }, from_column: 20, derived: 20 });
+    const ids = await runCli(['query', out, 'select id from samples order by uid limit 2', '--format', 'csv']);
+    expect(ids.stdout).toBe(`id\n${zul[0]!.id}\ninput:in.jsonl:2\n`);
+    const text = await runCli(['run', '--input', path.join(dir, 'in.jsonl'), '--out', path.join(dir, 'out2'), '--log-format', 'text']);
+    expect(text.stderr).toMatch(/ids {9}20 from column "id", 20 derived \(source:file:row\)/);
+  });
+
   it('the query connection is read-only', async () => {
     const dir = tempDir();
     writeJsonl(path.join(dir, 'in.jsonl'), zul.slice(0, 5));

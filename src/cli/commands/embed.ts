@@ -31,7 +31,7 @@ export function registerEmbed(program: Command): void {
     .description('embed a corpus and write id + embedding per row to Parquet, for use by other tools')
     .requiredOption('--input <path...>', 'file, folder or glob to read (repeatable)')
     .option('--text-column <name>', 'column holding the text (default: text)')
-    .option('--id-column <name>', 'column holding a stable id (default: derived from source, file and row)')
+    .option('--id-column <name>', 'column holding a stable id (default: "id" where a row has one, else derived from source, file and row)')
     .option('--model <model>', 'builtin (fitted to this corpus), a model directory, or a Hugging Face Hub id', 'builtin')
     .option('--device <device>', 'auto, cpu or cuda', 'auto')
     .option('--dtype <dtype>', 'float32 or float16 (stored as uint16 bit patterns)', 'float32')

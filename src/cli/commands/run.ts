@@ -51,7 +51,7 @@ export function registerRun(program: Command): void {
     .argument('[pipeline]', 'pipeline YAML file (see pipelines/); omit it and give --input to run the default pipeline')
     .option('--input <path...>', 'file, folder or glob to read with the default pipeline (repeatable)')
     .option('--text-column <name>', 'column holding the text (default: text)')
-    .option('--id-column <name>', 'column holding a stable id, kept as samples.id (default: derived from source, file and row)')
+    .option('--id-column <name>', 'column holding a stable id, kept as samples.id (default: "id" where a row has one, else derived from source, file and row)')
     .option('--lang-column <name>', 'column holding a language code')
     .option('--label-column <name>', 'column holding a label')
     .option('--out <dir>', 'output folder (default: output.dir of the pipeline, else out/<pipeline name>)')
@@ -147,7 +147,7 @@ function budgetPatch(flags: RunFlags): ConfigPatch {
 }
 
 export function summaryJson(s: RunSummary): Record<string, unknown> {
-  return { run_id: s.runId, out_dir: s.outDir, counts: s.counts, stages: s.stages, budget: s.budget ?? null, augment: s.augment ?? null, outputs: s.outputs, seconds: s.seconds };
+  return { run_id: s.runId, out_dir: s.outDir, counts: s.counts, ids: s.ids, stages: s.stages, budget: s.budget ?? null, augment: s.augment ?? null, outputs: s.outputs, seconds: s.seconds };
 }
 
 function budgetLines(s: RunSummary): string[] {
@@ -187,6 +187,14 @@ function formatState(s: StateInfo): string {
   ].join('\n');
 }
 
+function idLines(s: RunSummary): string[] {
+  if (!s.ids) return [];
+  const n = (x: number): string => x.toLocaleString('en-US');
+  const cols = [...new Set(Object.values(s.ids.columns))].map((c) => `"${c}"`).join(', ');
+  const parts = [...(cols ? [`${n(s.ids.from_column)} from column ${cols}`] : []), ...(s.ids.derived > 0 || !cols ? [`${n(s.ids.derived)} derived (source:file:row)`] : [])];
+  return [`  ids         ${parts.join(', ')}`];
+}
+
 export function formatSummary(s: RunSummary): string {
   const n = (x: number): string => x.toLocaleString('en-US');
   const lines = [
@@ -198,6 +206,7 @@ export function formatSummary(s: RunSummary): string {
     ...Object.entries(s.counts.rejected)
       .sort((a, b) => b[1] - a[1])
       .map(([reason, k]) => `    ${reason.padEnd(18)}${n(k)}`),
+    ...idLines(s),
     '  stages',
     ...s.stages.map((st) => `    ${st.stage.padEnd(18)}in ${n(st.in)}  out ${n(st.out)}  ${st.seconds.toFixed(2)} s`),
     '  outputs',
