@@ -15,6 +15,7 @@ import { registerReport } from './commands/report.js';
 import { registerNotebook } from './commands/notebook.js';
 import { registerRuns } from './commands/runs.js';
 import { registerMerge } from './commands/merge.js';
+import { registerCache } from './commands/cache.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerNotebook(program);
   registerRuns(program);
   registerMerge(program);
+  registerCache(program);
   const override = (c: Command): void => {
     for (const sub of c.commands) {
       sub.exitOverride();

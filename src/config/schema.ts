@@ -105,6 +105,8 @@ export const EmbedSchema = z
     dtype: z.enum(['float32', 'float16']).default('float32'),
     /** true: the user cache folder; false: no cache; a path: that folder. */
     cache: z.union([z.boolean(), z.string().min(1)]).default(true),
+    /** The cache folder's size cap: least recently used encoders' files are removed beyond it. */
+    cache_limit: z.string().regex(SIZE_PATTERN, 'a size such as "2GB" or "500MB"').default('2GB'),
     builtin: BuiltinEncoderSchema.default(BuiltinEncoderSchema.parse({})),
     transformers: TransformersSchema.default(TransformersSchema.parse({})),
   })

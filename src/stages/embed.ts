@@ -4,6 +4,8 @@ import { xxh64 } from '@node-rs/xxhash';
 import { BIGINT, DuckDBDataChunk, UBIGINT } from '@duckdb/node-api';
 import type { EmbedConfig } from '../config/schema.js';
 import { embeddingCacheDir } from '../embed/cache-dir.js';
+import { pruneCache, touchCacheFile } from '../embed/cache-prune.js';
+import { formatSize, parseSize } from '../core/memory.js';
 import type { Encoder } from '../embed/encoder.js';
 import { toHalfArray } from '../embed/float16.js';
 import { openEncoder } from '../embed/open-encoder.js';
@@ -68,6 +70,9 @@ async function runEmbed(ctx: BarrierContext): Promise<BarrierResult> {
     if (cacheFile) {
       await c.run(`INSERT INTO wcache.vectors SELECT key, embedding FROM embedding_vectors WHERE key NOT IN (SELECT key FROM wcache.vectors)`);
       await c.run('DETACH wcache');
+      await touchCacheFile(cacheFile);
+      const removed = await pruneCache(path.dirname(cacheFile), parseSize(cfg.cache_limit, 'stages.embed.cache_limit'), cacheFile);
+      if (removed.length > 0) ctx.log.info(`embedding cache over stages.embed.cache_limit (${cfg.cache_limit}): removed ${removed.length} least recently used file(s), ${formatSize(removed.reduce((a, e) => a + e.bytes, 0))}`);
     }
     await c.run(`CREATE VIEW embeddings AS SELECT k.uid, v.embedding FROM embed_keys k JOIN embedding_vectors v USING (key)`);
     await c.run('CREATE TABLE embedding_model (kind VARCHAR, fingerprint VARCHAR, dim INTEGER, dtype VARCHAR, description VARCHAR, provider VARCHAR)');
