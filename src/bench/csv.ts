@@ -13,7 +13,7 @@ const ROWS = 1_000_000;
 /** winnow's CSV reader (records, ids, the batch builder) over the whole file. */
 async function readWithWinnow(file: string): Promise<{ rows: number; seconds: number }> {
   const src = SourceSchema.parse({ name: 'b', path: file, columns: { id: 'id', lang: 'lang' } });
-  const ctx = { nextUid: 0, batchSize: 4096, maxRowBytes: 1 << 20, previewChars: 200, warn: () => {} };
+  const ctx = { nextUid: 0, batchSize: 4096, maxRowBytes: 1 << 20, previewChars: 200, warn: () => {}, bytesRead: 0 };
   const t0 = performance.now();
   let rows = 0;
   for await (const b of readCsv({ source: 'b', abs: file, rel: 'b.csv', format: 'csv', gzip: false }, src, ctx, null, { blankLines: 0 })) rows += b.size;

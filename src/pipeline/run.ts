@@ -365,6 +365,7 @@ async function streamPhase(
     maxRowBytes: config.limits.max_row_bytes,
     previewChars: config.limits.quarantine_chars,
     warn: log.warn,
+    bytesRead: 0,
   };
   const fileStats: FileStats[] = [];
   const readCounters: StageCounters = { stage: 'read', in: 0, out: 0, rejected: {}, seconds: 0 };
@@ -381,7 +382,8 @@ async function streamPhase(
     { workers, config, baseDir },
   );
   try {
-    return await drain(store, output, committed, live, rewind.nextUid, config, log, fileStats);
+    const read = { done: () => ctx.bytesRead, total: inputBytes(planned) };
+    return await drain(store, output, committed, live, rewind.nextUid, config, log, fileStats, read);
   } finally {
     await close();
   }
@@ -397,6 +399,7 @@ async function drain(
   config: LoadedPipeline['config'],
   log: Logger,
   fileStats: FileStats[],
+  read: { done: () => number; total: number },
 ): Promise<NonNullable<Progress['stream']>> {
   let rows = firstUid;
   let lastCheckpoint = performance.now();
@@ -408,7 +411,8 @@ async function drain(
       await store.checkpointStream(rows, committed);
       lastCheckpoint = performance.now();
     }
-    log.progress('read', rows);
+    // Bytes read lead the rows stored by the batches in flight: the bar shows the reader's position.
+    log.progress('read', rows, { done: Math.min(read.done(), read.total), total: read.total, unit: 'bytes' });
   }
   log.endProgress();
   store.flush();

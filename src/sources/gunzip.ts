@@ -19,7 +19,7 @@ export class GzipError extends Error {
  * (CRC-32 and length) and what follows are checked afterwards: the error comes after the data.
  * A 0-byte file holds no data and yields nothing.
  */
-export async function* gunzipFile(file: string): AsyncGenerator<Buffer> {
+export async function* gunzipFile(file: string, onBytes?: (n: number) => void): AsyncGenerator<Buffer> {
   const fh = await open(file, 'r');
   try {
     const size = (await fh.stat()).size;
@@ -30,6 +30,7 @@ export async function* gunzipFile(file: string): AsyncGenerator<Buffer> {
       const start = pos + headerLength(head, size - pos);
       const inflate = createInflateRaw({ finishFlush: constants.Z_SYNC_FLUSH });
       const input = createReadStream(file, { start, highWaterMark: 1 << 20 });
+      if (onBytes) input.on('data', (d) => onBytes(d.length));
       input.pipe(inflate);
       let crc = 0;
       let length = 0;

@@ -12,6 +12,8 @@ export interface LineReaderOptions {
   maxBytes: number;
   /** How much of a bad line to keep for the quarantine table. */
   previewChars: number;
+  /** Told the size of each piece of the file read (compressed bytes for gzip): progress by bytes. */
+  onBytes?: (n: number) => void;
 }
 
 /** Thrown (after all complete lines were yielded) when a compressed file breaks off or fails its check. */
@@ -37,7 +39,7 @@ const lenient = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
  * accepted; invalid UTF-8 is reported per line, never repaired silently.
  */
 export async function* readLines(file: string, opts: LineReaderOptions): AsyncGenerator<Line[]> {
-  const stream: AsyncIterable<Buffer> = opts.gzip ? gunzipFile(file) : createReadStream(file, { highWaterMark: 1 << 20 });
+  const stream: AsyncIterable<Buffer> = opts.gzip ? gunzipFile(file, opts.onBytes) : countBytes(createReadStream(file, { highWaterMark: 1 << 20 }), opts.onBytes);
   let lineNo = 1;
   let pending: Buffer[] = [];
   let pendingLen = 0;
@@ -130,6 +132,13 @@ export async function* readLines(file: string, opts: LineReaderOptions): AsyncGe
     }
     pending.push(Buffer.from(part));
     pendingLen += part.length;
+  }
+}
+
+async function* countBytes(stream: AsyncIterable<Buffer>, onBytes?: (n: number) => void): AsyncGenerator<Buffer> {
+  for await (const chunk of stream) {
+    onBytes?.(chunk.length);
+    yield chunk;
   }
 }
 

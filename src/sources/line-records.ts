@@ -19,7 +19,7 @@ export interface MultiLineRecords {
  */
 export async function* lineRecords(file: InputFile, ctx: ReadContext, b: BatchBuilder, stats: FileReadStats, onLine: (lineNo: number, text: string) => void, multi?: MultiLineRecords): AsyncGenerator<Batch> {
   try {
-    for await (const lines of readLines(file.abs, { gzip: file.gzip, maxBytes: ctx.maxRowBytes, previewChars: ctx.previewChars })) {
+    for await (const lines of readLines(file.abs, { gzip: file.gzip, maxBytes: ctx.maxRowBytes, previewChars: ctx.previewChars, onBytes: (n) => (ctx.bytesRead += n) })) {
       for (const line of lines) {
         if ('error' in line) {
           multi?.interrupt();

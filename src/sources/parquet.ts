@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Batch } from '../core/batch.js';
 import type { SourceConfig } from '../config/schema.js';
@@ -49,4 +50,5 @@ export async function* readParquet(file: InputFile, src: SourceConfig, ctx: Read
     }
   }
   if (b.size > 0) yield b.take();
+  ctx.bytesRead += statSync(file.abs).size;
 }

@@ -11,6 +11,8 @@ export interface ReadContext {
   maxRowBytes: number;
   previewChars: number;
   warn: (msg: string) => void;
+  /** Bytes of input files read so far (compressed bytes for gzip), for progress. */
+  bytesRead: number;
 }
 
 /** Turns field values into rows of batches for one file, deriving ids and applying the column mapping. */

@@ -109,14 +109,16 @@ async function countTokens(ctx: BarrierContext, count: (t: string) => number): P
   const app = await c.createAppender('token_counts');
   let done = 0;
   try {
-    const result = await reader.stream(`SELECT uid, text FROM samples WHERE text IS NOT NULL${counted ? ' AND tokens IS NULL' : ''}`);
+    const where = `text IS NOT NULL${counted ? ' AND tokens IS NULL' : ''}`;
+    const total = Number((await reader.runAndReadAll(`SELECT count(*) FROM samples WHERE ${where}`)).getRows()[0]![0]);
+    const result = await reader.stream(`SELECT uid, text FROM samples WHERE ${where}`);
     for (;;) {
       const chunk = await result.fetchChunk();
       if (chunk === null || chunk.rowCount === 0) break;
       const [uids, texts] = chunk.getColumns() as [bigint[], string[]];
       appendColumns(app, [BIGINT, INTEGER], [uids, texts.map(count)]);
       done += chunk.rowCount;
-      ctx.log.progress('tokens', done);
+      ctx.log.progress('tokens', done, { done, total, unit: 'rows' });
     }
     ctx.log.endProgress();
   } finally {

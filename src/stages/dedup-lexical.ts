@@ -252,6 +252,7 @@ async function signCurrent(ctx: BarrierContext, hasher: MinHasher, np: NearParam
   const sig = new Uint32Array(np.numPerm);
   let n = 0;
   try {
+    const total = Number((await reader.runAndReadAll(`SELECT count(*) FROM samples WHERE status = 'selected'`)).getRows()[0]![0]);
     const result = await reader.stream(`SELECT uid, text, text_chars FROM samples WHERE status = 'selected' ORDER BY uid`);
     for (;;) {
       const chunk = await result.fetchChunk();
@@ -276,7 +277,7 @@ async function signCurrent(ctx: BarrierContext, hasher: MinHasher, np: NearParam
         }
         n++;
       }
-      ctx.log.progress('dedup', n);
+      ctx.log.progress('dedup', n, { done: n, total, unit: 'rows' });
     }
     ctx.log.endProgress();
   } finally {

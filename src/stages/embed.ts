@@ -158,6 +158,8 @@ async function encodeMissing(ctx: BarrierContext, cfg: EmbedConfig, encoder: Enc
   const app = await c.createAppender('embedding_vectors');
   const types = [UBIGINT, arrayType(cfg.dtype, encoder.dim)];
   let encoded = 0;
+  const missing = `FROM embed_keys WHERE key NOT IN (SELECT key FROM embedding_vectors)`;
+  const total = Number((await c.runAndReadAll(`SELECT count(DISTINCT key) ${missing}`)).getRows()[0]![0]);
   const append = (keys: bigint[], vectors: Float32Array): void => {
     const d = encoder.dim;
     for (let off = 0; off < keys.length; off += CHUNK) {
@@ -169,7 +171,7 @@ async function encodeMissing(ctx: BarrierContext, cfg: EmbedConfig, encoder: Enc
       app.appendDataChunk(chunk);
     }
     encoded += keys.length;
-    ctx.log.progress('embed', encoded);
+    ctx.log.progress('embed', encoded, { done: encoded, total, unit: 'rows' });
   };
   try {
     const result = await reader.stream(

@@ -41,7 +41,7 @@ async function readReference(ctx: BarrierContext): Promise<string[]> {
   const stats: FileStats[] = [];
   const reader = await ctx.store.instance.connect();
   try {
-    const ctxRead = { nextUid: 0, batchSize: 2048, maxRowBytes: ctx.config.limits.max_row_bytes, previewChars: 100, warn: ctx.log.warn };
+    const ctxRead = { nextUid: 0, batchSize: 2048, maxRowBytes: ctx.config.limits.max_row_bytes, previewChars: 100, warn: ctx.log.warn, bytesRead: 0 };
     for await (const b of readSources([{ config: src, files }], ctxRead, reader, stats)) {
       for (let i = 0; i < b.size; i++) {
         const t = b.text[i];

@@ -1,3 +1,5 @@
+import { ProgressMeter, progressLine } from './progress.js';
+
 /**
  * Human-facing messages go to stderr so stdout stays clean for `--json` and `winnow query`.
  * Text format: on a terminal progress redraws one line, otherwise a plain line every few seconds.
@@ -7,7 +9,8 @@
 export interface Logger {
   info(msg: string): void;
   warn(msg: string): void;
-  progress(label: string, rows: number): void;
+  /** Rows so far, and with `of` the work done of a known total (a bar and an ETA). */
+  progress(label: string, rows: number, of?: { done: number; total: number; unit: 'bytes' | 'rows' }): void;
   endProgress(): void;
   /** A structured event (phase start/end, checkpoint, summary); only the JSON format prints it. */
   event(name: string, fields: Record<string, unknown>): void;
@@ -30,6 +33,7 @@ export function createLogger(opts: { quiet?: boolean; stream?: NodeJS.WriteStrea
 
 function jsonLogger(out: NodeJS.WritableStream, quiet: boolean): Logger {
   const started = performance.now();
+  const meter = new ProgressMeter(started);
   let lastProgress = 0;
   const seen = new Set<string>();
   const line = (level: string, event: string, fields: Record<string, unknown>): void => {
@@ -44,11 +48,20 @@ function jsonLogger(out: NodeJS.WritableStream, quiet: boolean): Logger {
       seen.add(msg);
       line('warn', 'warning', { msg });
     },
-    progress(label, rows) {
+    progress(label, rows, of) {
       const now = performance.now();
-      if (quiet || now - lastProgress < 10_000) return;
+      if (quiet) return;
+      const r = meter.read(label, { rows, ...of }, now);
+      if (now - lastProgress < 10_000) return;
       lastProgress = now;
-      line('info', 'progress', { stage: label, rows, seconds: Math.round((now - started) / 100) / 10 });
+      const round = (x: number | null): number | null => (x === null ? null : Math.round(x * 10) / 10);
+      line('info', 'progress', {
+        stage: label,
+        rows,
+        ...(of ? { done: of.done, total: of.total, unit: of.unit, fraction: round(r.fraction), eta_seconds: round(r.etaSeconds) } : {}),
+        rows_per_second: Math.round(r.rowsPerSecond),
+        seconds: round(r.seconds),
+      });
     },
     endProgress() {},
     event(name, fields) {
@@ -59,7 +72,7 @@ function jsonLogger(out: NodeJS.WritableStream, quiet: boolean): Logger {
 
 function textLogger(out: NodeJS.WriteStream | NodeJS.WritableStream, quiet: boolean): Logger {
   const tty = (out as NodeJS.WriteStream).isTTY === true;
-  const started = performance.now();
+  const meter = new ProgressMeter(performance.now());
   let lastDraw = 0;
   let drawn = false;
   const seen = new Set<string>();
@@ -82,13 +95,13 @@ function textLogger(out: NodeJS.WriteStream | NodeJS.WritableStream, quiet: bool
       clear();
       out.write(`warning: ${msg}\n`);
     },
-    progress(label, rows) {
+    progress(label, rows, of) {
       if (quiet) return;
       const now = performance.now();
+      const r = meter.read(label, { rows, ...of }, now);
       if (now - lastDraw < (tty ? 250 : 10_000)) return;
       lastDraw = now;
-      const secs = (now - started) / 1000;
-      const line = `${label}: ${rows.toLocaleString('en-US')} rows, ${Math.round(rows / Math.max(secs, 1e-3)).toLocaleString('en-US')} rows/s, ${secs.toFixed(0)} s`;
+      const line = progressLine(label, r);
       if (tty) {
         out.write(`\r\x1b[K${line}`);
         drawn = true;
