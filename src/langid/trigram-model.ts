@@ -25,11 +25,48 @@ export const SINGLE_LANGUAGE_SCRIPTS: Record<string, string> = {
 
 interface Group {
   langs: string[];
-  /** trigram (as a number: three UTF-16 units) -> its row in `postStart`. */
-  index: Map<number, number>;
+  /**
+   * Open-addressing hash table, trigram -> its row in `postStart`: slot keys as the first UTF-16
+   * unit and the other two packed, so a lookup hashes three integers and allocates nothing.
+   */
+  mask: number;
+  slotA: Int32Array;
+  slotBC: Int32Array;
+  slotRow: Int32Array;
   postStart: Int32Array;
   postLang: Uint16Array;
   postWeight: Float32Array;
+}
+
+function slotOf(a: number, b: number, c: number, mask: number): number {
+  return (Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca77) ^ Math.imul(c, 0xc2b2ae3d)) & mask;
+}
+
+/** The posting row of trigram (a, b, c), or -1. */
+function lookup(g: Group, a: number, b: number, c: number): number {
+  const bc = (b << 16) | c;
+  for (let s = slotOf(a, b, c, g.mask); ; s = (s + 1) & g.mask) {
+    const row = g.slotRow[s]!;
+    if (row < 0 || (g.slotA[s] === a && g.slotBC[s] === bc)) return row;
+  }
+}
+
+function buildIndex(trigrams: string[]): Pick<Group, 'mask' | 'slotA' | 'slotBC' | 'slotRow'> {
+  let size = 1;
+  while (size < trigrams.length * 2) size <<= 1;
+  const mask = size - 1;
+  const slotA = new Int32Array(size);
+  const slotBC = new Int32Array(size);
+  const slotRow = new Int32Array(size).fill(-1);
+  trigrams.forEach((t, row) => {
+    const [a, b, c] = [t.charCodeAt(0), t.charCodeAt(1), t.charCodeAt(2)];
+    let s = slotOf(a, b, c, mask);
+    while (slotRow[s]! >= 0) s = (s + 1) & mask;
+    slotA[s] = a;
+    slotBC[s] = (b << 16) | c;
+    slotRow[s] = row;
+  });
+  return { mask, slotA, slotBC, slotRow };
 }
 
 let groups: Map<string, Group> | null = null;
@@ -62,27 +99,48 @@ function compile(stripped: boolean): Map<string, Group> {
         postings.set(t, p);
       });
     });
-    const index = new Map<number, number>();
+    const trigrams: string[] = [];
     const starts: number[] = [0];
     const ls: number[] = [];
     const ws: number[] = [];
     for (const [t, p] of postings) {
       if (t.length !== 3) continue;
-      index.set(trigramKey(t, 0), starts.length - 1);
+      trigrams.push(t);
       for (const [l, w] of p) {
         ls.push(l);
         ws.push(w);
       }
       starts.push(ls.length);
     }
-    out.set(script, { langs, index, postStart: Int32Array.from(starts), postLang: Uint16Array.from(ls), postWeight: Float32Array.from(ws) });
+    out.set(script, { langs, ...buildIndex(trigrams), postStart: Int32Array.from(starts), postLang: Uint16Array.from(ls), postWeight: Float32Array.from(ws) });
   }
   return out;
 }
 
 /** franc's text cleaning: ASCII punctuation and digits to spaces, whitespace collapsed, lowercase, padded. */
 export function trigramText(text: string): string {
-  return ` ${text.replace(/[\u0021-\u0040]+/g, ' ').replace(/\s+/g, ' ').trim().toLowerCase()} `;
+  const t = text.toLowerCase();
+  let out = ' ';
+  let start = 0;
+  let space = true;
+  // One pass: copy runs of kept characters, turn runs of punctuation, digits and white space into one space.
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if ((c >= 0x21 && c <= 0x40) || c === 0x20 || (c >= 0x09 && c <= 0x0d) || (c > 0x7f && isSpace(c))) {
+      if (i > start) out += t.slice(start, i);
+      if (!space) out += ' ';
+      space = true;
+      start = i + 1;
+    } else space = false;
+  }
+  if (t.length > start) out += t.slice(start) + ' ';
+  else if (!out.endsWith(' ')) out += ' ';
+  return out;
+}
+
+/** White space beyond ASCII (what /\s/ matches): no-break, Ogham, en quad to hair, line/paragraph separators, ideographic. */
+function isSpace(c: number): boolean {
+  return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
 }
 
 export interface TrigramScores {
@@ -131,19 +189,19 @@ function nonAsciiShare(v: string): number {
   return letters === 0 ? 0 : other / letters;
 }
 
-/** Three UTF-16 units as one number (48 bits: exact in a double), so lookups hash no strings. */
-function trigramKey(v: string, i: number): number {
-  return v.charCodeAt(i) * 4294967296 + v.charCodeAt(i + 1) * 65536 + v.charCodeAt(i + 2);
-}
-
 function score(v: string, g: Group): TrigramScores {
   const scores = new Float64Array(g.langs.length);
   let trigrams = 0;
-  for (let i = 0; i + 3 <= v.length; i++) {
+  const { postStart, postLang, postWeight } = g;
+  let a = v.charCodeAt(0);
+  let b = v.charCodeAt(1);
+  for (let i = 2; i < v.length; i++) {
+    const c = v.charCodeAt(i);
     trigrams++;
-    const k = g.index.get(trigramKey(v, i));
-    if (k === undefined) continue;
-    for (let j = g.postStart[k]!; j < g.postStart[k + 1]!; j++) scores[g.postLang[j]!]! += g.postWeight[j]!;
+    const k = lookup(g, a, b, c);
+    if (k >= 0) for (let j = postStart[k]!, end = postStart[k + 1]!; j < end; j++) scores[postLang[j]!]! += postWeight[j]!;
+    a = b;
+    b = c;
   }
   return { langs: g.langs, scores, trigrams };
 }

@@ -11,7 +11,6 @@ import { NormalizeSchema } from '../../src/config/schema.js';
 import { normalizeText } from '../../src/stages/normalize.js';
 import { fixture, queryStore, runCli, tempDir, writeJsonl } from '../helpers.js';
 
-const SIB_LANGS = ['amh_Ethi', 'eng_Latn', 'hau_Latn', 'ibo_Latn', 'kin_Latn', 'lin_Latn', 'quy_Latn', 'swh_Latn', 'tir_Ethi', 'wol_Latn', 'yor_Latn', 'zul_Latn'];
 const params: BuiltinParams = { ...DEFAULT_BUILTIN, seed: 3 };
 
 describe('built-in encoder', () => {
@@ -94,14 +93,18 @@ describe('built-in encoder', () => {
 });
 
 describe('built-in encoder quality on real data', () => {
-  it('linear probe on SIB-200 (12 languages, train -> test): mean accuracy >= 0.65', async () => {
+  it('linear probe on SIB-200 (train -> test): every script and the weakest languages well above chance (7 topics: 0.14)', async () => {
+    // Four of the twelve (npm run bench -- embed measures all of them): Ethiopic script, English, the
+    // diacritics of Yoruba and the weakest language, Wolof. Each fits its own encoder (~6 s).
+    const langs = ['amh_Ethi', 'eng_Latn', 'yor_Latn', 'wol_Latn'];
     const accs: Record<string, number> = {};
-    for (const lang of SIB_LANGS) accs[lang] = await builtinProbeAccuracy(fixture(`sib200/${lang}`) as never);
-    const meanAcc = Object.values(accs).reduce((a, b) => a + b, 0) / SIB_LANGS.length;
+    for (const lang of langs) accs[lang] = await builtinProbeAccuracy(fixture(`sib200/${lang}`) as never);
+    const meanAcc = Object.values(accs).reduce((a, b) => a + b, 0) / langs.length;
     console.log(`SIB-200 probe accuracy (built-in encoder, dim 256): ${Object.entries(accs).map(([l, a]) => `${l} ${a.toFixed(3)}`).join(', ')}; mean ${meanAcc.toFixed(3)}`);
     mkdirSync('test-output', { recursive: true });
     writeFileSync('test-output/embed-quality-sib200.json', JSON.stringify({ accuracy: accs, mean: meanAcc }, null, 2));
-    expect(meanAcc).toBeGreaterThanOrEqual(0.65);
+    for (const lang of langs) expect(accs[lang], lang).toBeGreaterThanOrEqual(0.55);
+    expect(meanAcc).toBeGreaterThanOrEqual(0.6);
   }, 300_000);
 
   it('neardup-sentences: cosine separates lexical near-duplicates from neighbouring sentences (ROC AUC >= 0.95)', async () => {

@@ -2,7 +2,7 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fixture, queryStore, tempDir, writePipeline } from '../helpers.js';
-import { startCli } from './job-helpers.js';
+import { startCli } from '../jobs/job-helpers.js';
 
 describe('an input file that changes while it is read', () => {
   it('fails the run (exit 3, naming the file) instead of recording a partial read; the next run reads all of it', async () => {
