@@ -2,67 +2,9 @@ import { mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'no
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fixture, queryStore, runCli, tempDir, writeJsonl, writePipeline } from '../helpers.js';
-import { outputDigest, startCli } from './job-helpers.js';
-
-interface StateJson {
-  run_id: string | null;
-  counts: { input: number; selected: number; rejected_total: number; rejected: Record<string, number> } | null;
-  state: { seq: number; status: string; files: Record<string, number>; superseded_rows: number; out_dir: string | null; latest: string | null; resumed_pending: boolean };
-}
-
-const yor = fixture('sib200/yor_Latn');
-const hau = fixture('sib200/hau_Latn');
-const amh = fixture('sib200/amh_Ethi');
-const swh = fixture('sib200/swh_Latn');
-
-/** A lake that grows over three days, on fixture data from SIB-200. */
-function day1(lake: string): void {
-  mkdirSync(lake, { recursive: true });
-  writeJsonl(path.join(lake, 'yor.jsonl'), yor.slice(0, 300));
-  writeJsonl(path.join(lake, 'hau.jsonl'), hau.slice(0, 300));
-}
-/** Day 2: a new file, and yor.jsonl changed (one row edited, 100 rows appended). */
-function day2(lake: string): void {
-  writeJsonl(path.join(lake, 'amh.jsonl'), amh.slice(0, 200));
-  const edited = yor.slice(0, 400).map((r, i) => (i === 4 ? { ...r, text: `Àtúnṣe: ${r.text}` } : r));
-  writeJsonl(path.join(lake, 'yor.jsonl'), edited);
-}
-/** Day 3: a new file holding 31 rows of day-1 text (hau rows 10-40) and 50 new rows. */
-function day3(lake: string): void {
-  mkdirSync(path.join(lake, 'day3'), { recursive: true });
-  writeJsonl(path.join(lake, 'day3', 'mix.jsonl'), [...hau.slice(9, 40), ...swh.slice(0, 50)]);
-}
-
-function pipeline(dir: string): string {
-  return writePipeline(
-    dir,
-    `name: lake
-seed: 3
-sources:
-  - name: lake
-    path: lake/**/*.jsonl
-    columns: { text: text, id: id, lang: lang }
-stages:
-  langid: { enabled: false }
-  embed: { model: builtin, builtin: { dim: 32, buckets: 8192 } }
-  select: { strategy: hybrid }
-`,
-  );
-}
-
-/** A job folder with the day-1 lake and its pipeline; the state folder is not made yet. */
-function day1Job(prefix: string): { dir: string; yaml: string; state: string } {
-  const dir = tempDir(prefix);
-  day1(path.join(dir, 'lake'));
-  return { dir, yaml: pipeline(dir), state: path.join(dir, 'state') };
-}
-
-async function step(yaml: string, state: string): Promise<StateJson> {
-  const r = await runCli(['run', yaml, '--state', state, '--json', '--quiet']);
-  expect(r.code, r.stderr).toBe(0);
-  return JSON.parse(r.stdout) as StateJson;
-}
+import { queryStore, runCli, tempDir } from '../helpers.js';
+import { startCli } from './job-helpers.js';
+import { day1, day1Job, day2, day3, hau, pipeline, step } from './incremental-helpers.js';
 
 const store = (out: string): string => path.join(out, 'results.duckdb');
 
@@ -142,30 +84,6 @@ describe('incremental runs over a growing folder (--state)', () => {
     expect(list.code).toBe(0);
     expect(list.stdout).toMatch(/^3\s+completed .* 1\/0\/3\s+81\s/m);
     expect(list.stdout).toContain('rows read 1,281 = 981 current + 300 superseded');
-  }, 180_000);
-
-  it('a killed incremental run is finished by the next one, with the same result as an uninterrupted one', async () => {
-    const dir = tempDir('winnow-incr-kill-');
-    const lake = path.join(dir, 'lake');
-    const yaml = pipeline(dir);
-    day1(lake);
-    const a = path.join(dir, 'state-a');
-    const b = path.join(dir, 'state-b');
-    await step(yaml, a);
-    await step(yaml, b);
-    day2(lake);
-    const clean = await step(yaml, a);
-
-    const killed = startCli(['run', yaml, '--state', b]);
-    void killed.waitFor((e) => e.event === 'stage_start' && e.stage === 'embed').then(() => killed.kill());
-    expect(await killed.code).not.toBe(0);
-    // While the first is dead but its lock remains, a run is not refused: the dead holder's lock is taken over.
-    const resumed = await step(yaml, b);
-    expect(resumed.state).toMatchObject({ seq: 2, resumed_pending: true, superseded_rows: 300 });
-    expect(await outputDigest(resumed.state.out_dir!)).toEqual(await outputDigest(clean.state.out_dir!));
-    const ledger = async (state: string): Promise<unknown> =>
-      queryStore(path.join(state, 'state.duckdb'), `SELECT run_seq, uid, id, source, file, "row", status, reason, superseded_by FROM ledger ORDER BY run_seq, uid`);
-    expect(await ledger(b)).toEqual(await ledger(a));
   }, 180_000);
 
   it('an interrupted run whose files went back to their earlier versions is abandoned, not run', async () => {

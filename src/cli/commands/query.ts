@@ -42,7 +42,8 @@ export async function resolveStore(run: string): Promise<string> {
  */
 const LOCKED_DOWN = { enable_external_access: 'false', autoinstall_known_extensions: 'false', autoload_known_extensions: 'false', lock_configuration: 'true' };
 
-export async function runQuery(run: string, sql: string, format: Format, opts: { allowFiles?: boolean } = {}): Promise<string> {
+/** Column names and JSON-safe rows of a query on a run store (read-only, locked down unless allowFiles). */
+export async function queryStoreRows(run: string, sql: string, opts: { allowFiles?: boolean } = {}): Promise<{ names: string[]; rows: unknown[][] }> {
   const file = await resolveStore(run);
   const instance = await DuckDBInstance.create(file, { access_mode: 'READ_ONLY', ...(opts.allowFiles ? {} : LOCKED_DOWN) });
   const conn = await instance.connect();
@@ -55,15 +56,18 @@ export async function runQuery(run: string, sql: string, format: Format, opts: {
       const hint = /Permission Error|disabled by configuration/.test(msg) ? ' (queries cannot read or write files; add --allow-files to let them)' : '';
       throw new ConfigError(`query failed: ${msg}${hint}`);
     }
-    const names = reader.columnNames();
-    const rows = reader.getRowsJson() as unknown[][];
-    if (format === 'json') return JSON.stringify(rows.map((r) => Object.fromEntries(names.map((n, i) => [n, r[i]])))) + '\n';
-    if (format === 'csv') return [names.map(csvCell).join(','), ...rows.map((r) => r.map(csvCell).join(','))].join('\n') + '\n';
-    return formatTable(names, rows);
+    return { names: reader.columnNames(), rows: reader.getRowsJson() as unknown[][] };
   } finally {
     conn.closeSync();
     instance.closeSync();
   }
+}
+
+export async function runQuery(run: string, sql: string, format: Format, opts: { allowFiles?: boolean } = {}): Promise<string> {
+  const { names, rows } = await queryStoreRows(run, sql, opts);
+  if (format === 'json') return JSON.stringify(rows.map((r) => Object.fromEntries(names.map((n, i) => [n, r[i]])))) + '\n';
+  if (format === 'csv') return [names.map(csvCell).join(','), ...rows.map((r) => r.map(csvCell).join(','))].join('\n') + '\n';
+  return formatTable(names, rows);
 }
 
 function cellText(v: unknown): string {
