@@ -136,13 +136,15 @@ export const LangIdSchema = z
     /** What happens to rows not in a target language: reject (lang_mismatch) or keep with their tag. */
     action: z.enum(['reject', 'tag']).default('reject'),
     /**
-     * The identifier: `builtin` (script, compiled trigram profiles of 419 languages, cld3), a fastText
-     * model alone (`fasttext:<path to .bin/.ftz>`, e.g. GlotLID or OpenLID), or both
+     * The identifier: `builtin` (script, compiled trigram profiles of 419 languages, and where those
+     * are not confident cld3 and fastText lid.176 as fasttext.wasm.js ships it), `builtin-fast`
+     * (without lid.176: about 1.8x faster on short rows, less accurate on languages lid.176 knows), a
+     * fastText model alone (`fasttext:<path to .bin/.ftz>`, e.g. GlotLID or OpenLID), or both
      * (`builtin+fasttext:<path>`: the fastText model decides where it is confident).
      */
     model: z
       .string()
-      .regex(/^(builtin|fasttext:.+|builtin\+fasttext:.+)$/, 'builtin, fasttext:<path> or builtin+fasttext:<path>')
+      .regex(/^(builtin|builtin-fast|fasttext:.+|builtin\+fasttext:.+)$/, 'builtin, builtin-fast, fasttext:<path> or builtin+fasttext:<path>')
       .default('builtin'),
     /** A few hundred sentences of the target language: fits a character model that decides membership. */
     reference: z

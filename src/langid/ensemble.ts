@@ -2,7 +2,8 @@ import { franc } from 'franc-all';
 import { loadModule } from 'cld3-asm';
 import { CLD3_TO_ISO3, sameLanguage } from './codes.js';
 import { scriptCounts } from './script.js';
-import { SINGLE_LANGUAGE_SCRIPTS, scoreTrigrams } from './trigram-model.js';
+import type { FastTextIdentifier } from './fasttext.js';
+import { SINGLE_LANGUAGE_SCRIPTS, scoreTrigrams, type TrigramScores } from './trigram-model.js';
 
 export interface Candidate {
   lang: string;
@@ -117,9 +118,10 @@ function guess(script: string, candidates: Candidate[], decidedBy: string, langu
  * language is that language), then the compiled trigram model over the script's languages. When it
  * is not confident, cld3 (better at telling apart the 107 languages it knows, e.g. Amharic from
  * Tigrinya-like trigrams) adds its evidence: its pick, when the trigram model finds it plausible, is
- * weighted up by cld3's odds (capped at 99). Long documents are identified chunk by chunk (see identifyLong).
+ * weighted up by cld3's odds (capped at 99). With `lid` (fastText lid.176) the tag comes from the
+ * three together (see ENSEMBLE). Long documents are identified chunk by chunk (see identifyLong).
  */
-export function identify(id: Cld3Identifier | null, raw: string, focus: readonly string[] = []): LangGuess {
+export function identify(id: Cld3Identifier | null, raw: string, focus: readonly string[] = [], lid: FastTextIdentifier | null = null): LangGuess {
   const text = languageText(raw);
   const { script, letters } = scriptCounts(text);
   if (letters === 0) return und('Zyyy', 'script');
@@ -129,21 +131,98 @@ export function identify(id: Cld3Identifier | null, raw: string, focus: readonly
   const t = scoreTrigrams(text, script);
   if (!t || t.trigrams === 0) return und(script, 'script');
   const n = t.langs.length;
-  let cands = posterior(t.langs, t.scores, focus);
+  const cands = posterior(t.langs, t.scores, focus);
   if (cands[0]!.p >= CONFIDENT || id === null) return guess(script, cands, 'trigram', n, focus);
-  // cld3 can only move the decision to a plausible candidate it knows: without one, skip the call.
-  if (!cands.some((x) => x.p >= PLAUSIBLE && cld3Knows(x.lang))) return guess(script, cands, 'trigram', n, focus);
+  // cld3 can only move the two-member decision to a plausible candidate it knows; the ensemble always asks it.
+  const c = lid || cands.some((x) => x.p >= PLAUSIBLE && cld3Knows(x.lang)) ? cld3Guess(id, text) : null;
+  const two = withCld3(cands, c);
+  if (!lid) return guess(script, two.cands, two.by, n, focus);
+  // The tag is the three members'; a target decision keeps the two-member posterior: lid.176 does
+  // not know most low-resource languages (Twi, Tsonga, Bambara), so its evidence must not reject them.
+  return { ...guess(script, combine(t, script, text, c!, lid, focus), 'ensemble', n, focus), focus: focused(two.cands, focus) };
+}
+
+/** cld3's evidence on the trigram posterior: its pick, when plausible there, weighted up by its odds. */
+function withCld3(cands: Candidate[], c: ReturnType<typeof cld3Guess> | null): { cands: Candidate[]; by: string } {
+  if (c === null) return { cands, by: 'trigram' };
   // cld3 knows 107 languages: against a language it could not have named (it calls Tigrinya
   // Amharic, Kirundi Kinyarwanda), its pick needs more confidence and more trigram support.
   const known = CLD3_LANGS.has(cands[0]!.lang);
-  const c = cld3Guess(id, text);
   const i = c.probability >= (known ? CLD3_MIN : CLD3_MIN_UNKNOWN) ? cands.findIndex((x) => sameLanguage(x.lang, c.lang)) : -1;
-  if (i < 0 || cands[i]!.p < (known ? PLAUSIBLE : PLAUSIBLE_UNKNOWN)) return guess(script, cands, 'trigram', n, focus);
+  if (i < 0 || cands[i]!.p < (known ? PLAUSIBLE : PLAUSIBLE_UNKNOWN)) return { cands, by: 'trigram' };
   const before = cands[0]!.lang;
-  cands = cands.map((x, k) => ({ lang: x.lang, p: k === i ? x.p * cld3Odds(c.probability) : x.p }));
-  const z = cands.reduce((a, x) => a + x.p, 0);
-  cands = cands.map((x) => ({ lang: x.lang, p: x.p / z })).sort((a, b) => b.p - a.p);
-  return guess(script, cands, cands[0]!.lang === before ? 'trigram+cld3' : 'cld3', n, focus);
+  const boosted = cands.map((x, k) => ({ lang: x.lang, p: k === i ? x.p * cld3Odds(c.probability) : x.p }));
+  const z = boosted.reduce((a, x) => a + x.p, 0);
+  const out = boosted.map((x) => ({ lang: x.lang, p: x.p / z })).sort((a, b) => b.p - a.p);
+  return { cands: out, by: out[0]!.lang === before ? 'trigram+cld3' : 'cld3' };
+}
+
+/**
+ * Weights of the three identifiers where the trigram model is not confident: a log-linear model
+ * whose weights were chosen by leave-one-language-out cross-validation on SIB-200 and Tatoeba (44
+ * languages; every held-out language's choice, made on the other 43, was this one): the trigram
+ * log-likelihood ratio at `beta`, fastText lid.176's log-probability at weight `lid` (a language it
+ * does not list gets min(its 5th, 1e-3)), cld3's capped odds for its pick at weight `cld3` when it
+ * gives at least `cld3Min`; a language only fastText names starts `outside` below the trigram
+ * model's best. `temperature` calibrates the posterior (rows at lang_conf >= 0.9 right >= 90%).
+ */
+export const ENSEMBLE = { beta: 0.2, lid: 0.8, cld3: 1, cld3Min: 0.5, outside: -5, temperature: 1 };
+/** Trigram languages further than this below the best (in the log-linear score) are not candidates. */
+const REACH = 20;
+
+/** Indices of a script group's languages that a code names (itself, or its macrolanguage or members), memoized. */
+const sameIn = new Map<string, number[]>();
+function indicesOf(langs: readonly string[], script: string, code: string): number[] {
+  const key = `${script}|${code}`;
+  let ix = sameIn.get(key);
+  if (!ix) {
+    ix = [];
+    for (let i = 0; i < langs.length; i++) if (sameLanguage(langs[i]!, code)) ix.push(i);
+    sameIn.set(key, ix);
+  }
+  return ix;
+}
+
+/** The three identifiers' posterior (see ENSEMBLE) for a text the trigram model alone is not sure of. */
+function combine(t: TrigramScores, script: string, text: string, c: ReturnType<typeof cld3Guess>, lid: FastTextIdentifier, focus: readonly string[]): Candidate[] {
+  const n = t.langs.length;
+  let max = -Infinity;
+  for (const v of t.scores) if (v > max) max = v;
+  // Trigram languages within reach (and the focus languages) are candidates.
+  const keep = new Uint8Array(n);
+  for (let i = 0; i < n; i++) if (ENSEMBLE.beta * (t.scores[i]! - max) > -REACH) keep[i] = 1;
+  for (const f of focus) for (const i of indicesOf(t.langs, script, f)) keep[i] = 1;
+  const ft = lid.predict(text, 5).filter((x) => x.script === null || x.script === script);
+  // lid.176's evidence per candidate; a language it names that is no candidate joins `outside`.
+  const lidLog = new Float64Array(n).fill(Math.log(Math.min(ft.at(-1)?.p ?? 1, 1e-3)));
+  const extra: { lang: string; lidLog: number }[] = [];
+  for (const f of ft) {
+    const ix = indicesOf(t.langs, script, f.lang).filter((i) => keep[i]);
+    if (ix.length === 0) extra.push({ lang: f.lang, lidLog: Math.log(f.p) });
+    for (const i of ix) lidLog[i] = Math.max(lidLog[i]!, Math.log(f.p));
+  }
+  const bonus = new Float64Array(n);
+  if (c.probability >= ENSEMBLE.cld3Min) for (const i of indicesOf(t.langs, script, c.lang)) bonus[i] = ENSEMBLE.cld3 * Math.log(cld3Odds(c.probability));
+  const langs: string[] = [];
+  const score: number[] = [];
+  for (let i = 0; i < n; i++) {
+    if (!keep[i]) continue;
+    langs.push(t.langs[i]!);
+    score.push(ENSEMBLE.beta * (t.scores[i]! - max) + ENSEMBLE.lid * lidLog[i]! + bonus[i]!);
+  }
+  for (const x of extra) {
+    langs.push(x.lang);
+    score.push(ENSEMBLE.outside + ENSEMBLE.lid * x.lidLog + (sameLanguage(c.lang, x.lang) && c.probability >= ENSEMBLE.cld3Min ? ENSEMBLE.cld3 * Math.log(cld3Odds(c.probability)) : 0));
+  }
+  let top = -Infinity;
+  for (const v of score) if (v > top) top = v;
+  const e = score.map((v) => Math.exp(ENSEMBLE.temperature * (v - top)));
+  const z = e.reduce((a, b) => a + b, 0);
+  const cands: Candidate[] = [];
+  e.forEach((x, i) => {
+    if (x / z > 1e-4 || focus.some((f) => sameLanguage(f, langs[i]!))) cands.push({ lang: langs[i]!, p: x / z });
+  });
+  return cands.sort((a, b) => b.p - a.p || (a.lang < b.lang ? -1 : 1));
 }
 
 const NOT_LANGUAGE_G = /(?:[a-z][a-z0-9+.-]*:\/\/|www\.)\S+|\S+@\S+\.\w+|@[\p{L}\p{N}_]+/giu;

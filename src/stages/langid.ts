@@ -2,7 +2,7 @@ import type { LangIdConfig } from '../config/schema.js';
 import { reject, type Batch } from '../core/batch.js';
 import { confusable, confusableGroup, languagePart, sameLanguage } from '../langid/codes.js';
 import { focused, identify, loadCld3, type LangGuess } from '../langid/ensemble.js';
-import { fastTextPath, loadFastText, type FastTextIdentifier } from '../langid/fasttext.js';
+import { BUNDLED_LID176, fastTextPath, loadFastText, type FastTextIdentifier } from '../langid/fasttext.js';
 import { scriptCounts } from '../langid/script.js';
 import type { Stage, StageEnv } from './stage.js';
 
@@ -82,13 +82,16 @@ const FASTTEXT_CONFIDENT = 0.9;
 async function identifier(cfg: LangIdConfig, env: StageEnv): Promise<(text: string) => LangGuess> {
   const file = fastTextPath(cfg.model, env.baseDir);
   const ft = file ? await loadFastText(file) : null;
-  const cld3 = cfg.model.startsWith('fasttext:') ? null : await loadCld3();
+  const builtin = !cfg.model.startsWith('fasttext:');
+  const cld3 = builtin ? await loadCld3() : null;
+  // The built-in ensemble's third member: lid.176 as fasttext.wasm.js ships it (no download).
+  const lid = builtin && cfg.model !== 'builtin-fast' ? await loadFastText(BUNDLED_LID176) : null;
   const focus = focusLanguages(cfg.target);
-  if (ft && !cld3) return (t) => fastTextGuess(ft, t, focus);
-  if (!ft) return (t) => identify(cld3, t, focus);
+  if (ft && !builtin) return (t) => fastTextGuess(ft, t, focus);
+  if (!ft) return (t) => identify(cld3, t, focus, lid);
   return (t) => {
     const f = fastTextGuess(ft, t, focus);
-    return f.confidence >= FASTTEXT_CONFIDENT ? f : identify(cld3, t, focus);
+    return f.confidence >= FASTTEXT_CONFIDENT ? f : identify(cld3, t, focus, lid);
   };
 }
 
