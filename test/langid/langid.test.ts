@@ -40,7 +40,7 @@ describe('language ID accuracy', () => {
       const macro = [0, 1, 2, 3, 4].map((k) => values.reduce((s, v) => s + v[k]!, 0) / values.length) as Acc;
       report[set] = { langs, macro };
       console.log(`${set} language ID accuracy (ensemble / without lid.176 / cld3 / franc / lid.176), macro ${macro.map((m) => m.toFixed(3)).join(' / ')}:\n${Object.entries(langs).map(([l, a]) => `  ${l.padEnd(9)} ${a.map((x) => x.toFixed(2)).join(' / ')}`).join('\n')}`);
-      for (const k of [2, 3, 4]) expect(macro[0]).toBeGreaterThan(macro[k]);
+      for (const k of [2, 3, 4] as const) expect(macro[0]).toBeGreaterThan(macro[k]);
       expect(macro[0]).toBeGreaterThanOrEqual(macro[1]);
     }
     // On Tatoeba, where lid.176 knows most languages, the third member is worth several points.

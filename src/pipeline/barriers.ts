@@ -1,0 +1,39 @@
+import type { LoadedPipeline } from '../config/load.js';
+import type { WorkDir } from '../jobs/work-dir.js';
+import { BARRIER_STAGES } from '../stages/registry.js';
+import type { StageCounters } from '../stages/runner.js';
+import type { RunStore } from '../store/run-store.js';
+import type { Logger } from '../util/log.js';
+import type { PhaseClock } from './phase-clock.js';
+import type { RunRole } from './plan.js';
+
+/** Barrier stages a shard runs; the merge runs them all again over the whole job. */
+const SHARD_STAGES = new Set(['dedup', 'embed', 'select']);
+
+/**
+ * The barrier stages in order, each over the whole run store, a snapshot after each: a stage done in
+ * an earlier attempt is not run again (its counters and manifest come from the progress file).
+ * Returns every stage's counters (streaming ones first) and what each wants in the manifest.
+ */
+export async function runBarriers(a: { store: RunStore; loaded: LoadedPipeline; work: WorkDir; log: Logger; role: RunRole; clock: PhaseClock }): Promise<{ counters: StageCounters[]; manifest: Record<string, unknown> }> {
+  const { store, loaded, work, log, role, clock } = a;
+  const progress = work.progress;
+  const counters: StageCounters[] = [...progress.stream!.counters];
+  const manifest: Record<string, unknown> = {};
+  for (const stage of BARRIER_STAGES.filter((b) => b.enabled(loaded.config) && (role !== 'shard' || SHARD_STAGES.has(b.name)))) {
+    let done = progress.barriers.find((b) => b.name === stage.name);
+    if (!done) {
+      log.event('stage_start', { stage: stage.name });
+      const result = await stage.run({ store, config: loaded.config, baseDir: loaded.baseDir, artifactDir: work.modelDir, log, role });
+      done = { name: stage.name, counters: result.counters, manifest: result.manifest };
+      progress.barriers.push(done);
+      clock.done(stage.name);
+      progress.phases = clock.phases;
+      await work.snapshot(store, stage.name);
+      clock.done('checkpoint');
+    }
+    counters.push(done.counters);
+    if (done.manifest) manifest[stage.name] = done.manifest;
+  }
+  return { counters, manifest };
+}
