@@ -81,7 +81,13 @@ export function histogram(name: string, edges: number[], a: { name: string; colo
   }
   const legend = `<rect x="${m.l}" y="4" width="10" height="10" fill="${a.color}"/><text x="${m.l + 14}" y="13">${esc(a.name)}</text><rect x="${m.l + 120}" y="4" width="10" height="10" fill="${b.color}"/><text x="${m.l + 134}" y="13">${esc(b.name)}</text>`;
   const axis = `<line x1="${m.l}" y1="${h - m.b}" x2="${W - m.r}" y2="${h - m.b}" class="axis"/><text x="${m.l}" y="${h - 12}">${edges[0]!.toPrecision(3)}</text><text x="${W - m.r}" y="${h - 12}" text-anchor="end">${edges[bins]!.toPrecision(3)}</text>`;
-  return `<svg class="chart" data-chart="${esc(name)}" viewBox="0 0 ${W} ${h}" width="${W}" height="${h}">${legend}${bars.join('')}${axis}</svg>`;
+  // The y axis: share of each group's rows in the bin, with ticks at 0, half and the top.
+  const ticks = [0, max / 2, max].map((v) => {
+    const y = h - m.b - ((h - m.t - m.b) * v) / max;
+    return `<line x1="${m.l - 4}" y1="${y.toFixed(1)}" x2="${m.l}" y2="${y.toFixed(1)}" class="axis"/><text class="tick" x="${m.l - 6}" y="${(y + 4).toFixed(1)}" text-anchor="end">${(100 * v).toFixed(v * 100 >= 10 ? 0 : 1)}%</text>`;
+  });
+  const yAxis = `<line x1="${m.l}" y1="${m.t}" x2="${m.l}" y2="${h - m.b}" class="axis"/>${ticks.join('')}`;
+  return `<svg class="chart" data-chart="${esc(name)}" viewBox="0 0 ${W} ${h}" width="${W}" height="${h}">${legend}${bars.join('')}${axis}${yAxis}</svg>`;
 }
 
 export interface Point {
@@ -91,20 +97,27 @@ export interface Point {
   title: string;
 }
 
-/** A scatter plot of 2-D points coloured by group. */
+/**
+ * A scatter plot of 2-D points coloured by group: one scale for both axes (distances in the
+ * projection read the same either way), the legend in its own column right of the plot.
+ */
 export function scatter(name: string, points: Point[], colors: Record<string, string>): string {
   const h = 420;
   const m = 20;
+  const legendW = 150;
+  const plotW = W - legendW;
   const xs = points.map((p) => p.x);
   const ys = points.map((p) => p.y);
   const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
-  const sx = (v: number): number => m + ((v - x0) / (x1 - x0 || 1)) * (W - 2 * m);
-  const sy = (v: number): number => h - m - ((v - y0) / (y1 - y0 || 1)) * (h - 2 * m);
+  const unit = Math.min((plotW - 2 * m) / (x1 - x0 || 1), (h - 2 * m) / (y1 - y0 || 1));
+  const sx = (v: number): number => m + (v - x0) * unit;
+  const sy = (v: number): number => h - m - (v - y0) * unit;
   // Draw the big group first so rarer groups (duplicates) stay visible on top.
   const order = Object.keys(colors);
   const dots = [...points]
     .sort((a, b) => order.indexOf(a.group) - order.indexOf(b.group))
     .map((p) => `<circle class="mark" cx="${sx(p.x).toFixed(1)}" cy="${sy(p.y).toFixed(1)}" r="2.6" fill="${colors[p.group] ?? '#999'}"><title>${esc(p.title)}</title></circle>`);
-  const legend = order.map((g, i) => `<rect x="${W - 150}" y="${6 + i * 16}" width="10" height="10" fill="${colors[g]}"/><text x="${W - 135}" y="${15 + i * 16}">${esc(g)}</text>`);
-  return `<svg class="chart" data-chart="${esc(name)}" viewBox="0 0 ${W} ${h}" width="${W}" height="${h}">${dots.join('')}${legend.join('')}</svg>`;
+  const legend = order.map((g, i) => `<rect class="legend" x="${plotW + 10}" y="${6 + i * 16}" width="10" height="10" fill="${colors[g]}"/><text x="${plotW + 25}" y="${15 + i * 16}">${esc(g)}</text>`);
+  const frame = `<rect x="0.5" y="0.5" width="${plotW - 1}" height="${h - 1}" fill="none" class="axis"/>`;
+  return `<svg class="chart" data-chart="${esc(name)}" viewBox="0 0 ${W} ${h}" width="${W}" height="${h}">${frame}${dots.join('')}${legend.join('')}</svg>`;
 }

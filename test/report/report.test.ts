@@ -62,6 +62,16 @@ describe('report.html', () => {
       // The map marks duplicates and selected rows; the reasons link to their queries.
       const groups = await page.$$eval('svg[data-chart="embedding-map"] circle.mark', (els) => [...new Set(els.map((e) => e.getAttribute('fill')))]);
       expect(groups.length).toBeGreaterThanOrEqual(3);
+      // The legend sits right of every point (it covered some before), and histograms have a labelled y axis.
+      const map = await page.$$eval('svg[data-chart="embedding-map"]', ([svg]) => ({
+        maxDot: Math.max(...[...svg!.querySelectorAll('circle.mark')].map((c) => Number(c.getAttribute('cx')) + 2.6)),
+        legendX: Math.min(...[...svg!.querySelectorAll('rect.legend')].map((r) => Number(r.getAttribute('x')))),
+      }));
+      expect(map.maxDot).toBeLessThan(map.legendX);
+      const ticks = await page.$$eval('svg[data-chart="hist-tokens"] text.tick', (els) => els.map((e) => e.textContent));
+      expect(ticks[0]).toBe('0.0%');
+      expect(ticks).toHaveLength(3);
+      expect(ticks.every((t) => /^\d+(\.\d)?%$/.test(t ?? ''))).toBe(true);
       const links = await page.$$eval('svg[data-chart="reasons"] a', (els) => els.map((e) => e.getAttribute('href')));
       expect(links).toContain('#reason-exact_dup');
       for (const href of links) expect(await page.locator(href!).count()).toBe(1);
