@@ -7,7 +7,7 @@
  */
 import path from 'node:path';
 import { makePlan, type Plan, type PlanInput } from './budget/plan.js';
-import { queryStoreRows } from './cli/commands/query.js';
+import { queryStoreObjects } from './cli/commands/query.js';
 import { loadPipelineFile, validatePipeline, type LoadedPipeline } from './config/load.js';
 import { runPipeline, type RunSummary } from './pipeline/run.js';
 import { createLogger, silentLogger, type Logger } from './util/log.js';
@@ -44,8 +44,7 @@ export async function run(input: RunInput): Promise<RunSummary> {
 
 /** SQL on a finished run (its folder or results.duckdb), read-only; rows as objects (BIGINT as strings). */
 export async function query<T = Record<string, unknown>>(runDir: string, sql: string, opts: { allowFiles?: boolean } = {}): Promise<T[]> {
-  const { names, rows } = await queryStoreRows(runDir, sql, opts);
-  return rows.map((r) => Object.fromEntries(names.map((n, i) => [n, r[i]])) as T);
+  return queryStoreObjects<T>(runDir, sql, opts);
 }
 
 /** The compute-optimal token budget for a model size, compute or token target (Chinchilla, datablations). */

@@ -201,8 +201,9 @@ function combine(t: TrigramScores, script: string, text: string, c: ReturnType<t
     if (ix.length === 0) extra.push({ lang: f.lang, lidLog: Math.log(f.p) });
     for (const i of ix) lidLog[i] = Math.max(lidLog[i]!, Math.log(f.p));
   }
+  const cld3Bonus = c.probability >= ENSEMBLE.cld3Min ? ENSEMBLE.cld3 * Math.log(cld3Odds(c.probability)) : 0;
   const bonus = new Float64Array(n);
-  if (c.probability >= ENSEMBLE.cld3Min) for (const i of indicesOf(t.langs, script, c.lang)) bonus[i] = ENSEMBLE.cld3 * Math.log(cld3Odds(c.probability));
+  if (cld3Bonus > 0) for (const i of indicesOf(t.langs, script, c.lang)) bonus[i] = cld3Bonus;
   const langs: string[] = [];
   const score: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -212,7 +213,7 @@ function combine(t: TrigramScores, script: string, text: string, c: ReturnType<t
   }
   for (const x of extra) {
     langs.push(x.lang);
-    score.push(ENSEMBLE.outside + ENSEMBLE.lid * x.lidLog + (sameLanguage(c.lang, x.lang) && c.probability >= ENSEMBLE.cld3Min ? ENSEMBLE.cld3 * Math.log(cld3Odds(c.probability)) : 0));
+    score.push(ENSEMBLE.outside + ENSEMBLE.lid * x.lidLog + (sameLanguage(c.lang, x.lang) ? cld3Bonus : 0));
   }
   let top = -Infinity;
   for (const v of score) if (v > top) top = v;

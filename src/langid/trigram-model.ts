@@ -133,8 +133,8 @@ export function trigramText(text: string): string {
       start = i + 1;
     } else space = false;
   }
+  // A run of separators already ended `out` with its space.
   if (t.length > start) out += t.slice(start) + ' ';
-  else if (!out.endsWith(' ')) out += ' ';
   return out;
 }
 

@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { LoadedPipeline } from '../config/load.js';
@@ -32,9 +32,11 @@ export async function streamIntoStore(a: { store: RunStore; plan: RunPlan; conn:
   const { log, outDir } = opts;
   const progress = work.progress;
   const streaming = STREAMING_STAGES.filter((d) => d.enabled(config));
+  // The planned files' sizes, from their fingerprints: what decides how many workers pay off, and the progress total.
+  const bytes = plan.planned.flatMap((p) => p.files).reduce((a, f) => a + plan.fingerprints.get(f.abs)!.size, 0);
   progress.stream = opts.merge
     ? await assembleShards(store, opts.merge, plan.planned, ['read', ...streaming.map((d) => d.name)], streaming.flatMap((d) => d.columns ?? []).map((c) => c.name), embeddingCacheDir(config.stages.embed.cache, loaded.baseDir) ?? path.join(outDir, 'embed-cache'))
-    : await streamPhase(store, plan.planned, a.conn, loaded, log, work.resumed, workerCount(opts.workers ?? config.execution.workers, inputBytes(plan.planned)));
+    : await streamPhase(store, plan.planned, a.conn, loaded, log, work.resumed, workerCount(opts.workers ?? config.execution.workers, bytes), bytes);
   if (!opts.merge) for (const f of plan.planned.flatMap((p) => p.files)) await assertUnchanged(plan.fingerprints.get(f.abs)!);
   const dupIds = config.limits.duplicate_ids === 'warn' ? await duplicateIdWarning(store.conn) : null;
   if (dupIds) log.warn(dupIds);
@@ -63,6 +65,7 @@ async function streamPhase(
   log: Logger,
   resume: boolean,
   workers: number,
+  totalBytes: number,
 ): Promise<NonNullable<Progress['stream']>> {
   const { config, baseDir } = loaded;
   const ctx: ReadContext = {
@@ -88,7 +91,7 @@ async function streamPhase(
     { workers, config, baseDir },
   );
   try {
-    const read = { done: () => ctx.bytesRead, total: inputBytes(planned) };
+    const read = { done: () => ctx.bytesRead, total: totalBytes };
     return await drain(store, output, committed, live, rewind.nextUid, config, log, fileStats, read);
   } finally {
     await close();
@@ -125,11 +128,6 @@ async function drain(
   // Seconds are this attempt's, added to the interrupted attempts' (kept in the checkpoint).
   committed.forEach((c, k) => (c.seconds += live[k]?.seconds ?? 0));
   return { counters: committed, fileStats, rows: fileStats.reduce((a, f) => a + f.rows, 0) };
-}
-
-/** Bytes of the input files to read (what decides how many workers pay off). */
-function inputBytes(planned: PlannedSource[]): number {
-  return planned.reduce((a, p) => a + p.files.reduce((b, f) => b + (existsSync(f.abs) ? statSync(f.abs).size : 0), 0), 0);
 }
 
 /** Drops batches whose rows are all below `nextUid` (stored before the run was interrupted). */

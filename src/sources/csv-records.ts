@@ -58,7 +58,7 @@ export class CsvRecords {
         queue.unshift(...this.fail(err, out));
         continue;
       }
-      this.fields.push(this.quoted ? this.cur : this.cur === '' ? null : this.cur);
+      this.endField('');
       const n = this.fields.length;
       if (this.columns !== null && n !== this.columns) {
         queue.unshift(...this.fail(`expected ${this.columns} fields, found ${n}`, out));

@@ -63,9 +63,15 @@ export async function queryStoreRows(run: string, sql: string, opts: { allowFile
   }
 }
 
-export async function runQuery(run: string, sql: string, format: Format, opts: { allowFiles?: boolean } = {}): Promise<string> {
+/** A query's rows as objects keyed by column name (JSON-safe values: BIGINT as strings). */
+export async function queryStoreObjects<T = Record<string, unknown>>(run: string, sql: string, opts: { allowFiles?: boolean } = {}): Promise<T[]> {
   const { names, rows } = await queryStoreRows(run, sql, opts);
-  if (format === 'json') return JSON.stringify(rows.map((r) => Object.fromEntries(names.map((n, i) => [n, r[i]])))) + '\n';
+  return rows.map((r) => Object.fromEntries(names.map((n, i) => [n, r[i]])) as T);
+}
+
+export async function runQuery(run: string, sql: string, format: Format, opts: { allowFiles?: boolean } = {}): Promise<string> {
+  if (format === 'json') return JSON.stringify(await queryStoreObjects(run, sql, opts)) + '\n';
+  const { names, rows } = await queryStoreRows(run, sql, opts);
   if (format === 'csv') return [names.map(csvCell).join(','), ...rows.map((r) => r.map(csvCell).join(','))].join('\n') + '\n';
   return formatTable(names, rows);
 }
