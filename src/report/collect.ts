@@ -2,8 +2,10 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { makePlan, type Plan, type Rule } from '../budget/plan.js';
 import { KEPT_SQL } from '../core/reasons.js';
 import { readEmbeddingColumn } from '../embed/vector-chunk.js';
+import { ConfigError } from '../core/errors.js';
 import { hasView } from '../store/catalog.js';
-import { quoteLiteral } from '../store/sql.js';
+import { quoteIdent, quoteLiteral } from '../store/sql.js';
+import type { Coloring, Point } from './svg.js';
 
 /** What the report needs from manifest.json (or from the run in progress). */
 export interface RunInfo {
@@ -27,6 +29,9 @@ export interface GroupRow {
   /** Mean characters of the kept rows and of the selected ones: a fill that prefers short rows shows here. */
   keptChars: number | null;
   selectedChars: number | null;
+  /** The same in tokens (null without a tokenizer). */
+  keptMeanTokens: number | null;
+  selectedMeanTokens: number | null;
 }
 
 export interface Hist {
@@ -41,7 +46,7 @@ export interface ReportData {
   byLang: GroupRow[];
   bySource: GroupRow[];
   hists: Hist[];
-  map: { x: number; y: number; group: string; title: string }[];
+  map: { points: Point[]; colorings: Coloring[] };
   clusters: { cluster: string; size: number; kind: string; examples: { id: string; text: string; status: string }[] }[];
   best: Example[];
   worst: Example[];
@@ -61,6 +66,15 @@ const SCORES = ['select_value', 'typicality', 'cluster_entropy', 'margin', 'entr
 // Quality measures live in one JSON column; a few of the nine are worth a histogram.
 const QUALITY = ['words', 'mean_word_length', 'symbol_ratio'].map((k) => ({ name: `quality.${k}`, expr: `(quality->>'${k}')::DOUBLE`, needs: 'quality' }));
 const MAP_POINTS = 1500;
+/** Tableau 10 without its grey, which is kept for "other". */
+const PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f'];
+const STATUS_COLORS: Record<string, string> = { rejected: '#bab0ac', selected: '#4e79a7', duplicate: '#f28e2b' };
+
+/** What the report is asked for beyond the run itself. */
+export interface ReportOptions {
+  /** Extra columns of `samples` the embedding map can be colored by (status, language and source always). */
+  colorBy?: string[];
+}
 
 async function columns(conn: DuckDBConnection): Promise<Set<string>> {
   const r = await conn.runAndReadAll(`SELECT column_name FROM duckdb_columns() WHERE table_name = 'samples'`);
@@ -68,14 +82,18 @@ async function columns(conn: DuckDBConnection): Promise<Set<string>> {
 }
 
 /** Aggregates for the report, all computed in DuckDB; only a fixed-size sample of rows reaches JS. */
-export async function collectReport(conn: DuckDBConnection, info: RunInfo): Promise<ReportData> {
+export async function collectReport(conn: DuckDBConnection, info: RunInfo, opts: ReportOptions = {}): Promise<ReportData> {
   const cols = await columns(conn);
+  for (const c of opts.colorBy ?? []) {
+    if (!cols.has(c)) throw new ConfigError(`--color-by ${c}: samples has no column "${c}" (it has ${[...cols].sort().join(', ')})`);
+  }
   const tok = cols.has('tokens') ? 'coalesce(tokens, 0)' : '0';
   const groupBy = async (expr: string): Promise<GroupRow[]> =>
     (
       await conn.runAndReadAll(
         `SELECT ${expr} AS k, count(*), count(*) FILTER ${KEPT_SQL}, count(*) FILTER (status = 'selected'), sum(${tok}), sum(${tok}) FILTER (status = 'selected'),
-          avg(text_chars) FILTER ${KEPT_SQL}, avg(text_chars) FILTER (status = 'selected') FROM samples GROUP BY ALL ORDER BY 2 DESC, 1`,
+          avg(text_chars) FILTER ${KEPT_SQL}, avg(text_chars) FILTER (status = 'selected'),
+          ${cols.has('tokens') ? `avg(tokens) FILTER ${KEPT_SQL}, avg(tokens) FILTER (status = 'selected')` : 'NULL, NULL'} FROM samples GROUP BY ALL ORDER BY 2 DESC, 1`,
       )
     )
       .getRows()
@@ -88,8 +106,11 @@ export async function collectReport(conn: DuckDBConnection, info: RunInfo): Prom
         selectedTokens: Number(r[5] ?? 0),
         keptChars: r[6] === null ? null : Number(r[6]),
         selectedChars: r[7] === null ? null : Number(r[7]),
+        keptMeanTokens: r[8] === null ? null : Number(r[8]),
+        selectedMeanTokens: r[9] === null ? null : Number(r[9]),
       }));
-  const byLang = await groupBy(`coalesce(${cols.has('lang_pred') ? 'lang, lang_pred' : 'lang'}, 'und')`);
+  const langExpr = `coalesce(${cols.has('lang_pred') ? 'lang, lang_pred' : 'lang'}, 'und')`;
+  const byLang = await groupBy(langExpr);
   const bySource = await groupBy('source::VARCHAR');
 
   const hists: Hist[] = [];
@@ -111,7 +132,12 @@ export async function collectReport(conn: DuckDBConnection, info: RunInfo): Prom
     hists.push({ column: name, edges: Array.from({ length: bins + 1 }, (_, i) => lo + ((hi - lo) * i) / bins), selected, other });
   }
 
-  const map = await embeddingMap(conn, cols);
+  const extra = [
+    { label: 'language', expr: langExpr },
+    { label: 'source', expr: 'source::VARCHAR' },
+    ...(opts.colorBy ?? []).map((c) => ({ label: c, expr: `coalesce(${quoteIdent(c)}::VARCHAR, 'null')` })),
+  ];
+  const map = await embeddingMap(conn, cols, extra);
   const clusters: ReportData['clusters'] = [];
   if (cols.has('dup_cluster')) {
     const top = (await conn.runAndReadAll(`SELECT dup_cluster, count(*), string_agg(DISTINCT dup_kind, ', ') FROM samples WHERE dup_cluster IS NOT NULL GROUP BY ALL HAVING count(*) > 1 ORDER BY 2 DESC, 1 LIMIT 5`)).getRows();
@@ -144,30 +170,35 @@ export async function collectReport(conn: DuckDBConnection, info: RunInfo): Prom
  * PCA of a fixed-size deterministic sample of the embeddings (rows ordered by a hash of their uid):
  * top two components by power iteration on the d x d covariance.
  */
-async function embeddingMap(conn: DuckDBConnection, cols: Set<string>): Promise<ReportData['map']> {
-  if (!(await hasView(conn, 'embeddings'))) return [];
+async function embeddingMap(conn: DuckDBConnection, cols: Set<string>, extra: { label: string; expr: string }[]): Promise<ReportData['map']> {
+  const none = { points: [], colorings: [] };
+  if (!(await hasView(conn, 'embeddings'))) return none;
   // Exact and near duplicates were never embedded: they are drawn at the row they duplicate (a
   // semantic duplicate has its own vector).
   const lexical = cols.has('dup_of') ? `reason IN ('exact_dup', 'near_dup')` : 'false';
   const result = await conn.stream(`
     WITH pick AS (
-      SELECT uid, id, status, reason, ${cols.has('dup_of') ? 'dup_of' : 'NULL AS dup_of'}, text FROM samples
+      SELECT uid, id, status, reason, ${cols.has('dup_of') ? 'dup_of' : 'NULL AS dup_of'}, text${extra.map((e, k) => `, ${e.expr} AS g${k}`).join('')} FROM samples
       WHERE uid IN (SELECT uid FROM embeddings) OR ${lexical} ORDER BY hash(uid) LIMIT ${MAP_POINTS}),
     anchored AS (
       SELECT p.*, CASE WHEN ${lexical.replace('reason', 'p.reason')} THEN (SELECT min(k.uid) FROM samples k WHERE k.id = p.dup_of) ELSE p.uid END AS anchor FROM pick p)
-    SELECT a.id, a.status::VARCHAR, a.reason IN ('exact_dup', 'near_dup', 'semantic_dup'), left(a.text, 80), e.embedding
+    SELECT a.id, a.status::VARCHAR, a.reason IN ('exact_dup', 'near_dup', 'semantic_dup'), left(a.text, 80), e.embedding${extra.map((_, k) => `, a.g${k}`).join('')}
     FROM anchored a JOIN embeddings e ON e.uid = a.anchor ORDER BY hash(a.uid)`);
-  const meta: { id: string; group: string; text: string }[] = [];
+  const meta: { id: string; groups: string[]; text: string }[] = [];
   const parts: Float32Array[] = [];
   for (;;) {
     const chunk = await result.fetchChunk();
     if (chunk === null || chunk.rowCount === 0) break;
     const [ids, st, isDup, texts] = [0, 1, 2, 3].map((j) => chunk.getColumnValues(j));
-    for (let r = 0; r < chunk.rowCount; r++) meta.push({ id: String(ids![r]), group: isDup![r] ? 'duplicate' : st![r] === 'selected' ? 'selected' : 'rejected', text: String(texts![r] ?? '') });
+    const g = extra.map((_, k) => chunk.getColumnValues(5 + k));
+    for (let r = 0; r < chunk.rowCount; r++) {
+      const status = isDup![r] ? 'duplicate' : st![r] === 'selected' ? 'selected' : 'rejected';
+      meta.push({ id: String(ids![r]), groups: [status, ...g.map((v) => String(v[r]))], text: String(texts![r] ?? '') });
+    }
     parts.push(readEmbeddingColumn(chunk, 4));
   }
   const n = meta.length;
-  if (n < 3) return [];
+  if (n < 3) return none;
   const d = parts.reduce((a, p) => a + p.length, 0) / n;
   const x = new Float64Array(n * d);
   let off = 0;
@@ -196,16 +227,33 @@ async function embeddingMap(conn: DuckDBConnection, cols: Set<string>): Promise<
     }
     comps.push(v);
   }
-  return meta.map((m, i) => {
+  const points = meta.map((m, i) => {
     // A duplicate sits on its original; a small deterministic offset keeps both visible.
-    let px = m.group === 'duplicate' ? 0.01 * Math.cos(i) : 0;
-    let py = m.group === 'duplicate' ? 0.01 * Math.sin(i) : 0;
+    const dup = m.groups[0] === 'duplicate';
+    let px = dup ? 0.01 * Math.cos(i) : 0;
+    let py = dup ? 0.01 * Math.sin(i) : 0;
     for (let j = 0; j < d; j++) {
       px += x[i * d + j]! * comps[0]![j]!;
       py += x[i * d + j]! * comps[1]![j]!;
     }
-    return { x: px, y: py, group: m.group, title: `${m.id}: ${m.text}` };
+    return { x: px, y: py, groups: m.groups, title: `${m.id}: ${m.text}` };
   });
+  const status: Coloring = { label: 'status', values: Object.entries(STATUS_COLORS).map(([value, color]) => ({ value, color })) };
+  const colorings = [status, ...extra.map((e, k) => categorical(e.label, points, k + 1))];
+  return { points: points.map((p) => ({ ...p, groups: p.groups.map((g, k) => (colorings[k]!.values.some((v) => v.value === g) ? g : OTHER)) })), colorings };
+}
+
+const OTHER = 'other';
+
+/** The most frequent values of one coloring each get a color; the rest share grey as "other". */
+function categorical(label: string, points: Point[], k: number): Coloring {
+  const counts = new Map<string, number>();
+  for (const p of points) counts.set(p.groups[k]!, (counts.get(p.groups[k]!) ?? 0) + 1);
+  const ranked = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  const top = ranked.slice(0, ranked.length > PALETTE.length ? PALETTE.length - 1 : PALETTE.length);
+  const values = top.map(([value], i) => ({ value, color: PALETTE[i]! }));
+  if (top.length < ranked.length) values.push({ value: OTHER, color: '#bab0ac' });
+  return { label, values };
 }
 
 /** The compute-optimal frontier of the run's rule (tokens vs parameters over 4 decades of compute). */

@@ -3,7 +3,21 @@ import { barChart, esc, histogram, lineChart, scatter } from './svg.js';
 
 const n = (v: number): string => Math.round(v).toLocaleString('en-US');
 const pct = (a: number, b: number): string => (b > 0 ? `${((100 * a) / b).toFixed(1)}%` : '–');
-const CSS = `body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:980px;color:#222}h1{margin-bottom:0}h2{margin-top:32px;border-bottom:1px solid #ddd}
+/**
+ * system-ui alone leaves a script without a glyph in the UI font to the browser's fallback, which
+ * on a stock Linux draws empty boxes for Ethiopic, emoji and others: name the families that cover
+ * the scripts low-resource corpora use (Noto on Linux and Android, the OS fonts on Windows/macOS).
+ */
+const FONTS = [
+  'system-ui', '"Noto Sans"', '"Segoe UI"', 'Roboto', '"Helvetica Neue"', 'Arial',
+  '"Noto Sans Ethiopic"', '"Abyssinica SIL"', '"Nyala"', '"Kefa"',
+  '"Noto Sans Arabic"', '"Noto Sans Hebrew"', '"Noto Sans Devanagari"', '"Noto Sans Bengali"', '"Noto Sans Tamil"', '"Noto Sans Telugu"',
+  '"Noto Sans Khmer"', '"Noto Sans Lao"', '"Noto Sans Myanmar"', '"Noto Sans Thai"', '"Noto Sans Sinhala"', '"Noto Sans Georgian"', '"Noto Sans Armenian"',
+  '"Noto Sans Tifinagh"', '"Noto Sans NKo"', '"Noto Sans Vai"', '"Noto Sans Adlam"', '"Noto Sans Cherokee"', '"Noto Sans Canadian Aboriginal"',
+  '"Noto Sans CJK SC"', '"Noto Sans CJK JP"', '"Microsoft YaHei"', '"Ebrima"', '"Nirmala UI"', '"Leelawadee UI"', '"Khmer UI"', '"Myanmar Text"',
+  '"Noto Color Emoji"', '"Apple Color Emoji"', '"Segoe UI Emoji"', 'sans-serif',
+].join(',');
+const CSS = `body{font:14px/1.45 ${FONTS};margin:24px auto;max-width:980px;color:#222}h1{margin-bottom:0}h2{margin-top:32px;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;margin:8px 0}td,th{padding:3px 10px;border-bottom:1px solid #eee;text-align:right}td:first-child,th:first-child{text-align:left}
 svg text{font-size:11px;fill:#333}.axis{stroke:#999}.link{fill:#1a5fb4;text-decoration:underline}
 code,pre{background:#f5f5f5;padding:2px 4px;border-radius:3px}pre{padding:8px;overflow-x:auto}.ex{border-left:3px solid #4e79a7;padding:4px 10px;margin:8px 0}.muted{color:#777}`;
@@ -12,7 +26,7 @@ type GroupRow = ReportData['byLang'][number];
 /** Groups shown before the rest are summed into one "other" row (and listed in a folded table). */
 const TOP_GROUPS = 15;
 
-const lengths = (r: GroupRow): string => (r.keptChars === null ? '-' : `${n(r.keptChars)} / ${r.selectedChars === null ? '-' : n(r.selectedChars)}`);
+const pair = (a: number | null, b: number | null): string => (a === null ? '-' : `${n(a)} / ${b === null ? '-' : n(b)}`);
 
 /**
  * A per-language or per-source table: the largest groups, an "other" row for the rest, the full
@@ -20,18 +34,20 @@ const lengths = (r: GroupRow): string => (r.keptChars === null ? '-' : `${n(r.ke
  */
 export function groupTable(title: string, id: string, rows: readonly GroupRow[]): string {
   const totalSel = rows.reduce((a, r) => a + r.selectedTokens, 0);
-  const head = `<tr><th>${id}</th><th>rows in</th><th>kept</th><th>selected</th><th>tokens in</th><th>tokens selected</th><th>share of selection</th><th title="mean characters per row, kept / selected">length kept / selected</th></tr>`;
+  const head = `<tr><th>${id}</th><th>rows in</th><th>kept</th><th>selected</th><th>tokens in</th><th>tokens selected</th><th>share of selection</th><th title="mean characters per row, kept / selected">chars per row kept / selected</th><th title="mean tokens per row, kept / selected">tokens per row kept / selected</th></tr>`;
   const line = (r: GroupRow): string =>
-    `<tr><td>${esc(r.key)}</td><td>${n(r.rows)}</td><td>${n(r.kept)}</td><td>${n(r.selected)}</td><td>${n(r.tokens)}</td><td>${n(r.selectedTokens)}</td><td>${pct(r.selectedTokens, totalSel)}</td><td>${lengths(r)}</td></tr>`;
+    `<tr><td>${esc(r.key)}</td><td>${n(r.rows)}</td><td>${n(r.kept)}</td><td>${n(r.selected)}</td><td>${n(r.tokens)}</td><td>${n(r.selectedTokens)}</td><td>${pct(r.selectedTokens, totalSel)}</td><td>${pair(r.keptChars, r.selectedChars)}</td><td>${pair(r.keptMeanTokens, r.selectedMeanTokens)}</td></tr>`;
   const top = rows.slice(0, TOP_GROUPS);
   const rest = rows.slice(TOP_GROUPS);
   const sum = (f: (r: GroupRow) => number): number => rest.reduce((a, r) => a + f(r), 0);
+  // A weighted mean over the groups that have the measure (none has tokens without a tokenizer).
   const mean = (count: (r: GroupRow) => number, m: (r: GroupRow) => number | null): number | null => {
-    const c = sum(count);
-    return c > 0 ? sum((r) => count(r) * (m(r) ?? 0)) / c : null;
+    const has = rest.filter((r) => m(r) !== null);
+    const c = has.reduce((a, r) => a + count(r), 0);
+    return c > 0 ? has.reduce((a, r) => a + count(r) * m(r)!, 0) / c : null;
   };
   const other: GroupRow | null = rest.length
-    ? { key: `other (${rest.length} more)`, rows: sum((r) => r.rows), kept: sum((r) => r.kept), selected: sum((r) => r.selected), tokens: sum((r) => r.tokens), selectedTokens: sum((r) => r.selectedTokens), keptChars: mean((r) => r.kept, (r) => r.keptChars), selectedChars: mean((r) => r.selected, (r) => r.selectedChars) }
+    ? { key: `other (${rest.length} more)`, rows: sum((r) => r.rows), kept: sum((r) => r.kept), selected: sum((r) => r.selected), tokens: sum((r) => r.tokens), selectedTokens: sum((r) => r.selectedTokens), keptChars: mean((r) => r.kept, (r) => r.keptChars), selectedChars: mean((r) => r.selected, (r) => r.selectedChars), keptMeanTokens: mean((r) => r.kept, (r) => r.keptMeanTokens), selectedMeanTokens: mean((r) => r.selected, (r) => r.selectedMeanTokens) }
     : null;
   const shown = other ? [...top, other] : top;
   const folded = rest.length ? `<details><summary>All ${n(rows.length)} ${id === 'language' ? 'languages' : `${id}s`}</summary><table>${head}${rows.map(line).join('')}</table></details>` : '';
@@ -77,9 +93,9 @@ ${d.curve ? lineChart('compute-optimal', [{ name: `${d.curve.rule} optimum over 
 ${d.hists.map((h) => `<h3>${esc(h.column)}</h3>${histogram(`hist-${h.column}`, h.edges, { name: 'selected', color: '#4e79a7', counts: h.selected }, { name: 'not selected', color: '#e15759', counts: h.other })}`).join('\n')}`);
   }
 
-  if (d.map.length) {
-    sections.push(`<h2 id="map">Embedding map</h2><p class="muted">PCA of ${n(d.map.length)} sampled rows; hover a point for its id and text.</p>
-${scatter('embedding-map', d.map, { rejected: '#bab0ac', selected: '#4e79a7', duplicate: '#f28e2b' })}`);
+  if (d.map.points.length) {
+    sections.push(`<h2 id="map">Embedding map</h2><p class="muted">PCA of ${n(d.map.points.length)} sampled rows; hover a point for its id and text. <code>winnow report --color-by &lt;column&gt;</code> adds a column to color by.</p>
+${scatter('embedding-map', d.map.points, d.map.colorings)}`);
   }
 
   if (d.clusters.length) {

@@ -93,15 +93,24 @@ export function histogram(name: string, edges: number[], a: { name: string; colo
 export interface Point {
   x: number;
   y: number;
-  group: string;
+  /** The point's value under each coloring, in the order of the colorings. */
+  groups: string[];
   title: string;
 }
 
+/** One way to color the points: a column's values in legend order, each with its color. */
+export interface Coloring {
+  label: string;
+  values: { value: string; color: string }[];
+}
+
 /**
- * A scatter plot of 2-D points coloured by group: one scale for both axes (distances in the
- * projection read the same either way), the legend in its own column right of the plot.
+ * A scatter plot of 2-D points, colored by one of several columns that the reader picks with
+ * radio buttons (CSS only: the report runs no script). The first coloring is drawn as the fill
+ * attribute; the others are class rules that apply while their button is checked. One scale for
+ * both axes (distances in the projection read the same either way), the legend in its own column.
  */
-export function scatter(name: string, points: Point[], colors: Record<string, string>): string {
+export function scatter(name: string, points: Point[], colorings: Coloring[]): string {
   const h = 420;
   const m = 20;
   const legendW = 150;
@@ -112,12 +121,25 @@ export function scatter(name: string, points: Point[], colors: Record<string, st
   const unit = Math.min((plotW - 2 * m) / (x1 - x0 || 1), (h - 2 * m) / (y1 - y0 || 1));
   const sx = (v: number): number => m + (v - x0) * unit;
   const sy = (v: number): number => h - m - (v - y0) * unit;
-  // Draw the big group first so rarer groups (duplicates) stay visible on top.
-  const order = Object.keys(colors);
+  const index = colorings.map((c) => new Map(c.values.map((v, i) => [v.value, i])));
+  const first = colorings[0]!;
+  // Draw in the first coloring's legend order, so rarer groups listed last (duplicates) stay on top.
   const dots = [...points]
-    .sort((a, b) => order.indexOf(a.group) - order.indexOf(b.group))
-    .map((p) => `<circle class="mark" cx="${sx(p.x).toFixed(1)}" cy="${sy(p.y).toFixed(1)}" r="2.6" fill="${colors[p.group] ?? '#999'}"><title>${esc(p.title)}</title></circle>`);
-  const legend = order.map((g, i) => `<rect class="legend" x="${plotW + 10}" y="${6 + i * 16}" width="10" height="10" fill="${colors[g]}"/><text x="${plotW + 25}" y="${15 + i * 16}">${esc(g)}</text>`);
+    .sort((a, b) => (index[0]!.get(a.groups[0]!) ?? 0) - (index[0]!.get(b.groups[0]!) ?? 0))
+    .map((p) => {
+      const cls = p.groups.map((g, k) => `k${k}v${index[k]!.get(g) ?? 0}`).join(' ');
+      const fill = first.values[index[0]!.get(p.groups[0]!) ?? 0]?.color ?? '#999';
+      return `<circle class="mark ${cls}" cx="${sx(p.x).toFixed(1)}" cy="${sy(p.y).toFixed(1)}" r="2.6" fill="${fill}"><title>${esc(p.title)}</title></circle>`;
+    });
+  const legends = colorings.map(
+    (c, k) => `<g class="lg lg${k}">${c.values.map((v, i) => `<rect class="legend" x="${plotW + 10}" y="${6 + i * 16}" width="10" height="10" fill="${v.color}"/><text x="${plotW + 25}" y="${15 + i * 16}">${esc(v.value)}</text>`).join('')}</g>`,
+  );
+  const id = (k: number): string => `${name}-by-${k}`;
+  const css = colorings
+    .map((c, k) => `#${id(k)}:checked~svg .lg${k}{display:inline}${k === 0 ? '' : c.values.map((v, i) => `#${id(k)}:checked~svg .k${k}v${i}{fill:${v.color}}`).join('')}`)
+    .join('');
+  const buttons = colorings.map((c, k) => `<input type="radio" name="${name}-by" id="${id(k)}"${k === 0 ? ' checked' : ''}><label for="${id(k)}">${esc(c.label)}</label>`).join(' ');
   const frame = `<rect x="0.5" y="0.5" width="${plotW - 1}" height="${h - 1}" fill="none" class="axis"/>`;
-  return `<svg class="chart" data-chart="${esc(name)}" viewBox="0 0 ${W} ${h}" width="${W}" height="${h}">${frame}${dots.join('')}${legend.join('')}</svg>`;
+  return `<div class="color-by"><style>.color-by .lg{display:none}.color-by>svg{display:block;margin-top:6px}${css}</style>color by: ${buttons}
+<svg class="chart" data-chart="${esc(name)}" viewBox="0 0 ${W} ${h}" width="${W}" height="${h}">${frame}${dots.join('')}${legends.join('')}</svg></div>`;
 }

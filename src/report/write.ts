@@ -4,11 +4,11 @@ import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { InputError } from '../core/errors.js';
 import { commit, tempPathFor } from '../emit/atomic.js';
-import { collectReport, type RunInfo } from './collect.js';
+import { collectReport, type ReportOptions, type RunInfo } from './collect.js';
 import { renderReport } from './render.js';
 
-export async function writeReport(conn: DuckDBConnection, info: RunInfo, file: string): Promise<void> {
-  await writeFile(file, renderReport(await collectReport(conn, info)));
+export async function writeReport(conn: DuckDBConnection, info: RunInfo, file: string, opts: ReportOptions = {}): Promise<void> {
+  await writeFile(file, renderReport(await collectReport(conn, info, opts)));
 }
 
 /** The RunInfo a finished run's manifest.json holds. */
@@ -27,7 +27,7 @@ export function runInfoFromManifest(outDir: string, m: Record<string, unknown>):
 }
 
 /** `winnow report <run>`: rebuilds report.html of a finished run from its store and manifest. */
-export async function reportForRun(runDir: string, out?: string): Promise<string> {
+export async function reportForRun(runDir: string, out?: string, opts: ReportOptions = {}): Promise<string> {
   const store = path.join(runDir, 'results.duckdb');
   const manifestFile = path.join(runDir, 'manifest.json');
   if (!existsSync(store) || !existsSync(manifestFile)) throw new InputError(`${runDir} is not a finished run (it needs results.duckdb and manifest.json)`);
@@ -37,7 +37,7 @@ export async function reportForRun(runDir: string, out?: string): Promise<string
   const instance = await DuckDBInstance.create(store, { access_mode: 'READ_ONLY' });
   const conn = await instance.connect();
   try {
-    await writeReport(conn, info, tmp);
+    await writeReport(conn, info, tmp, opts);
   } finally {
     conn.closeSync();
     instance.closeSync();

@@ -1,6 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { STORE_TABLES } from '../../src/store/tables.js';
 import { describe, expect, it } from 'vitest';
 import { runQuery } from '../../src/cli/commands/query.js';
 import { ConfigError } from '../../src/core/errors.js';
@@ -97,25 +96,5 @@ describe('winnow CLI', () => {
     expect((await runCli(['query', '--help'])).stdout).toMatch(/read-only/);
     expect((await runCli(['run'])).code).toBe(2);
     expect((await runCli(['frobnicate'])).code).toBe(2);
-  });
-
-  it('the quickstart pipeline runs on the shipped sample and prints a summary', async () => {
-    const out = path.join(tempDir(), 'qs');
-    const res = await runCli(['run', 'pipelines/quickstart.yaml', '--out', out]);
-    expect(res.code).toBe(0);
-    expect(res.stderr).toMatch(/rows read\s+8,147/);
-    expect(res.stderr).toMatch(/where_filter\s+1,337/);
-    const manifest = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8'));
-    expect(manifest.counts.reconciled).toBe(true);
-    expect(manifest.inputs.map((i: { source: string }) => i.source)).toEqual(['sib200', 'sib200', 'sib200', 'afrisenti_twi', 'ud_yor']);
-    const q = await runCli(['query', out, 'select count(*) as n from selection', '--format', 'json']);
-    expect(Number(JSON.parse(q.stdout)[0].n)).toBe(manifest.counts.selected);
-    // Every table and view of the store is listed (with its kind) in the registry `query --help` prints.
-    const objects = await runCli(['query', out, `select table_name n, 'table' k from duckdb_tables() where not temporary union all select view_name, 'view' from duckdb_views() where not internal and not temporary`, '--format', 'json']);
-    const found = JSON.parse(objects.stdout) as { n: string; k: string }[];
-    expect(found.length).toBeGreaterThan(15);
-    for (const o of found) expect(STORE_TABLES[o.n]?.kind, o.n).toBe(o.k);
-    const help = await runCli(['query', '--help']);
-    for (const name of Object.keys(STORE_TABLES)) expect(help.stdout).toContain(`  ${name}`);
   });
 });

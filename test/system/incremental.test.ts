@@ -3,8 +3,8 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { queryStore, runCli, tempDir } from '../helpers.js';
-import { startCli } from './job-helpers.js';
-import { day1, day1Job, day2, day3, hau, pipeline, step } from './incremental-helpers.js';
+import { startCli } from '../jobs/job-helpers.js';
+import { day1, day1Job, day2, day3, hau, pipeline, step } from '../jobs/incremental-helpers.js';
 
 const store = (out: string): string => path.join(out, 'results.duckdb');
 
