@@ -45,7 +45,10 @@ export interface FillResult {
 export function groupQuotas(available: Float64Array, target: number, alpha: number): Float64Array {
   const q = new Float64Array(available.length);
   const open = new Set(available.map((_, g) => g).filter((g) => available[g]! > 0));
-  let remaining = Math.min(target, available.reduce((a, b) => a + b, 0));
+  let remaining = Math.min(
+    target,
+    available.reduce((a, b) => a + b, 0),
+  );
   while (open.size > 0 && remaining > 1e-9) {
     let z = 0;
     for (const g of open) z += Math.pow(available[g]!, alpha);

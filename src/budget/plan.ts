@@ -84,7 +84,8 @@ export function makePlan(input: PlanInput): Plan {
   const unique = U === undefined ? D : Math.min(D, U);
   const epochs = D / unique;
   const repeats = Math.max(epochs - 1, 0);
-  if (epochs > 16) warnings.push(`${epochs.toFixed(1)} epochs over the unique data: beyond ~16 passes repeated tokens are worth almost nothing (datablations); get more unique data or train a smaller model.`);
+  if (epochs > 16)
+    warnings.push(`${epochs.toFixed(1)} epochs over the unique data: beyond ~16 passes repeated tokens are worth almost nothing (datablations); get more unique data or train a smaller model.`);
   else if (epochs > 4) warnings.push(`${epochs.toFixed(1)} epochs over the unique data: beyond ~4 passes each repeat is worth less than fresh data (datablations).`);
   return {
     rule: input.rule,

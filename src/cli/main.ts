@@ -26,12 +26,7 @@ const COMMANDS: Record<string, () => Promise<(program: Command) => void>> = {
 /** The program with the command `argv` names, or with every command (for help and unknown names). */
 export async function buildProgram(argv: string[] = process.argv): Promise<Command> {
   const program = new Command();
-  program
-    .name('winnow')
-    .description('curate compute-optimal training data from raw text corpora')
-    .version(WINNOW_VERSION)
-    .showHelpAfterError()
-    .exitOverride();
+  program.name('winnow').description('curate compute-optimal training data from raw text corpora').version(WINNOW_VERSION).showHelpAfterError().exitOverride();
   const named = argv[2];
   const wanted = named !== undefined && Object.hasOwn(COMMANDS, named) ? [named] : Object.keys(COMMANDS);
   for (const name of wanted) (await COMMANDS[name]!())(program);
@@ -67,7 +62,10 @@ export async function main(argv: string[]): Promise<number> {
 
 // Stopped by a scheduler (SIGTERM: preemption, a pod's shutdown, scancel) or Ctrl-C: the work folder
 // stays for the next run to resume from, the lock goes so that run need not wait or take it over.
-for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
+for (const [signal, code] of [
+  ['SIGTERM', 143],
+  ['SIGINT', 130],
+] as const) {
   process.once(signal, () => {
     releaseHeldLocksSync();
     process.stderr.write(`\nwinnow: stopped by ${signal}; run the same command again to resume from the last checkpoint\n`);

@@ -51,9 +51,7 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
   return issues
     .map((issue) => {
       if (issue.code === 'unrecognized_keys') {
-        return issue.keys
-          .map((k) => `  - ${keyPath([...issue.path, k])}: unknown key (check the spelling; see the config reference in docs/config.md)`)
-          .join('\n');
+        return issue.keys.map((k) => `  - ${keyPath([...issue.path, k])}: unknown key (check the spelling; see the config reference in docs/config.md)`).join('\n');
       }
       const where = issue.path.length > 0 ? keyPath(issue.path) : '(top level)';
       return `  - ${where}: ${issue.message}`;

@@ -7,9 +7,7 @@ import { OPERATOR_NAMES } from '../augment/operators.js';
  * error naming its path, because a misspelt option silently ignored is a wrong dataset shipped.
  */
 
-const sourceName = z
-  .string()
-  .regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, "_", "-" or "." only (it becomes part of derived ids)');
+const sourceName = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, "_", "-" or "." only (it becomes part of derived ids)');
 
 export const ColumnsSchema = z.strictObject({
   text: z.string().min(1).default('text'),
@@ -72,7 +70,12 @@ export const BuiltinEncoderSchema = z.strictObject({
   /** Embedding dimension (rank of the truncated SVD). */
   dim: z.number().int().min(2).max(4096).default(256),
   /** Hash buckets for character n-grams; the projection has buckets x dim floats. */
-  buckets: z.number().int().min(256).max(1 << 22).default(1 << 16),
+  buckets: z
+    .number()
+    .int()
+    .min(256)
+    .max(1 << 22)
+    .default(1 << 16),
   min_n: z.number().int().min(1).max(10).default(1),
   max_n: z.number().int().min(1).max(10).default(5),
   lowercase: z.boolean().default(true),
@@ -206,7 +209,23 @@ export const QualitySchema = z
      */
     boilerplate_patterns: z
       .array(z.string().min(1))
-      .default(['©', 'cookie', 'copyright', 'all rights reserved', 'privacy policy', 'terms of use', 'terms of service', 'subscribe', 'newsletter', 'share this', 'share on', 'follow us', 'sign in', 'log in', 'javascript']),
+      .default([
+        '©',
+        'cookie',
+        'copyright',
+        'all rights reserved',
+        'privacy policy',
+        'terms of use',
+        'terms of service',
+        'subscribe',
+        'newsletter',
+        'share this',
+        'share on',
+        'follow us',
+        'sign in',
+        'log in',
+        'javascript',
+      ]),
     /** Emit the cleaned text (removed lines gone); the original stays in samples.text_original. */
     emit_cleaned: z.boolean().default(true),
     /**
@@ -396,7 +415,10 @@ const Seq2SeqGeneratorSchema = z.strictObject({
 export const AugmentSchema = z
   .strictObject({
     enabled: z.boolean().default(false),
-    operators: z.array(z.enum(OPERATOR_NAMES)).min(1).default([...OPERATOR_NAMES]),
+    operators: z
+      .array(z.enum(OPERATOR_NAMES))
+      .min(1)
+      .default([...OPERATOR_NAMES]),
     /** How much an operator changes a text (share of tokens dropped, words noised, ...). */
     strength: z.number().gt(0).lt(1).default(0.3),
     /** At most this share of the training-token target may be synthetic. */

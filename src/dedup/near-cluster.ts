@@ -92,7 +92,7 @@ export async function clusterNear(input: NearClusterInput): Promise<NearClusterR
     keys.sort();
     const hashOf = (j: number): number => (packed ? Math.floor((keys as Float64Array)[j]! / DOC) : Number((keys as BigUint64Array)[j]! >> 32n));
     const docOf = (j: number): number => (packed ? (keys as Float64Array)[j]! % DOC : Number((keys as BigUint64Array)[j]! & 0xffffffffn));
-    for (let s = 0; s < keys.length; ) {
+    for (let s = 0; s < keys.length;) {
       const h = hashOf(s);
       let e = s + 1;
       while (e < keys.length && hashOf(e) === h) e++;
@@ -127,7 +127,7 @@ export async function clusterNear(input: NearClusterInput): Promise<NearClusterR
   for (let i = 0; i < n; i++) candidateDocs += isCandidate[i]!;
   // Groups are verified in slices whose documents' shingles are loaded together, so memory holds the
   // shingles of one slice (at most SLICE_DOCS documents), not of every candidate.
-  for (let g0 = 0; g0 < groups.length; ) {
+  for (let g0 = 0; g0 < groups.length;) {
     const needed = new Set<number>();
     let g1 = g0;
     while (g1 < groups.length && (needed.size < SLICE_DOCS || g1 === g0)) {

@@ -81,7 +81,12 @@ export class BuiltinEncoder implements Encoder {
       else groups.set(w, [i]);
     });
     for (const [width, members] of groups) {
-      const result = await this.session.run(this.pack(members.map((i) => feats[i]!), width));
+      const result = await this.session.run(
+        this.pack(
+          members.map((i) => feats[i]!),
+          width,
+        ),
+      );
       const data = result.embedding!.data as Float32Array;
       members.forEach((i, r) => out.set(data.subarray(r * d, r * d + d), i * d));
     }

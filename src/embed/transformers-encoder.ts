@@ -56,7 +56,9 @@ export class TransformersEncoder implements Encoder {
     if (isDir) {
       const missing = missingModelFiles(local);
       if (missing.length > 0) {
-        throw new ConfigError(`embed.model: ${opts.model} is not a Hugging Face model directory: missing ${missing.join(', ')}. Export the model to ONNX (e.g. with optimum) so the folder holds config.json, tokenizer.json and onnx/model.onnx.`);
+        throw new ConfigError(
+          `embed.model: ${opts.model} is not a Hugging Face model directory: missing ${missing.join(', ')}. Export the model to ONNX (e.g. with optimum) so the folder holds config.json, tokenizer.json and onnx/model.onnx.`,
+        );
       }
       hf.env.allowRemoteModels = false;
       hf.env.allowLocalModels = true;
@@ -160,7 +162,12 @@ export class TransformersEncoder implements Encoder {
  * when it cannot be patched: weights in external data files (which a patched copy could not find),
  * or no `last_hidden_state` output and `attention_mask` input to pool from.
  */
-async function openFused(onnxFile: string, dim: number, opts: TransformersOptions, session: { device: Device; threads?: number; notice?: (m: string) => void }): Promise<{ session: Awaited<ReturnType<typeof openSession>>; fused: boolean }> {
+async function openFused(
+  onnxFile: string,
+  dim: number,
+  opts: TransformersOptions,
+  session: { device: Device; threads?: number; notice?: (m: string) => void },
+): Promise<{ session: Awaited<ReturnType<typeof openSession>>; fused: boolean }> {
   const external = readdirSync(path.dirname(onnxFile)).some((f) => /\.onnx[._]data$|\.data$/.test(f));
   if (!external) {
     try {
@@ -214,7 +221,9 @@ export function pool(states: Float32Array, dims: readonly number[], mask: BigInt
 function modelFile(dir: string): string {
   const onnxDir = path.join(dir, 'onnx');
   if (existsSync(path.join(onnxDir, 'model.onnx'))) return path.join(onnxDir, 'model.onnx');
-  const any = readdirSync(onnxDir).filter((f) => /^model.*\.onnx$/.test(f)).sort()[0];
+  const any = readdirSync(onnxDir)
+    .filter((f) => /^model.*\.onnx$/.test(f))
+    .sort()[0];
   if (!any) throw new ConfigError(`embed.model: ${dir} has no onnx/model*.onnx`);
   return path.join(onnxDir, any);
 }

@@ -12,7 +12,14 @@ export interface OutputColumn {
   dim?: number;
 }
 
-export function selectionColumns(metadata: readonly string[], quoteIdent: (s: string) => string, quoteLiteral: (s: string) => string, embeddingDim: number | null = null, selected = false, synthetic = false): OutputColumn[] {
+export function selectionColumns(
+  metadata: readonly string[],
+  quoteIdent: (s: string) => string,
+  quoteLiteral: (s: string) => string,
+  embeddingDim: number | null = null,
+  selected = false,
+  synthetic = false,
+): OutputColumn[] {
   const cols: OutputColumn[] = [
     { name: 'id', sql: 'id', kind: 'utf8' },
     { name: 'text', sql: 'text', kind: 'utf8' },
@@ -27,7 +34,8 @@ export function selectionColumns(metadata: readonly string[], quoteIdent: (s: st
   // Why a row was chosen: the strategy (or hybrid phase) and its place in the ranking.
   if (selected) cols.push({ name: 'select_by', sql: 'select_by', kind: 'dict' }, { name: 'select_rank', sql: 'select_rank', kind: 'uint32' });
   // Augmentations (the augment stage) are flagged, with the real row they were made from.
-  if (synthetic) cols.push({ name: 'is_synthetic', sql: 'is_synthetic', kind: 'bool' }, { name: 'parent_id', sql: 'parent_id', kind: 'utf8' }, { name: 'aug_operator', sql: 'aug_operator', kind: 'dict' });
+  if (synthetic)
+    cols.push({ name: 'is_synthetic', sql: 'is_synthetic', kind: 'bool' }, { name: 'parent_id', sql: 'parent_id', kind: 'utf8' }, { name: 'aug_operator', sql: 'aug_operator', kind: 'dict' });
   const taken = new Set(cols.map((c) => c.name));
   for (const m of metadata) {
     const name = taken.has(m) ? `meta_${m}` : m;

@@ -47,7 +47,7 @@ export async function finishCommit(outDir: string, steps: CommitSteps = FS): Pro
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
     // A journal is written under a temporary name and renamed: a final one is whole, unless edited by hand.
-    throw new Error(`${journal} cannot be read (${(err as Error).message}); remove it and run again`);
+    throw new Error(`${journal} cannot be read (${(err as Error).message}); remove it and run again`, { cause: err });
   }
   await applyPlan(plan, steps);
   await rm(journal, { force: true });

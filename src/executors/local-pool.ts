@@ -40,7 +40,13 @@ export interface StreamExecution {
  * input order, so outputs and counts are identical for any number of workers. At most
  * IN_FLIGHT_PER_WORKER batches per worker are in flight, which keeps memory flat.
  */
-export function executeStreaming(source: AsyncIterable<Batch>, stages: { name: string; stage: Stage }[], ctx: StageContext, readCounters: StageCounters, pool: { workers: number; config: Pipeline; baseDir: string }): StreamExecution {
+export function executeStreaming(
+  source: AsyncIterable<Batch>,
+  stages: { name: string; stage: Stage }[],
+  ctx: StageContext,
+  readCounters: StageCounters,
+  pool: { workers: number; config: Pipeline; baseDir: string },
+): StreamExecution {
   if (pool.workers <= 1 || stages.length === 0) return { ...runStages(source, stages, ctx, readCounters), close: async () => undefined };
   if (!existsSync(WORKER_FILE)) throw new ConfigError(`execution.workers: ${pool.workers} worker threads need the built worker ${WORKER_FILE}; run \`npm run build\`, or set execution.workers: 1`);
   const counters: StageCounters[] = [readCounters, ...stages.map((s) => ({ stage: s.name, in: 0, out: 0, rejected: {}, seconds: 0 }))];

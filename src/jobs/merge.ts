@@ -124,13 +124,19 @@ export async function assembleShards(
     for (const [k, s] of shards.entries()) {
       if (!(await hasColumn(c, 'samples', 'select_rank', alias(k)))) continue;
       const top = s.manifest.shard.candidates === null ? '' : ` AND select_rank < ${s.manifest.shard.candidates}`;
-      await c.run(`UPDATE samples SET shard_candidate = true FROM (SELECT m.uid FROM ${alias(k)}.samples s JOIN uid_map m ON m.shard = ${k} AND m.old_uid = s.uid WHERE select_rank IS NOT NULL${top}) p WHERE samples.uid = p.uid`);
+      await c.run(
+        `UPDATE samples SET shard_candidate = true FROM (SELECT m.uid FROM ${alias(k)}.samples s JOIN uid_map m ON m.shard = ${k} AND m.old_uid = s.uid WHERE select_rank IS NOT NULL${top}) p WHERE samples.uid = p.uid`,
+      );
     }
   } finally {
     for (const k of shards.keys()) await c.run(`DETACH ${alias(k)}`);
   }
   await joinEmbeddingCaches(store, shards, cacheDir);
-  return { counters: sumStreamingCounters(shards, streamingStages), fileStats: fileStatsFromShards(shards, files), rows: shards.reduce((a, s) => a + s.manifest.inputs.reduce((b, i) => b + i.rows, 0), 0) };
+  return {
+    counters: sumStreamingCounters(shards, streamingStages),
+    fileStats: fileStatsFromShards(shards, files),
+    rows: shards.reduce((a, s) => a + s.manifest.inputs.reduce((b, i) => b + i.rows, 0), 0),
+  };
 }
 
 /** One cache file per (model, dtype): the shards' vectors for it, each text once. */

@@ -18,10 +18,12 @@ function hasWinnowManifest(dir: string): boolean {
 
 /** The folders a source reads below: a folder source itself, or a glob's fixed part. */
 function sourceRoots(config: Pipeline, baseDir: string): string[] {
-  return config.sources.flatMap((s) => (Array.isArray(s.path) ? s.path : [s.path])).flatMap((p) => {
-    const abs = path.resolve(baseDir, hasGlob(p) ? splitGlob(p).base : p);
-    return existsSync(abs) && statSync(abs).isDirectory() ? [abs] : [];
-  });
+  return config.sources
+    .flatMap((s) => (Array.isArray(s.path) ? s.path : [s.path]))
+    .flatMap((p) => {
+      const abs = path.resolve(baseDir, hasGlob(p) ? splitGlob(p).base : p);
+      return existsSync(abs) && statSync(abs).isDirectory() ? [abs] : [];
+    });
 }
 
 const inside = (child: string, parent: string): boolean => child === parent || child.startsWith(parent.endsWith(path.sep) ? parent : parent + path.sep);
@@ -39,5 +41,7 @@ export function checkOutDir(outDir: string, config: Pipeline, baseDir: string): 
   if (!statSync(outDir).isDirectory()) throw new ConfigError(`--out ${outDir} is a file, not a folder`);
   const entries = readdirSync(outDir);
   if (entries.length === 0 || MARKERS.some((m) => entries.includes(m)) || hasWinnowManifest(outDir)) return;
-  throw new ConfigError(`--out ${outDir} is a folder that winnow did not create and it is not empty (${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', ...' : ''}); winnow would overwrite files there. Give a new or empty folder`);
+  throw new ConfigError(
+    `--out ${outDir} is a folder that winnow did not create and it is not empty (${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', ...' : ''}); winnow would overwrite files there. Give a new or empty folder`,
+  );
 }

@@ -117,10 +117,7 @@ export class StateStore {
 
   /** A run that found nothing new or changed is recorded, without an output folder. */
   async recordNoChanges(seq: number, unchanged: number, missing: number): Promise<void> {
-    await this.conn.run(
-      `INSERT INTO runs VALUES ($1, NULL, now()::TIMESTAMP, now()::TIMESTAMP, 'no_changes', NULL, 0, 0, $2, $3, 0, 0, 0, 0)`,
-      [seq, unchanged, missing],
-    );
+    await this.conn.run(`INSERT INTO runs VALUES ($1, NULL, now()::TIMESTAMP, now()::TIMESTAMP, 'no_changes', NULL, 0, 0, $2, $3, 0, 0, 0, 0)`, [seq, unchanged, missing]);
   }
 
   /** Before a run that re-reads changed files: their earlier versions' kept texts must not reject the new versions. */
@@ -145,9 +142,7 @@ export class StateStore {
     try {
       await c.run('BEGIN TRANSACTION');
       try {
-        const [sup] = await this.rows<{ n: number }>(
-          `SELECT count(*)::INTEGER AS n FROM ledger l WHERE l.superseded_by IS NULL AND (l.source, l.file) IN (SELECT (source, file) FROM run.files)`,
-        );
+        const [sup] = await this.rows<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM ledger l WHERE l.superseded_by IS NULL AND (l.source, l.file) IN (SELECT (source, file) FROM run.files)`);
         await c.run(`UPDATE ledger SET superseded_by = ${seq} WHERE superseded_by IS NULL AND (source, file) IN (SELECT (source, file) FROM run.files)`);
         await c.run(`UPDATE files SET active = false, superseded_by = ${seq} WHERE active AND (source, file) IN (SELECT (source, file) FROM run.files)`);
         await c.run(`INSERT INTO files SELECT source, file, path, size, mtime, sha256, "rows", ${seq}, true, NULL FROM run.files`);

@@ -110,7 +110,17 @@ export function focused(all: Candidate[], focus: readonly string[]): Candidate[]
 function guess(script: string, candidates: Candidate[], decidedBy: string, languages: number, focus: readonly string[], shares: Record<string, number> | null = null): LangGuess {
   const top = candidates[0]!;
   const round = (x: number) => Math.round(x * 1000) / 1000;
-  return { tag: `${top.lang}_${script}`, lang: top.lang, script, confidence: round(top.p), decidedBy, candidates: candidates.slice(0, 5).map((c) => ({ lang: c.lang, p: round(c.p) })), shares, languages, focus: focused(candidates, focus) };
+  return {
+    tag: `${top.lang}_${script}`,
+    lang: top.lang,
+    script,
+    confidence: round(top.p),
+    decidedBy,
+    candidates: candidates.slice(0, 5).map((c) => ({ lang: c.lang, p: round(c.p) })),
+    shares,
+    languages,
+    focus: focused(candidates, focus),
+  };
 }
 
 /**
@@ -234,7 +244,10 @@ const NOT_LANGUAGE_G = /(?:[a-z][a-z0-9+.-]*:\/\/|www\.)\S+|\S+@\S+\.\w+|@[\p{L}
  */
 export function languageText(text: string): string {
   if (text.indexOf('@') < 0 && text.indexOf('#') < 0 && text.indexOf('/') < 0 && text.indexOf('www') < 0) return text;
-  return text.replace(NOT_LANGUAGE_G, ' ').replace(/#(?=[\p{L}\p{N}])/gu, '').replace(/_/g, ' ');
+  return text
+    .replace(NOT_LANGUAGE_G, ' ')
+    .replace(/#(?=[\p{L}\p{N}])/gu, '')
+    .replace(/_/g, ' ');
 }
 
 /**

@@ -39,7 +39,8 @@ export function loadFastText(file: string): Promise<FastTextIdentifier> {
 }
 
 async function open(file: string): Promise<FastTextIdentifier> {
-  if (!existsSync(file) || !statSync(file).isFile()) throw new ConfigError(`stages.langid.model: no fastText model at ${file}; give the path of a .bin or .ftz file (GlotLID: model.bin from its Hugging Face page)`);
+  if (!existsSync(file) || !statSync(file).isFile())
+    throw new ConfigError(`stages.langid.model: no fastText model at ${file}; give the path of a .bin or .ftz file (GlotLID: model.bin from its Hugging Face page)`);
   const lid = await getLIDModel({ modelPath: pathToFileURL(file).href });
   try {
     await lid.load();

@@ -19,8 +19,26 @@ const UNSEEN_TYPES = 20_000;
 const SCRIPT_GROUPS: Record<string, string> = { Latn: 'Latin', Cyrl: 'Cyrillic', Arab: 'Arabic', Deva: 'Devanagari', Mymr: 'Myanmar', Ethi: 'Ethiopic', Tibt: 'Tibetan', Hebr: 'Hebrew' };
 /** Scripts franc gives one language (a text in Thai script is Thai as far as trigrams can tell). */
 export const SINGLE_LANGUAGE_SCRIPTS: Record<string, string> = {
-  Hans: 'cmn', Hira: 'jpn', Hang: 'kor', Telu: 'tel', Taml: 'tam', Gujr: 'guj', Knda: 'kan', Mlym: 'mal', Guru: 'pan', Thai: 'tha', Sinh: 'sin',
-  Grek: 'ell', Khmr: 'khm', Armn: 'hye', Geor: 'kat', Laoo: 'lao', Tfng: 'zgh', Beng: 'ben', Orya: 'ory', Nkoo: 'nqo',
+  Hans: 'cmn',
+  Hira: 'jpn',
+  Hang: 'kor',
+  Telu: 'tel',
+  Taml: 'tam',
+  Gujr: 'guj',
+  Knda: 'kan',
+  Mlym: 'mal',
+  Guru: 'pan',
+  Thai: 'tha',
+  Sinh: 'sin',
+  Grek: 'ell',
+  Khmr: 'khm',
+  Armn: 'hye',
+  Geor: 'kat',
+  Laoo: 'lao',
+  Tfng: 'zgh',
+  Beng: 'ben',
+  Orya: 'ory',
+  Nkoo: 'nqo',
 };
 
 interface Group {
@@ -71,7 +89,6 @@ function buildIndex(trigrams: string[]): Pick<Group, 'mask' | 'slotA' | 'slotBC'
 
 let groups: Map<string, Group> | null = null;
 let strippedGroups: Map<string, Group> | null = null;
-
 
 /**
  * `stripped`: profiles with diacritics removed (a trigram that occurs under several spellings keeps

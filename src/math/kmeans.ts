@@ -12,7 +12,14 @@ export interface KMeansResult {
  * mini-batch updates (Sculley 2010) when the pool is larger than `miniBatch`. Assignment is a
  * matrix product with the centroids on onnxruntime. Deterministic for a seed.
  */
-export async function fitKMeans(x: Float32Array, n: number, d: number, k: number, kernel: MatMulKernel, opts: { seed: number; iters?: number; miniBatch?: number; seedSample?: number }): Promise<KMeansResult> {
+export async function fitKMeans(
+  x: Float32Array,
+  n: number,
+  d: number,
+  k: number,
+  kernel: MatMulKernel,
+  opts: { seed: number; iters?: number; miniBatch?: number; seedSample?: number },
+): Promise<KMeansResult> {
   k = Math.max(1, Math.min(k, n));
   const rand = rng(opts.seed);
   const centroids = new Float32Array(k * d);

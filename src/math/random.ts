@@ -21,5 +21,8 @@ export function shuffleInPlace<T>(a: T[], rand: () => number): T[] {
 
 /** A seeded permutation of 0..n-1. */
 export function shuffled(n: number, seed: number): number[] {
-  return shuffleInPlace(Array.from({ length: n }, (_, i) => i), rng(seed));
+  return shuffleInPlace(
+    Array.from({ length: n }, (_, i) => i),
+    rng(seed),
+  );
 }

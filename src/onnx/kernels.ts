@@ -99,7 +99,6 @@ export class SparseKernel {
     return y;
   }
 
-
   async release(): Promise<void> {
     await this.gatherSum.release();
   }

@@ -15,7 +15,14 @@ const SHARD_STAGES = new Set(['dedup', 'embed', 'select']);
  * an earlier attempt is not run again (its counters and manifest come from the progress file).
  * Returns every stage's counters (streaming ones first) and what each wants in the manifest.
  */
-export async function runBarriers(a: { store: RunStore; loaded: LoadedPipeline; work: WorkDir; log: Logger; role: RunRole; clock: PhaseClock }): Promise<{ counters: StageCounters[]; manifest: Record<string, unknown> }> {
+export async function runBarriers(a: {
+  store: RunStore;
+  loaded: LoadedPipeline;
+  work: WorkDir;
+  log: Logger;
+  role: RunRole;
+  clock: PhaseClock;
+}): Promise<{ counters: StageCounters[]; manifest: Record<string, unknown> }> {
   const { store, loaded, work, log, role, clock } = a;
   const progress = work.progress;
   const counters: StageCounters[] = [...progress.stream!.counters];

@@ -26,7 +26,12 @@ export interface IdOrigins {
 /** Every row's outcome, checked against the rows read: a run that lost rows writes nothing. */
 export async function checkedCounts(store: RunStore, rowsRead: number, log: Logger): Promise<RunCounts> {
   const counts = await countOutcomes(store);
-  if (counts.selected === 0 && counts.input > 0) log.warn(`no row was selected: all ${counts.input} were rejected (by reason: ${Object.entries(counts.rejected).map(([r, n]) => `${r} ${n}`).join(', ')}); the outputs are empty but complete`);
+  if (counts.selected === 0 && counts.input > 0)
+    log.warn(
+      `no row was selected: all ${counts.input} were rejected (by reason: ${Object.entries(counts.rejected)
+        .map(([r, n]) => `${r} ${n}`)
+        .join(', ')}); the outputs are empty but complete`,
+    );
   if (counts.input !== rowsRead) {
     throw new WinnowError(`internal: ${rowsRead} rows were read but the run store holds ${counts.input}; outputs were not written`, 1);
   }
@@ -86,7 +91,20 @@ export async function emitOutputs(a: EmitInput): Promise<{ written: OutputName[]
   await store.conn.run(`COPY (${selectionQuery}${ordered ? '' : ' ORDER BY uid'}) TO ${quoteLiteral(temps.parquet)} (FORMAT parquet, COMPRESSION zstd)`);
   clock.done('emit_parquet');
   const m = a.barrierManifest;
-  await writeReport(store.conn, { outDir: a.outDir, name: config.name, runId: a.runId, counts: a.counts, stages: a.counters, budget: m.budget as RunInfo['budget'], select: m.select as RunInfo['select'], augment: m.augment as RunInfo['augment'] }, temps.report);
+  await writeReport(
+    store.conn,
+    {
+      outDir: a.outDir,
+      name: config.name,
+      runId: a.runId,
+      counts: a.counts,
+      stages: a.counters,
+      budget: m.budget as RunInfo['budget'],
+      select: m.select as RunInfo['select'],
+      augment: m.augment as RunInfo['augment'],
+    },
+    temps.report,
+  );
   clock.done('report');
   return { written: ['arrow', 'parquet', 'store', 'report', 'manifest'], ids };
 }
@@ -119,10 +137,17 @@ async function recordRun(
   r: { runId: string; startedAt: Date; config: LoadedPipeline; counts: RunCounts; counters: StageCounters[]; fileStats: FileStats[]; fingerprints: Map<string, FileFingerprint> },
 ): Promise<void> {
   const c = store.conn;
-  await c.run(
-    `INSERT INTO runs VALUES ($1, $2::TIMESTAMP, now()::TIMESTAMP, 'completed', $3, $4, $5, $6, $7, $8, $9)`,
-    [r.runId, r.startedAt.toISOString(), r.config.origin, configHash(r.config.config), r.config.config.seed, WINNOW_VERSION, r.counts.input, r.counts.selected, r.counts.rejected_total],
-  );
+  await c.run(`INSERT INTO runs VALUES ($1, $2::TIMESTAMP, now()::TIMESTAMP, 'completed', $3, $4, $5, $6, $7, $8, $9)`, [
+    r.runId,
+    r.startedAt.toISOString(),
+    r.config.origin,
+    configHash(r.config.config),
+    r.config.config.seed,
+    WINNOW_VERSION,
+    r.counts.input,
+    r.counts.selected,
+    r.counts.rejected_total,
+  ]);
   for (const s of r.counters) {
     await c.run(`INSERT INTO stages VALUES ($1, $2, $3, $4::JSON, $5)`, [s.stage, s.in, s.out, JSON.stringify(s.rejected), s.seconds]);
   }

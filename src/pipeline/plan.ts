@@ -32,13 +32,20 @@ export async function planRun(loaded: LoadedPipeline, opts: RunOptions, conn: Du
   const role: RunRole = opts.shard ? 'shard' : opts.merge ? 'merge' : 'run';
   const all = opts.merge ? plannedFromShards(opts.merge, loaded) : await planSources(config, loaded.baseDir, conn);
   for (const d of STREAMING_STAGES) if (d.enabled(config) && d.preflight) await d.preflight(config, { baseDir: loaded.baseDir });
-  const assignment = opts.shard ? assignFiles(all.flatMap((p) => p.files.map((f) => ({ key: `${f.source}/${f.rel}`, size: statSync(f.abs).size }))), opts.shard.count) : null;
+  const assignment = opts.shard
+    ? assignFiles(
+        all.flatMap((p) => p.files.map((f) => ({ key: `${f.source}/${f.rel}`, size: statSync(f.abs).size }))),
+        opts.shard.count,
+      )
+    : null;
   const keep = (f: InputFile): boolean => (!opts.only || opts.only.has(f.abs)) && (!assignment || assignment.get(`${f.source}/${f.rel}`) === opts.shard!.index);
   const planned = all.map((p) => ({ ...p, files: p.files.filter(keep) }));
   // More shards than files (a small night of a lake sized for many): the idle shard completes
   // empty so that the merge, which needs every shard, still runs.
   if (opts.shard && planned.every((p) => p.files.length === 0)) {
-    log.warn(`--shard ${opts.shard.index}/${opts.shard.count}: the job has only ${all.flatMap((p) => p.files).length} input file(s) and a shard reads whole files, so this shard has none; it completes empty`);
+    log.warn(
+      `--shard ${opts.shard.index}/${opts.shard.count}: the job has only ${all.flatMap((p) => p.files).length} input file(s) and a shard reads whole files, so this shard has none; it completes empty`,
+    );
   }
   const fingerprints = new Map<string, FileFingerprint>(opts.merge ? fingerprintsFromShards(opts.merge) : []);
   for (const f of planned.flatMap((p) => p.files)) if (!fingerprints.has(f.abs)) fingerprints.set(f.abs, opts.fingerprints?.get(f.abs) ?? (await fingerprint(f.abs)));

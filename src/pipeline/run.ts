@@ -153,7 +153,18 @@ async function runLocked(loaded: LoadedPipeline, opts: RunOptions, memory: Memor
       await commitOutputs(outDir, { moves: [...model, ...written.map((k) => ({ from: k === 'store' ? work.storePath : temps[k], to: finals[k] }))], cleanup: [work.dir] });
       log.event('run_done', { run_id: progress.run_id, seconds, counts });
       const m = barrierManifest as { budget?: Record<string, unknown>; augment?: Record<string, unknown> };
-      return { runId: progress.run_id, outDir, counts, ids, stages: counters, budget: m.budget, augment: m.augment, phases: clock.phases, outputs: Object.fromEntries(written.map((k) => [k, finals[k]])) as RunSummary['outputs'], seconds };
+      return {
+        runId: progress.run_id,
+        outDir,
+        counts,
+        ids,
+        stages: counters,
+        budget: m.budget,
+        augment: m.augment,
+        phases: clock.phases,
+        outputs: Object.fromEntries(written.map((k) => [k, finals[k]])) as RunSummary['outputs'],
+        seconds,
+      };
     } catch (err) {
       // The work folder stays: starting the same run again resumes from its last checkpoint.
       await store.close().catch(() => undefined);

@@ -26,7 +26,16 @@ import type { RunOptions } from './run.js';
  * into the run store; then the checks that need every row read (inputs unchanged, repeated ids),
  * labels imported into the previous run carried over, and a snapshot the barrier stages resume from.
  */
-export async function streamIntoStore(a: { store: RunStore; plan: RunPlan; conn: DuckDBConnection; loaded: LoadedPipeline; opts: RunOptions; work: WorkDir; clock: PhaseClock; previousStore: string }): Promise<void> {
+export async function streamIntoStore(a: {
+  store: RunStore;
+  plan: RunPlan;
+  conn: DuckDBConnection;
+  loaded: LoadedPipeline;
+  opts: RunOptions;
+  work: WorkDir;
+  clock: PhaseClock;
+  previousStore: string;
+}): Promise<void> {
   const { store, plan, loaded, opts, work, clock } = a;
   const { config } = loaded;
   const { log, outDir } = opts;
@@ -35,7 +44,14 @@ export async function streamIntoStore(a: { store: RunStore; plan: RunPlan; conn:
   // The planned files' sizes, from their fingerprints: what decides how many workers pay off, and the progress total.
   const bytes = plan.planned.flatMap((p) => p.files).reduce((a, f) => a + plan.fingerprints.get(f.abs)!.size, 0);
   progress.stream = opts.merge
-    ? await assembleShards(store, opts.merge, plan.planned, ['read', ...streaming.map((d) => d.name)], streaming.flatMap((d) => d.columns ?? []).map((c) => c.name), embeddingCacheDir(config.stages.embed.cache, loaded.baseDir) ?? path.join(outDir, 'embed-cache'))
+    ? await assembleShards(
+        store,
+        opts.merge,
+        plan.planned,
+        ['read', ...streaming.map((d) => d.name)],
+        streaming.flatMap((d) => d.columns ?? []).map((c) => c.name),
+        embeddingCacheDir(config.stages.embed.cache, loaded.baseDir) ?? path.join(outDir, 'embed-cache'),
+      )
     : await streamPhase(store, plan.planned, a.conn, loaded, log, work.resumed, workerCount(opts.workers ?? config.execution.workers, bytes), bytes);
   if (!opts.merge) for (const f of plan.planned.flatMap((p) => p.files)) await assertUnchanged(plan.fingerprints.get(f.abs)!);
   const dupIds = config.limits.duplicate_ids === 'warn' ? await duplicateIdWarning(store.conn) : null;
@@ -83,13 +99,15 @@ async function streamPhase(
   const committed = (rewind.counters as StageCounters[] | null) ?? ['read', ...stages.map((s) => s.name)].map((stage) => ({ stage, in: 0, out: 0, rejected: {}, seconds: 0 }));
   if (resume) log.event('stream_resume', { next_uid: rewind.nextUid });
   if (workers > 1) log.event('workers', { workers });
-  const { output, counters: live, close } = executeStreaming(
-    skipStored(prefetch(readSources(planned, ctx, conn, fileStats), config.limits.max_in_flight), rewind.nextUid),
-    stages,
-    { seed: config.seed, warn: log.warn },
-    readCounters,
-    { workers, config, baseDir },
-  );
+  const {
+    output,
+    counters: live,
+    close,
+  } = executeStreaming(skipStored(prefetch(readSources(planned, ctx, conn, fileStats), config.limits.max_in_flight), rewind.nextUid), stages, { seed: config.seed, warn: log.warn }, readCounters, {
+    workers,
+    config,
+    baseDir,
+  });
   try {
     const read = { done: () => ctx.bytesRead, total: totalBytes };
     return await drain(store, output, committed, live, rewind.nextUid, config, log, fileStats, read);

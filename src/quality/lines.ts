@@ -56,7 +56,11 @@ export function cleanDocument(text: string, patterns: readonly string[]): Cleane
 /** `patterns` is empty for a one-line document: phrases and captioned links mark lines of pages only. */
 export function lineKind(line: string, patterns: readonly string[]): 'text' | 'boilerplate' | 'markup' {
   if (isMarkup(line)) return 'markup';
-  const words = line.replace(URL_G, ' ').replace(HANDLE_G, ' ').split(/\s+/u).filter((w) => WORD.test(w));
+  const words = line
+    .replace(URL_G, ' ')
+    .replace(HANDLE_G, ' ')
+    .split(/\s+/u)
+    .filter((w) => WORD.test(w));
   // Link-only: nothing but links (and handles) on the line; on a page, a link with a caption ("Read more: ...").
   const maxCaption = patterns.length > 0 ? LINK_CAPTION_MAX_WORDS : 0;
   if (words.length <= maxCaption && line.search(URL_G) >= 0) return 'boilerplate';

@@ -104,7 +104,10 @@ export function mojibakeScore(text: string, c1Controls = 0): number {
 export function measureDocument(text: string, targetScript: string | null, boilerplate: readonly string[], c1Controls = 0): MeasuredDocument {
   const doc = cleanDocument(text, boilerplate);
   const t = tokenStats(doc.text);
-  const lines = doc.text.split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
+  const lines = doc.text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0);
   const seen = new Map<string, number>();
   for (const l of lines) seen.set(l, (seen.get(l) ?? 0) + 1);
   let dupLines = 0;

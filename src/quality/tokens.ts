@@ -36,6 +36,8 @@ const URL = /^(?:[a-z][a-z0-9+.-]*:\/\/|www\.)\S/i;
 const MENTION = /^@[\p{L}\p{N}_]/u;
 const HASHTAG = /^#[\p{L}\p{N}_]/u;
 const UNSPACED = /[\p{Script=Thai}\p{Script=Khmer}\p{Script=Lao}\p{Script=Myanmar}\p{Script=Tibetan}\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/u;
+// The joiner and variation selectors are listed on their own, not as parts of a sequence.
+// eslint-disable-next-line no-misleading-character-class
 const EMOJI = /[\p{Extended_Pictographic}\p{Regional_Indicator}\p{Emoji_Modifier}\u200D\uFE0F\u20E3]/u;
 /** Punctuation that stands alone between words in many orthographies ("!!!!!" is emphasis, not noise). */
 const PUNCT_TOKEN = /^[\p{Terminal_Punctuation}\p{Quotation_Mark}\p{Pd}\p{Ps}\p{Pe}\p{Pi}\p{Pf}/\\…·•]+$/u;
@@ -64,7 +66,21 @@ function segmentWords(token: string): string[] {
 }
 
 export function tokenStats(text: string): TokenStats {
-  const s: TokenStats = { words: [], wordChars: 0, symbolChars: 0, emoji: 0, urls: 0, mentions: 0, hashtags: 0, countedChars: 0, digits: 0, alphabeticWords: 0, implausibleWords: 0, scripts: new Map(), letters: 0 };
+  const s: TokenStats = {
+    words: [],
+    wordChars: 0,
+    symbolChars: 0,
+    emoji: 0,
+    urls: 0,
+    mentions: 0,
+    hashtags: 0,
+    countedChars: 0,
+    digits: 0,
+    alphabeticWords: 0,
+    implausibleWords: 0,
+    scripts: new Map(),
+    letters: 0,
+  };
   for (const token of text.split(/\s+/u)) {
     if (token.length === 0) continue;
     const c0 = token.charCodeAt(0);

@@ -2,7 +2,20 @@ import type { QualityConfig } from '../config/schema.js';
 import { REPETITION_MIN_WORDS, type QualityMetrics } from './metrics.js';
 
 /** Every reason code the quality stage and its fitted thresholds give. */
-export const QUALITY_REASONS = ['too_few_words', 'too_many_words', 'word_length', 'symbol_ratio', 'digit_ratio', 'gibberish', 'mojibake', 'wrong_script', 'boilerplate', 'markup', 'repetition', 'punct_lines'];
+export const QUALITY_REASONS = [
+  'too_few_words',
+  'too_many_words',
+  'word_length',
+  'symbol_ratio',
+  'digit_ratio',
+  'gibberish',
+  'mojibake',
+  'wrong_script',
+  'boilerplate',
+  'markup',
+  'repetition',
+  'punct_lines',
+];
 
 export interface Verdict {
   reason: string;
@@ -82,7 +95,8 @@ function repetitionVerdict(m: QualityMetrics, c: QualityConfig): Verdict | null 
       if (m.top_ngram_ratio[k]! > c.max_top_ngram_ratio[k]!) return { reason: 'repetition', detail: `top_${k + 2}gram_ratio=${f(m.top_ngram_ratio[k]!)} > ${c.max_top_ngram_ratio[k]}` };
     }
   }
-  if (c.min_distinct_char_ngrams !== null && m.distinct_char_ngrams < c.min_distinct_char_ngrams) return { reason: 'repetition', detail: `distinct_char_4gram_ratio=${f(m.distinct_char_ngrams)} < ${c.min_distinct_char_ngrams}` };
+  if (c.min_distinct_char_ngrams !== null && m.distinct_char_ngrams < c.min_distinct_char_ngrams)
+    return { reason: 'repetition', detail: `distinct_char_4gram_ratio=${f(m.distinct_char_ngrams)} < ${c.min_distinct_char_ngrams}` };
   return null;
 }
 
@@ -101,7 +115,9 @@ function adaptiveVerdict(m: QualityMetrics, c: QualityConfig): Verdict | null {
 }
 
 function fixedVerdict(m: QualityMetrics, c: QualityConfig): Verdict | null {
-  if (c.max_wrong_script_ratio !== null && m.wrong_script_ratio > c.max_wrong_script_ratio) return { reason: 'wrong_script', detail: `wrong_script_ratio=${f(m.wrong_script_ratio)} > ${c.max_wrong_script_ratio}` };
-  if (c.min_punct_line_ratio !== null && m.lines - m.lines_removed >= c.min_lines && m.punct_line_ratio < c.min_punct_line_ratio) return { reason: 'punct_lines', detail: `punct_line_ratio=${f(m.punct_line_ratio)} < ${c.min_punct_line_ratio}` };
+  if (c.max_wrong_script_ratio !== null && m.wrong_script_ratio > c.max_wrong_script_ratio)
+    return { reason: 'wrong_script', detail: `wrong_script_ratio=${f(m.wrong_script_ratio)} > ${c.max_wrong_script_ratio}` };
+  if (c.min_punct_line_ratio !== null && m.lines - m.lines_removed >= c.min_lines && m.punct_line_ratio < c.min_punct_line_ratio)
+    return { reason: 'punct_lines', detail: `punct_line_ratio=${f(m.punct_line_ratio)} < ${c.min_punct_line_ratio}` };
   return null;
 }

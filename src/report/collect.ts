@@ -115,7 +115,11 @@ export async function collectReport(conn: DuckDBConnection, info: RunInfo, opts:
 
   const hists: Hist[] = [];
   for (const { name, expr: col } of [...SCORES, ...QUALITY].filter((c) => cols.has(c.needs))) {
-    const [lo, hi, n] = (await conn.runAndReadAll(`SELECT min(${col})::DOUBLE, max(${col})::DOUBLE, count(${col}) FROM samples WHERE ${KEPT_SQL}`)).getRows()[0]!.map(Number) as [number, number, number];
+    const [lo, hi, n] = (await conn.runAndReadAll(`SELECT min(${col})::DOUBLE, max(${col})::DOUBLE, count(${col}) FROM samples WHERE ${KEPT_SQL}`)).getRows()[0]!.map(Number) as [
+      number,
+      number,
+      number,
+    ];
     if (!(n > 1) || !(hi > lo)) continue;
     const bins = 20;
     const rows = (
@@ -140,9 +144,15 @@ export async function collectReport(conn: DuckDBConnection, info: RunInfo, opts:
   const map = await embeddingMap(conn, cols, extra);
   const clusters: ReportData['clusters'] = [];
   if (cols.has('dup_cluster')) {
-    const top = (await conn.runAndReadAll(`SELECT dup_cluster, count(*), string_agg(DISTINCT dup_kind, ', ') FROM samples WHERE dup_cluster IS NOT NULL GROUP BY ALL HAVING count(*) > 1 ORDER BY 2 DESC, 1 LIMIT 5`)).getRows();
+    const top = (
+      await conn.runAndReadAll(
+        `SELECT dup_cluster, count(*), string_agg(DISTINCT dup_kind, ', ') FROM samples WHERE dup_cluster IS NOT NULL GROUP BY ALL HAVING count(*) > 1 ORDER BY 2 DESC, 1 LIMIT 5`,
+      )
+    ).getRows();
     for (const [cl, size, kind] of top) {
-      const ex = (await conn.runAndReadAll(`SELECT id, left(text, 160), status::VARCHAR FROM samples WHERE dup_cluster = ${quoteLiteral(String(cl))} ORDER BY status = 'selected' DESC, uid LIMIT 3`)).getRows();
+      const ex = (
+        await conn.runAndReadAll(`SELECT id, left(text, 160), status::VARCHAR FROM samples WHERE dup_cluster = ${quoteLiteral(String(cl))} ORDER BY status = 'selected' DESC, uid LIMIT 3`)
+      ).getRows();
       clusters.push({ cluster: String(cl), size: Number(size), kind: String(kind ?? ''), examples: ex.map(([id, t, st]) => ({ id: String(id), text: String(t ?? ''), status: String(st) })) });
     }
   }

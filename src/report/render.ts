@@ -9,13 +9,47 @@ const pct = (a: number, b: number): string => (b > 0 ? `${((100 * a) / b).toFixe
  * the scripts low-resource corpora use (Noto on Linux and Android, the OS fonts on Windows/macOS).
  */
 const FONTS = [
-  'system-ui', '"Noto Sans"', '"Segoe UI"', 'Roboto', '"Helvetica Neue"', 'Arial',
-  '"Noto Sans Ethiopic"', '"Abyssinica SIL"', '"Nyala"', '"Kefa"',
-  '"Noto Sans Arabic"', '"Noto Sans Hebrew"', '"Noto Sans Devanagari"', '"Noto Sans Bengali"', '"Noto Sans Tamil"', '"Noto Sans Telugu"',
-  '"Noto Sans Khmer"', '"Noto Sans Lao"', '"Noto Sans Myanmar"', '"Noto Sans Thai"', '"Noto Sans Sinhala"', '"Noto Sans Georgian"', '"Noto Sans Armenian"',
-  '"Noto Sans Tifinagh"', '"Noto Sans NKo"', '"Noto Sans Vai"', '"Noto Sans Adlam"', '"Noto Sans Cherokee"', '"Noto Sans Canadian Aboriginal"',
-  '"Noto Sans CJK SC"', '"Noto Sans CJK JP"', '"Microsoft YaHei"', '"Ebrima"', '"Nirmala UI"', '"Leelawadee UI"', '"Khmer UI"', '"Myanmar Text"',
-  '"Noto Color Emoji"', '"Apple Color Emoji"', '"Segoe UI Emoji"', 'sans-serif',
+  'system-ui',
+  '"Noto Sans"',
+  '"Segoe UI"',
+  'Roboto',
+  '"Helvetica Neue"',
+  'Arial',
+  '"Noto Sans Ethiopic"',
+  '"Abyssinica SIL"',
+  '"Nyala"',
+  '"Kefa"',
+  '"Noto Sans Arabic"',
+  '"Noto Sans Hebrew"',
+  '"Noto Sans Devanagari"',
+  '"Noto Sans Bengali"',
+  '"Noto Sans Tamil"',
+  '"Noto Sans Telugu"',
+  '"Noto Sans Khmer"',
+  '"Noto Sans Lao"',
+  '"Noto Sans Myanmar"',
+  '"Noto Sans Thai"',
+  '"Noto Sans Sinhala"',
+  '"Noto Sans Georgian"',
+  '"Noto Sans Armenian"',
+  '"Noto Sans Tifinagh"',
+  '"Noto Sans NKo"',
+  '"Noto Sans Vai"',
+  '"Noto Sans Adlam"',
+  '"Noto Sans Cherokee"',
+  '"Noto Sans Canadian Aboriginal"',
+  '"Noto Sans CJK SC"',
+  '"Noto Sans CJK JP"',
+  '"Microsoft YaHei"',
+  '"Ebrima"',
+  '"Nirmala UI"',
+  '"Leelawadee UI"',
+  '"Khmer UI"',
+  '"Myanmar Text"',
+  '"Noto Color Emoji"',
+  '"Apple Color Emoji"',
+  '"Segoe UI Emoji"',
+  'sans-serif',
 ].join(',');
 const CSS = `body{font:14px/1.45 ${FONTS};margin:24px auto;max-width:980px;color:#222}h1{margin-bottom:0}h2{margin-top:32px;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;margin:8px 0}td,th{padding:3px 10px;border-bottom:1px solid #eee;text-align:right}td:first-child,th:first-child{text-align:left}
@@ -47,13 +81,40 @@ export function groupTable(title: string, id: string, rows: readonly GroupRow[])
     return c > 0 ? has.reduce((a, r) => a + count(r) * m(r)!, 0) / c : null;
   };
   const other: GroupRow | null = rest.length
-    ? { key: `other (${rest.length} more)`, rows: sum((r) => r.rows), kept: sum((r) => r.kept), selected: sum((r) => r.selected), tokens: sum((r) => r.tokens), selectedTokens: sum((r) => r.selectedTokens), keptChars: mean((r) => r.kept, (r) => r.keptChars), selectedChars: mean((r) => r.selected, (r) => r.selectedChars), keptMeanTokens: mean((r) => r.kept, (r) => r.keptMeanTokens), selectedMeanTokens: mean((r) => r.selected, (r) => r.selectedMeanTokens) }
+    ? {
+        key: `other (${rest.length} more)`,
+        rows: sum((r) => r.rows),
+        kept: sum((r) => r.kept),
+        selected: sum((r) => r.selected),
+        tokens: sum((r) => r.tokens),
+        selectedTokens: sum((r) => r.selectedTokens),
+        keptChars: mean(
+          (r) => r.kept,
+          (r) => r.keptChars,
+        ),
+        selectedChars: mean(
+          (r) => r.selected,
+          (r) => r.selectedChars,
+        ),
+        keptMeanTokens: mean(
+          (r) => r.kept,
+          (r) => r.keptMeanTokens,
+        ),
+        selectedMeanTokens: mean(
+          (r) => r.selected,
+          (r) => r.selectedMeanTokens,
+        ),
+      }
     : null;
   const shown = other ? [...top, other] : top;
   const folded = rest.length ? `<details><summary>All ${n(rows.length)} ${id === 'language' ? 'languages' : `${id}s`}</summary><table>${head}${rows.map(line).join('')}</table></details>` : '';
   return `<h3>${title}</h3><table>${head}
 ${shown.map(line).join('')}</table>${folded}
-${barChart(`share-${id}`, shown.map((r) => ({ label: r.key, value: totalSel > 0 ? r.selectedTokens : r.selected })), (v) => (totalSel > 0 ? `${n(v)} tokens` : `${n(v)} rows`))}`;
+${barChart(
+  `share-${id}`,
+  shown.map((r) => ({ label: r.key, value: totalSel > 0 ? r.selectedTokens : r.selected })),
+  (v) => (totalSel > 0 ? `${n(v)} tokens` : `${n(v)} rows`),
+)}`;
 }
 
 /** The self-contained HTML report: inline CSS and SVG only, no script, no external resource. */
@@ -62,13 +123,23 @@ export function renderReport(d: ReportData): string {
   const q = (sql: string): string => `npx winnow query ${i.outDir} "${sql}"`;
   const sections: string[] = [];
 
-  const funnel = [{ label: 'input rows', value: i.counts.input }, ...i.stages.map((s) => ({ label: `after ${s.stage}`, value: s.out, title: `${s.stage}: in ${n(s.in)}, out ${n(s.out)}, ${s.seconds.toFixed(2)} s` }))];
+  const funnel = [
+    { label: 'input rows', value: i.counts.input },
+    ...i.stages.map((s) => ({ label: `after ${s.stage}`, value: s.out, title: `${s.stage}: in ${n(s.in)}, out ${n(s.out)}, ${s.seconds.toFixed(2)} s` })),
+  ];
   const reasons = Object.entries(i.counts.rejected).sort((a, b) => b[1] - a[1]);
   sections.push(`<h2 id="funnel">Funnel</h2>
 <p>${n(i.counts.input)} rows read, <b>${n(i.counts.selected)} selected</b>, ${n(i.counts.rejected_total)} rejected.</p>
 ${barChart('funnel', funnel)}
 <h3>Rejections by reason</h3>
-${reasons.length ? barChart('reasons', reasons.map(([r, c]) => ({ label: r, value: c, href: `#reason-${r}` }))) : '<p>No row was rejected.</p>'}
+${
+  reasons.length
+    ? barChart(
+        'reasons',
+        reasons.map(([r, c]) => ({ label: r, value: c, href: `#reason-${r}` })),
+      )
+    : '<p>No row was rejected.</p>'
+}
 ${reasons.map(([r, c]) => `<div id="reason-${esc(r)}"><b>${esc(r)}</b> (${n(c)} rows): <code>${esc(q(`select id, source, file, \\"row\\", reason_detail, left(text, 80) from samples where reason = '${r}'`))}</code></div>`).join('\n')}`);
 
   sections.push(`<h2 id="groups">Languages and sources</h2>${groupTable('Per language', 'language', d.byLang)}${groupTable('Per source', 'source', d.bySource)}`);
@@ -106,7 +177,12 @@ ${d.clusters.map((c) => `<h3>${esc(c.cluster)}: ${n(c.size)} rows (${esc(c.kind)
 
   const ex = (rows: ReportData['best']): string =>
     rows
-      .map((e) => `<div class="ex"><span class="muted">${esc(e.id)}${e.lang ? ` · ${esc(e.lang)}` : ''} · ${esc(e.by ?? '')} · value ${e.value.toFixed(3)} · ${Object.entries(e.signals).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')}</span><br>${esc(e.text)}</div>`)
+      .map(
+        (e) =>
+          `<div class="ex"><span class="muted">${esc(e.id)}${e.lang ? ` · ${esc(e.lang)}` : ''} · ${esc(e.by ?? '')} · value ${e.value.toFixed(3)} · ${Object.entries(e.signals)
+            .map(([k, v]) => `${k} ${v.toFixed(3)}`)
+            .join(', ')}</span><br>${esc(e.text)}</div>`,
+      )
       .join('');
   if (d.best.length) sections.push(`<h2 id="examples">Examples</h2><h3>Most valuable selected rows</h3>${ex(d.best)}<h3>Least valuable selected rows</h3>${ex(d.worst)}`);
 

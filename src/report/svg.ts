@@ -22,7 +22,9 @@ export function barChart(name: string, bars: Bar[], fmt: (v: number) => string =
   const rows = bars.map((b, i) => {
     const y = 5 + i * rowH;
     const w = ((W - left - 90) * b.value) / max;
-    const label = b.href ? `<a href="${esc(b.href)}"><text x="${left - 6}" y="${y + 14}" text-anchor="end" class="link">${esc(b.label)}</text></a>` : `<text x="${left - 6}" y="${y + 14}" text-anchor="end">${esc(b.label)}</text>`;
+    const label = b.href
+      ? `<a href="${esc(b.href)}"><text x="${left - 6}" y="${y + 14}" text-anchor="end" class="link">${esc(b.label)}</text></a>`
+      : `<text x="${left - 6}" y="${y + 14}" text-anchor="end">${esc(b.label)}</text>`;
     return `${label}<rect class="mark" fill="#4e79a7" x="${left}" y="${y + 2}" width="${Math.max(1, w).toFixed(1)}" height="${rowH - 6}"><title>${esc(b.title ?? `${b.label}: ${fmt(b.value)}`)}</title></rect><text x="${(left + Math.max(1, w) + 6).toFixed(1)}" y="${y + 14}">${esc(fmt(b.value))}</text>`;
   });
   return `<svg class="chart" data-chart="${esc(name)}" viewBox="0 0 ${W} ${h}" width="${W}" height="${h}">${rows.join('')}</svg>`;
@@ -52,9 +54,14 @@ export function lineChart(name: string, series: Series[], opts: { logX?: boolean
 <text x="${m.l}" y="${h - m.b + 16}">${tick(x0, opts.logX)}</text><text x="${W - m.r}" y="${h - m.b + 16}" text-anchor="end">${tick(x1, opts.logX)}</text>
 <text x="${m.l - 4}" y="${h - m.b}" text-anchor="end">${tick(y0, opts.logY)}</text><text x="${m.l - 4}" y="${m.t + 10}" text-anchor="end">${tick(y1, opts.logY)}</text>
 <text x="${(W + m.l) / 2}" y="${h - 8}" text-anchor="middle">${esc(opts.xLabel)}</text><text x="14" y="${(h - m.b + m.t) / 2}" transform="rotate(-90 14 ${(h - m.b + m.t) / 2})" text-anchor="middle">${esc(opts.yLabel)}</text>`;
-  const lines = series.map((s) => `<polyline class="mark" fill="none" stroke="${s.color}" stroke-width="2" points="${s.points.map((p) => `${sx(p[0]).toFixed(1)},${sy(p[1]).toFixed(1)}`).join(' ')}"><title>${esc(s.name)}</title></polyline>`);
+  const lines = series.map(
+    (s) =>
+      `<polyline class="mark" fill="none" stroke="${s.color}" stroke-width="2" points="${s.points.map((p) => `${sx(p[0]).toFixed(1)},${sy(p[1]).toFixed(1)}`).join(' ')}"><title>${esc(s.name)}</title></polyline>`,
+  );
   const legend = series.map((s, i) => `<rect x="${W - 200}" y="${m.t + i * 16}" width="10" height="10" fill="${s.color}"/><text x="${W - 185}" y="${m.t + 9 + i * 16}">${esc(s.name)}</text>`);
-  const mk = opts.marker ? `<circle class="mark" cx="${sx(opts.marker.x).toFixed(1)}" cy="${sy(opts.marker.y).toFixed(1)}" r="6" fill="#d62728"><title>${esc(opts.marker.label)}</title></circle><text x="${(sx(opts.marker.x) + 9).toFixed(1)}" y="${(sy(opts.marker.y) - 8).toFixed(1)}">${esc(opts.marker.label)}</text>` : '';
+  const mk = opts.marker
+    ? `<circle class="mark" cx="${sx(opts.marker.x).toFixed(1)}" cy="${sy(opts.marker.y).toFixed(1)}" r="6" fill="#d62728"><title>${esc(opts.marker.label)}</title></circle><text x="${(sx(opts.marker.x) + 9).toFixed(1)}" y="${(sy(opts.marker.y) - 8).toFixed(1)}">${esc(opts.marker.label)}</text>`
+    : '';
   return `<svg class="chart" data-chart="${esc(name)}" viewBox="0 0 ${W} ${h}" width="${W}" height="${h}">${axes}${lines.join('')}${mk}${legend.join('')}</svg>`;
 }
 
@@ -73,10 +80,15 @@ export function histogram(name: string, edges: number[], a: { name: string; colo
   const bw = (W - m.l - m.r) / bins;
   const bars: string[] = [];
   for (let i = 0; i < bins; i++) {
-    for (const [k, s, color, label] of [[0, sa, a.color, a.name], [1, sb, b.color, b.name]] as const) {
+    for (const [k, s, color, label] of [
+      [0, sa, a.color, a.name],
+      [1, sb, b.color, b.name],
+    ] as const) {
       const v = s[i]!;
       const hh = ((h - m.t - m.b) * v) / max;
-      bars.push(`<rect class="mark" x="${(m.l + i * bw + k * (bw / 2)).toFixed(1)}" y="${(h - m.b - hh).toFixed(1)}" width="${(bw / 2 - 1).toFixed(1)}" height="${hh.toFixed(1)}" fill="${color}"><title>${esc(label)} ${edges[i]!.toPrecision(3)}..${edges[i + 1]!.toPrecision(3)}: ${(100 * v).toFixed(1)}%</title></rect>`);
+      bars.push(
+        `<rect class="mark" x="${(m.l + i * bw + k * (bw / 2)).toFixed(1)}" y="${(h - m.b - hh).toFixed(1)}" width="${(bw / 2 - 1).toFixed(1)}" height="${hh.toFixed(1)}" fill="${color}"><title>${esc(label)} ${edges[i]!.toPrecision(3)}..${edges[i + 1]!.toPrecision(3)}: ${(100 * v).toFixed(1)}%</title></rect>`,
+      );
     }
   }
   const legend = `<rect x="${m.l}" y="4" width="10" height="10" fill="${a.color}"/><text x="${m.l + 14}" y="13">${esc(a.name)}</text><rect x="${m.l + 120}" y="4" width="10" height="10" fill="${b.color}"/><text x="${m.l + 134}" y="13">${esc(b.name)}</text>`;
@@ -132,12 +144,11 @@ export function scatter(name: string, points: Point[], colorings: Coloring[]): s
       return `<circle class="mark ${cls}" cx="${sx(p.x).toFixed(1)}" cy="${sy(p.y).toFixed(1)}" r="2.6" fill="${fill}"><title>${esc(p.title)}</title></circle>`;
     });
   const legends = colorings.map(
-    (c, k) => `<g class="lg lg${k}">${c.values.map((v, i) => `<rect class="legend" x="${plotW + 10}" y="${6 + i * 16}" width="10" height="10" fill="${v.color}"/><text x="${plotW + 25}" y="${15 + i * 16}">${esc(v.value)}</text>`).join('')}</g>`,
+    (c, k) =>
+      `<g class="lg lg${k}">${c.values.map((v, i) => `<rect class="legend" x="${plotW + 10}" y="${6 + i * 16}" width="10" height="10" fill="${v.color}"/><text x="${plotW + 25}" y="${15 + i * 16}">${esc(v.value)}</text>`).join('')}</g>`,
   );
   const id = (k: number): string => `${name}-by-${k}`;
-  const css = colorings
-    .map((c, k) => `#${id(k)}:checked~svg .lg${k}{display:inline}${k === 0 ? '' : c.values.map((v, i) => `#${id(k)}:checked~svg .k${k}v${i}{fill:${v.color}}`).join('')}`)
-    .join('');
+  const css = colorings.map((c, k) => `#${id(k)}:checked~svg .lg${k}{display:inline}${k === 0 ? '' : c.values.map((v, i) => `#${id(k)}:checked~svg .k${k}v${i}{fill:${v.color}}`).join('')}`).join('');
   const buttons = colorings.map((c, k) => `<input type="radio" name="${name}-by" id="${id(k)}"${k === 0 ? ' checked' : ''}><label for="${id(k)}">${esc(c.label)}</label>`).join(' ');
   const frame = `<rect x="0.5" y="0.5" width="${plotW - 1}" height="${h - 1}" fill="none" class="axis"/>`;
   return `<div class="color-by"><style>.color-by .lg{display:none}.color-by>svg{display:block;margin-top:6px}${css}</style>color by: ${buttons}

@@ -45,10 +45,11 @@ export function badge(pool: Pool, count: number, proba: Float32Array, classes: n
     }
     pick = -1;
     if (total <= 0) {
-      for (let i = 0; i < n; i++) if (!taken[i]) {
-        pick = i;
-        break;
-      }
+      for (let i = 0; i < n; i++)
+        if (!taken[i]) {
+          pick = i;
+          break;
+        }
       continue;
     }
     let r = rand() * total;

@@ -45,7 +45,12 @@ export function importanceWeights(pool: readonly string[], target: NgramBag, raw
       sizes[i]! += counts[k]!;
     }
   }
-  const prior = sums.reduce((a, b) => a + b, 0) / Math.max(1, sizes.reduce((a, b) => a + b, 0));
+  const prior =
+    sums.reduce((a, b) => a + b, 0) /
+    Math.max(
+      1,
+      sizes.reduce((a, b) => a + b, 0),
+    );
   const logRatio = Float32Array.from(sums, (s, i) => (s + SHRINK * prior) / (sizes[i]! + SHRINK));
   const [median] = quantiles(logRatio, [0.5]) as [number];
   const weight = Float32Array.from(logRatio, (m) => Math.exp(Math.max(-LIMIT, Math.min(LIMIT, m - median))));

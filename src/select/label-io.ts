@@ -56,14 +56,23 @@ export async function exportLabelBatch(runDir: string, opts: ExportOptions): Pro
     const kernel = await MatMulKernel.open('cpu');
     let picks;
     try {
-      picks = await selectRows(new SelectionContext(sp.pool, kernel, opts.seed ?? 0), { strategy: opts.strategy, count: opts.n, labelled, labels: y, classes: Math.max(classes.length, 1), exclude, seed: (opts.seed ?? 0) + round });
+      picks = await selectRows(new SelectionContext(sp.pool, kernel, opts.seed ?? 0), {
+        strategy: opts.strategy,
+        count: opts.n,
+        labelled,
+        labels: y,
+        classes: Math.max(classes.length, 1),
+        exclude,
+        seed: (opts.seed ?? 0) + round,
+      });
     } finally {
       await kernel.release();
     }
     const uids = picks.map((p) => sp.uids[p.index]!);
     const info = new Map<bigint, { text: string | null; lang: string | null }>();
     if (uids.length > 0) {
-      for (const [uid, text, lang] of (await conn.runAndReadAll(`SELECT uid, text, lang FROM samples WHERE uid IN (${uids.join(',')})`)).getRows()) info.set(uid as bigint, { text: text as string | null, lang: lang as string | null });
+      for (const [uid, text, lang] of (await conn.runAndReadAll(`SELECT uid, text, lang FROM samples WHERE uid IN (${uids.join(',')})`)).getRows())
+        info.set(uid as bigint, { text: text as string | null, lang: lang as string | null });
     }
     const rows = picks.map((p, r) => ({
       id: sp.ids[p.index]!,
@@ -130,11 +139,9 @@ async function readLabelFile(conn: DuckDBConnection, file: string): Promise<Labe
   }
   if (!/\.(csv|tsv)$/i.test(file)) throw new ConfigError(`label file ${file}: use a .csv, .tsv or .jsonl file`);
   const sep = /\.tsv$/i.test(file) ? '\t' : ',';
-  const r = await conn
-    .runAndReadAll(`SELECT * FROM read_csv(${quoteLiteral(file)}, header = true, all_varchar = true, delim = ${quoteLiteral(sep)}, quote = '"', escape = '"')`)
-    .catch((e: Error) => {
-      throw new InputError(`cannot read ${file} as ${sep === '\t' ? 'TSV' : 'CSV'}: ${e.message.split('\n')[0]}`);
-    });
+  const r = await conn.runAndReadAll(`SELECT * FROM read_csv(${quoteLiteral(file)}, header = true, all_varchar = true, delim = ${quoteLiteral(sep)}, quote = '"', escape = '"')`).catch((e: Error) => {
+    throw new InputError(`cannot read ${file} as ${sep === '\t' ? 'TSV' : 'CSV'}: ${e.message.split('\n')[0]}`);
+  });
   const names = r.columnNames();
   for (const need of ['id', 'label']) if (!names.includes(need)) throw new InputError(`${file}: no "${need}" column (columns: ${names.join(', ')})`);
   const iId = names.indexOf('id');

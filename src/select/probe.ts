@@ -76,7 +76,7 @@ export class SoftmaxProbe {
           p[c] = Math.exp(p[c]! - max);
           z += p[c]!;
         }
-        loss -= sw * (Math.log(p[y[i]!]! / z));
+        loss -= sw * Math.log(p[y[i]!]! / z);
         for (let c = 0; c < classes; c++) {
           const gc = sw * (p[c]! / z - (c === y[i] ? 1 : 0));
           const wo = c * D;

@@ -84,13 +84,23 @@ export async function readLabelledJsonl(file: string, cols: ColumnNames): Promis
  * Embeds train and test rows: the built-in encoder is fitted on the train texts only (unlabelled
  * text, as an active learner would have), or a given model directory is used as is.
  */
-export async function embedForSimulation(rows: LabelledText[], opts: { model?: string; seed?: number; baseDir?: string; augment?: number } = {}): Promise<SimulateData & { labelNames: string[]; encoder: string }> {
+export async function embedForSimulation(
+  rows: LabelledText[],
+  opts: { model?: string; seed?: number; baseDir?: string; augment?: number } = {},
+): Promise<SimulateData & { labelNames: string[]; encoder: string }> {
   const train = rows.filter((r) => r.split === 'train');
   const test = rows.filter((r) => r.split === 'test');
   const labelNames = [...new Set(rows.map((r) => r.label))].sort();
   const model = opts.model ?? 'builtin';
   let encoder: Encoder;
-  if (model === 'builtin') encoder = await BuiltinEncoder.open(await fitBuiltinModel(train.map((r) => r.text), { ...DEFAULT_BUILTIN, seed: opts.seed ?? 1 }), { device: 'cpu' });
+  if (model === 'builtin')
+    encoder = await BuiltinEncoder.open(
+      await fitBuiltinModel(
+        train.map((r) => r.text),
+        { ...DEFAULT_BUILTIN, seed: opts.seed ?? 1 },
+      ),
+      { device: 'cpu' },
+    );
   else
     encoder = await openEncoder(EmbedSchema.parse({ model, device: 'auto' }), {
       baseDir: opts.baseDir ?? process.cwd(),
@@ -101,7 +111,13 @@ export async function embedForSimulation(rows: LabelledText[], opts: { model?: s
   try {
     const d = encoder.dim;
     const index = new Map(labelNames.map((l, i) => [l, i]));
-    const aug = opts.augment ? augmentTrain(train.map((r) => r.text), opts.augment, opts.seed ?? 1) : null;
+    const aug = opts.augment
+      ? augmentTrain(
+          train.map((r) => r.text),
+          opts.augment,
+          opts.seed ?? 1,
+        )
+      : null;
     return {
       aug: aug ? { x: await encoder.encode(aug.texts), parent: aug.parent } : undefined,
       train: { x: await encoder.encode(train.map((r) => r.text)), n: train.length, d },

@@ -7,7 +7,14 @@ import type { Pool } from './pool.js';
  * `maxClusters`), then take the most typical row of the largest clusters that hold no labelled row
  * yet. At small budgets typical rows teach more than uncertain ones, which are mostly outliers.
  */
-export async function typiClust(pool: Pool, count: number, labelled: ArrayLike<number>, typ: Float32Array, kernel: MatMulKernel, opts: { seed: number; maxClusters?: number; exclude?: Uint8Array }): Promise<Int32Array> {
+export async function typiClust(
+  pool: Pool,
+  count: number,
+  labelled: ArrayLike<number>,
+  typ: Float32Array,
+  kernel: MatMulKernel,
+  opts: { seed: number; maxClusters?: number; exclude?: Uint8Array },
+): Promise<Int32Array> {
   const { n, d } = pool;
   const k = Math.max(1, Math.min(n, labelled.length + count, opts.maxClusters ?? 500));
   const { centroids } = await fitKMeans(pool.x, n, d, k, kernel, { seed: opts.seed });

@@ -80,7 +80,10 @@ function bootstrapWeights(rows: number, draws: number, whole: boolean, rand: () 
 
 /** A seeded fold (0..k-1) for each of `rows` rows, sizes within one of each other. */
 function folds(rows: number, k: number, rand: () => number): Int32Array {
-  const order = shuffleInPlace(Array.from({ length: rows }, (_, i) => i), rand);
+  const order = shuffleInPlace(
+    Array.from({ length: rows }, (_, i) => i),
+    rand,
+  );
   const out = new Int32Array(rows);
   order.forEach((r, t) => (out[r] = t % k));
   return out;

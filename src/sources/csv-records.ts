@@ -1,7 +1,5 @@
 /** What the assembler made of the physical lines it was given. */
-export type CsvEvent =
-  | { kind: 'record'; lineNo: number; fields: (string | null)[]; raw: string }
-  | { kind: 'malformed'; lineNo: number; detail: string; raw: string };
+export type CsvEvent = { kind: 'record'; lineNo: number; fields: (string | null)[]; raw: string } | { kind: 'malformed'; lineNo: number; detail: string; raw: string };
 
 export interface CsvDialect {
   delimiter: string;
@@ -50,7 +48,8 @@ export class CsvRecords {
       this.bytes += l.text.length;
       const err = this.feed(l.text);
       if (err === null && this.inQuote) {
-        if (this.lines.length >= this.d.maxLines || this.bytes > this.d.maxBytes) queue.unshift(...this.fail(`a quoted field opened on line ${this.lines[0]!.lineNo} is not closed within ${this.lines.length} lines (${this.bytes} characters)`, out));
+        if (this.lines.length >= this.d.maxLines || this.bytes > this.d.maxBytes)
+          queue.unshift(...this.fail(`a quoted field opened on line ${this.lines[0]!.lineNo} is not closed within ${this.lines.length} lines (${this.bytes} characters)`, out));
         else this.cur += '\n';
         continue;
       }
@@ -120,7 +119,8 @@ export class CsvRecords {
         }
         this.inQuote = false;
         i = close + 1;
-        if (i < text.length && !text.startsWith(dl, i)) return `character ${i + 1} of line ${this.lines.at(-1)!.lineNo}: text after the closing quote of a field (a quote inside a quoted field must be doubled)`;
+        if (i < text.length && !text.startsWith(dl, i))
+          return `character ${i + 1} of line ${this.lines.at(-1)!.lineNo}: text after the closing quote of a field (a quote inside a quoted field must be doubled)`;
         if (i < text.length) {
           this.endField('');
           i += dl.length - 1;

@@ -35,7 +35,12 @@ export async function* readCsv(file: InputFile, src: SourceConfig, ctx: ReadCont
         head.names ??= e.fields.map((_, i) => `column${i}`);
         const obj: Record<string, string | null> = {};
         head.names.forEach((n, i) => (obj[n] = e.fields[i] ?? null));
-        b.record(e.lineNo, (c) => obj[c], () => e.raw, obj);
+        b.record(
+          e.lineNo,
+          (c) => obj[c],
+          () => e.raw,
+          obj,
+        );
       }
     }
     events.length = 0;

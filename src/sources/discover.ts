@@ -63,7 +63,10 @@ export async function discoverSource(src: SourceConfig, baseDir: string): Promis
   const byRel = new Map<string, string>();
   for (const raw of patterns) {
     remoteUnsupported(src.name, raw);
-    const pattern = path.resolve(baseDir, raw.startsWith('file://') ? fileURLToPath(raw) : raw).split(path.sep).join('/');
+    const pattern = path
+      .resolve(baseDir, raw.startsWith('file://') ? fileURLToPath(raw) : raw)
+      .split(path.sep)
+      .join('/');
     let matched: { abs: string; rel: string }[] = [];
     if (hasGlob(pattern)) {
       const { base, rest } = splitGlob(pattern);

@@ -32,7 +32,10 @@ export function globToRegExp(glob: string): RegExp {
       const end = glob.indexOf('}', i);
       if (end < 0) re += '\\{';
       else {
-        const alts = glob.slice(i + 1, end).split(',').map((a) => globToRegExp(a).source.slice(1, -1));
+        const alts = glob
+          .slice(i + 1, end)
+          .split(',')
+          .map((a) => globToRegExp(a).source.slice(1, -1));
         re += `(?:${alts.join('|')})`;
         i = end;
       }

@@ -33,5 +33,10 @@ function parseLine(b: BatchBuilder, lineNo: number, text: string): void {
     return;
   }
   const o = obj as Record<string, unknown>;
-  b.record(lineNo, (c) => o[c], () => text, o);
+  b.record(
+    lineNo,
+    (c) => o[c],
+    () => text,
+    o,
+  );
 }

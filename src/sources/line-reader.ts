@@ -3,9 +3,7 @@ import { isUtf8 } from 'node:buffer';
 import { GzipError, gunzipFile } from './gunzip.js';
 
 /** One physical line of a file, decoded, or the reason it could not be. */
-export type Line =
-  | { lineNo: number; text: string }
-  | { lineNo: number; error: 'invalid_utf8' | 'oversized_row'; preview: string; bytes: number };
+export type Line = { lineNo: number; text: string } | { lineNo: number; error: 'invalid_utf8' | 'oversized_row'; preview: string; bytes: number };
 
 export interface LineReaderOptions {
   gzip: boolean;
@@ -74,7 +72,7 @@ export async function* readLines(file: string, opts: LineReaderOptions): AsyncGe
     for await (const chunk of stream) {
       const out: Line[] = [];
       let start = 0;
-      let nl = chunk.indexOf(10, start);
+      const nl = chunk.indexOf(10, start);
       if (nl < 0) {
         keep(chunk);
         continue;

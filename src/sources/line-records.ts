@@ -17,7 +17,14 @@ export interface MultiLineRecords {
  * rows, blank lines are counted (not records), a broken-off compressed file leaves one
  * truncated_file row, and every other line goes to `onLine`. Yields full batches.
  */
-export async function* lineRecords(file: InputFile, ctx: ReadContext, b: BatchBuilder, stats: FileReadStats, onLine: (lineNo: number, text: string) => void, multi?: MultiLineRecords): AsyncGenerator<Batch> {
+export async function* lineRecords(
+  file: InputFile,
+  ctx: ReadContext,
+  b: BatchBuilder,
+  stats: FileReadStats,
+  onLine: (lineNo: number, text: string) => void,
+  multi?: MultiLineRecords,
+): AsyncGenerator<Batch> {
   try {
     for await (const lines of readLines(file.abs, { gzip: file.gzip, maxBytes: ctx.maxRowBytes, previewChars: ctx.previewChars, onBytes: (n) => (ctx.bytesRead += n) })) {
       for (const line of lines) {

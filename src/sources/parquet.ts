@@ -17,7 +17,9 @@ export async function* readParquet(file: InputFile, src: SourceConfig, ctx: Read
   const columns = new Set(described.getRows().map((r) => String(r[0])));
   const cols = src.columns;
   if (!columns.has(cols.text)) {
-    ctx.warn(`source "${src.name}", ${file.rel}: no column "${cols.text}" (columns: ${[...columns].filter((c) => c !== 'file_row_number').join(', ')}); every row is rejected as missing_text. Set sources[].columns.text.`);
+    ctx.warn(
+      `source "${src.name}", ${file.rel}: no column "${cols.text}" (columns: ${[...columns].filter((c) => c !== 'file_row_number').join(', ')}); every row is rejected as missing_text. Set sources[].columns.text.`,
+    );
   }
   const wanted = [cols.text, cols.id, cols.lang, cols.label, ...cols.metadata].filter((c): c is string => c !== undefined && columns.has(c));
   const uniq = [...new Set(wanted)];

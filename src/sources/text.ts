@@ -14,7 +14,12 @@ export async function* readText(file: InputFile, src: SourceConfig, ctx: ReadCon
   // Plain text has one column, the text itself, exposed under the configured name for `where`.
   const textCol = src.columns.text;
   const add = (row: number, text: string): void => {
-    b.record(row, (c) => (c === textCol ? text : undefined), () => text, { [textCol]: text });
+    b.record(
+      row,
+      (c) => (c === textCol ? text : undefined),
+      () => text,
+      { [textCol]: text },
+    );
   };
   if (src.text_unit === 'file') {
     await readWholeFile(file, ctx, b, add);

@@ -90,7 +90,17 @@ async function runAugment(ctx: BarrierContext): Promise<BarrierResult> {
     )
   )
     .getRows()
-    .map((r) => ({ uid: r[0] as bigint, id: String(r[1]), text: String(r[2]), lang: r[3] as string | null, label: r[4] as string | null, source: String(r[5]), file: String(r[6]), row: r[7] as bigint, meta: r[8] as string | null }));
+    .map((r) => ({
+      uid: r[0] as bigint,
+      id: String(r[1]),
+      text: String(r[2]),
+      lang: r[3] as string | null,
+      label: r[4] as string | null,
+      source: String(r[5]),
+      file: String(r[6]),
+      row: r[7] as bigint,
+      meta: r[8] as string | null,
+    }));
   const counter = await openTokenCounter(ctx.config.stages.budget.tokenizer, ctx.baseDir);
   const dd = ctx.config.stages.dedup;
   const keyOpts = { stripMarks: dd.key.strip_marks, casefold: dd.key.casefold, collapsePunctuation: dd.key.collapse_punctuation };
@@ -101,7 +111,13 @@ async function runAugment(ctx: BarrierContext): Promise<BarrierResult> {
   const candidates: Candidate[] = [];
   let synthTokens = 0;
   try {
-    const parentVec = (await embeddingsFor(c, parents.map((p) => p.uid), `s.status = 'selected'`)).x;
+    const parentVec = (
+      await embeddingsFor(
+        c,
+        parents.map((p) => p.uid),
+        `s.status = 'selected'`,
+      )
+    ).x;
     const related = await relatedParents(parents, parentVec, emb.dim, kernel, ctx.config.seed);
     const ops: string[] = [...cfg.operators, ...(generator ? [`generator:${generator.name}`] : [])];
     for (let round = 0; round < cfg.per_parent && synthTokens < synthTarget; round++) {
@@ -114,7 +130,10 @@ async function runAugment(ctx: BarrierContext): Promise<BarrierResult> {
       });
       if (generator) {
         const viaGen = batch.filter((b) => b.op.startsWith('generator:'));
-        const out = await generator.generate(viaGen.map((b) => parents[b.parent]!.text), ctx.config.seed + round);
+        const out = await generator.generate(
+          viaGen.map((b) => parents[b.parent]!.text),
+          ctx.config.seed + round,
+        );
         const stopped = generator instanceof HttpCompletionsGenerator ? generator.stopped : null;
         viaGen.forEach((b, k) => {
           b.text = out[k] ?? null;
@@ -159,7 +178,9 @@ async function runAugment(ctx: BarrierContext): Promise<BarrierResult> {
     await generator?.close?.();
   }
   if (generator instanceof HttpCompletionsGenerator && generator.stopped !== null) {
-    ctx.log.warn(`augment: stopped calling ${cfg.generator?.kind === 'http' ? cfg.generator.url : 'the generator'} after ${generator.stopped}; its remaining variants are generator_failed. Check the server, or raise stages.augment.generator.max_consecutive_failures / timeout_ms`);
+    ctx.log.warn(
+      `augment: stopped calling ${cfg.generator?.kind === 'http' ? cfg.generator.url : 'the generator'} after ${generator.stopped}; its remaining variants are generator_failed. Check the server, or raise stages.augment.generator.max_consecutive_failures / timeout_ms`,
+    );
   }
   await writeAugmentations(ctx, parents, candidates, cfg, emb.dim);
   counters.in = candidates.length;
@@ -311,7 +332,19 @@ async function relatedParents(parents: Parent[], x: Float32Array, d: number, ker
 async function openGenerator(cfg: AugmentConfig, baseDir: string): Promise<Generator | null> {
   const g = cfg.generator;
   if (!g) return null;
-  if (g.kind === 'http') return new HttpCompletionsGenerator({ url: g.url, model: g.model, prompt: g.prompt, maxTokens: g.max_tokens, temperature: g.temperature, timeoutMs: g.timeout_ms, retries: g.retries, concurrency: g.concurrency, maxResponseBytes: g.max_response_bytes, maxConsecutiveFailures: g.max_consecutive_failures });
+  if (g.kind === 'http')
+    return new HttpCompletionsGenerator({
+      url: g.url,
+      model: g.model,
+      prompt: g.prompt,
+      maxTokens: g.max_tokens,
+      temperature: g.temperature,
+      timeoutMs: g.timeout_ms,
+      retries: g.retries,
+      concurrency: g.concurrency,
+      maxResponseBytes: g.max_response_bytes,
+      maxConsecutiveFailures: g.max_consecutive_failures,
+    });
   return Seq2SeqGenerator.open(path.resolve(baseDir, g.model), g.back_model ? path.resolve(baseDir, g.back_model) : undefined, g.max_length);
 }
 

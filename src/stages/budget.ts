@@ -49,8 +49,23 @@ async function runBudget(ctx: BarrierContext): Promise<BarrierResult> {
   const groupIndex = new Map(groupNames.map((g, i) => [g, i]));
   const tokens = Float64Array.from(rows, (r) => Number(r[1]));
   const group = Int32Array.from(rows, (r) => groupIndex.get(String(r[2]))!);
-  const value = (await hasColumn(c, 'samples', 'select_value')) ? await selectValue(ctx) : await diversityValue(ctx, rows.map((r) => r[0] as bigint));
-  const fill = budgetedFill({ tokens, value, group, groups: groupNames.length, target: plan.unique_tokens, temperature: cfg.quota.temperature, maxDocShare: cfg.max_doc_share, order: cfg.order, lengthBuckets: cfg.quota.length ? 4 : 1 });
+  const value = (await hasColumn(c, 'samples', 'select_value'))
+    ? await selectValue(ctx)
+    : await diversityValue(
+        ctx,
+        rows.map((r) => r[0] as bigint),
+      );
+  const fill = budgetedFill({
+    tokens,
+    value,
+    group,
+    groups: groupNames.length,
+    target: plan.unique_tokens,
+    temperature: cfg.quota.temperature,
+    maxDocShare: cfg.max_doc_share,
+    order: cfg.order,
+    lengthBuckets: cfg.quota.length ? 4 : 1,
+  });
 
   await c.run('CREATE TEMP TABLE budget_result (uid BIGINT, value DOUBLE, rank INTEGER, reason VARCHAR)');
   const app = await c.createAppender('budget_result');

@@ -56,7 +56,7 @@ function exactRepresentatives(n: number, keyOf: (i: number) => bigint, better: (
     order.sort();
     sorted = Array.from(order, (v) => v % DOC);
   } else sorted = Array.from({ length: n }, (_, i) => i).sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : a - b));
-  for (let s = 0; s < n; ) {
+  for (let s = 0; s < n;) {
     const hi = keyOf(sorted[s]!) >> 32n;
     let e = s + 1;
     while (e < n && keyOf(sorted[e]!) >> 32n === hi) e++;
@@ -108,7 +108,7 @@ async function runLexicalDedup(ctx: BarrierContext): Promise<BarrierResult> {
 
   // Policy order: earlier runs first, then `first` (ingest order) or `longest`.
   const better = (a: number, b: number): boolean => {
-    if ((a < P) !== (b < P)) return a < P;
+    if (a < P !== b < P) return a < P;
     if (a < P) return a < b;
     if (cfg.keep === 'longest') {
       const ca = docs.chars[a - P]!;
@@ -302,7 +302,10 @@ async function writeSignatures(ctx: BarrierContext, docs: Docs, np: NearParams, 
   for (let off = 0; off < docs.n; off += 2048) {
     const n = Math.min(2048, docs.n - off);
     const chunk = DuckDBDataChunk.create(types, n);
-    chunk.setColumnValues(0, Array.from(docs.uid.subarray(off, off + n), (u) => BigInt(u)));
+    chunk.setColumnValues(
+      0,
+      Array.from(docs.uid.subarray(off, off + n), (u) => BigInt(u)),
+    );
     chunk.setColumnValues(1, docs.keyHash.slice(off, off + n));
     setArrayColumn(chunk, 2, docs.bandHashes.subarray(off * np.bands, (off + n) * np.bands));
     setArrayColumn(chunk, 3, prints ? docs.fingerprints.subarray(off * np.numPerm, (off + n) * np.numPerm) : new Uint8Array(n * np.numPerm));
@@ -316,7 +319,14 @@ async function readSignatures(ctx: BarrierContext, np: NearParams, near: boolean
   const c = ctx.store.conn;
   const sql = `SELECT s.uid, s.text_chars, g.key_hash, g.bands, g.prints FROM samples s JOIN dedup_signatures g USING (uid) WHERE s.status = 'selected' ORDER BY s.uid`;
   const n = Number((await c.runAndReadAll(`SELECT count(*) FROM (${sql})`)).getRows()[0]![0]);
-  const docs: Docs = { n, uid: new Float64Array(n), chars: new Int32Array(n), keyHash: [], bandHashes: new Uint32Array(n * np.bands), fingerprints: new Uint8Array(keepFingerprints ? n * np.numPerm : 0) };
+  const docs: Docs = {
+    n,
+    uid: new Float64Array(n),
+    chars: new Int32Array(n),
+    keyHash: [],
+    bandHashes: new Uint32Array(n * np.bands),
+    fingerprints: new Uint8Array(keepFingerprints ? n * np.numPerm : 0),
+  };
   const result = await c.stream(sql);
   let i = 0;
   for (;;) {
@@ -384,7 +394,10 @@ async function writeIndex(ctx: BarrierContext, docs: Docs, prior: PriorIndex, np
   for (let off = 0; off < P; off += 2048) {
     const n = Math.min(2048, P - off);
     const chunk = DuckDBDataChunk.create(types, n);
-    chunk.setColumnValues(0, Array.from({ length: n }, (_, k) => BigInt(off + k)));
+    chunk.setColumnValues(
+      0,
+      Array.from({ length: n }, (_, k) => BigInt(off + k)),
+    );
     chunk.setColumnValues(1, prior.ids.slice(off, off + n));
     chunk.setColumnValues(2, prior.keyHash.slice(off, off + n));
     chunk.setColumnValues(3, prior.texts.slice(off, off + n));
@@ -400,7 +413,10 @@ async function writeIndex(ctx: BarrierContext, docs: Docs, prior: PriorIndex, np
   for (let off = 0; off < docs.n; off += 2048) {
     const n = Math.min(2048, docs.n - off);
     const chunk = DuckDBDataChunk.create([BIGINT, UBIGINT, ARRAY(UINTEGER, np.bands)], n);
-    chunk.setColumnValues(0, Array.from(docs.uid.subarray(off, off + n), (u) => BigInt(u)));
+    chunk.setColumnValues(
+      0,
+      Array.from(docs.uid.subarray(off, off + n), (u) => BigInt(u)),
+    );
     chunk.setColumnValues(1, docs.keyHash.slice(off, off + n));
     setArrayColumn(chunk, 2, docs.bandHashes.subarray(off * np.bands, (off + n) * np.bands));
     bapp.appendDataChunk(chunk);

@@ -130,7 +130,13 @@ async function runSemanticDedup(ctx: BarrierContext): Promise<BarrierResult> {
     counters.seconds = (performance.now() - t0) / 1000;
     return {
       counters,
-      manifest: { clusters: k, eps: sem.eps, cross_lingual: sem.cross_lingual, removed: counters.rejected.semantic_dup ?? 0, flagged_cross_lingual: res.kind.filter((x) => x === 'cross_lingual').length },
+      manifest: {
+        clusters: k,
+        eps: sem.eps,
+        cross_lingual: sem.cross_lingual,
+        removed: counters.rejected.semantic_dup ?? 0,
+        flagged_cross_lingual: res.kind.filter((x) => x === 'cross_lingual').length,
+      },
     };
   } finally {
     reader.closeSync();

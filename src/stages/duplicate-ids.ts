@@ -20,8 +20,13 @@ async function resolveDuplicateIds(ctx: BarrierContext): Promise<BarrierResult> 
   if (ctx.config.limits.duplicate_ids === 'error') {
     const dups = (await conn.runAndReadAll(`SELECT id, count(*)::INT FROM samples GROUP BY id HAVING count(*) > 1 ORDER BY min(uid) LIMIT 6`)).getRows();
     if (dups.length > 0) {
-      const list = dups.slice(0, 5).map(([id, n]) => `"${String(id)}" (${Number(n)} rows)`).join(', ');
-      throw new InputError(`ids occur on more than one row: ${list}${dups.length > 5 ? ', ...' : ''}; limits.duplicate_ids is error. Give each row its own id, or set limits.duplicate_ids to keep_first or warn`);
+      const list = dups
+        .slice(0, 5)
+        .map(([id, n]) => `"${String(id)}" (${Number(n)} rows)`)
+        .join(', ');
+      throw new InputError(
+        `ids occur on more than one row: ${list}${dups.length > 5 ? ', ...' : ''}; limits.duplicate_ids is error. Give each row its own id, or set limits.duplicate_ids to keep_first or warn`,
+      );
     }
     return { counters: { stage: 'duplicate_ids', in: before, out: before, rejected: {}, seconds: (performance.now() - t0) / 1000 } };
   }

@@ -72,7 +72,10 @@ async function runEmbed(ctx: BarrierContext): Promise<BarrierResult> {
       await c.run('DETACH wcache');
       await touchCacheFile(cacheFile);
       const removed = await pruneCache(path.dirname(cacheFile), parseSize(cfg.cache_limit, 'stages.embed.cache_limit'), cacheFile);
-      if (removed.length > 0) ctx.log.info(`embedding cache over stages.embed.cache_limit (${cfg.cache_limit}): removed ${removed.length} least recently used file(s), ${formatSize(removed.reduce((a, e) => a + e.bytes, 0))}`);
+      if (removed.length > 0)
+        ctx.log.info(
+          `embedding cache over stages.embed.cache_limit (${cfg.cache_limit}): removed ${removed.length} least recently used file(s), ${formatSize(removed.reduce((a, e) => a + e.bytes, 0))}`,
+        );
     }
     await c.run(`CREATE VIEW embeddings AS SELECT k.uid, v.embedding FROM embed_keys k JOIN embedding_vectors v USING (key)`);
     await c.run('CREATE TABLE embedding_model (kind VARCHAR, fingerprint VARCHAR, dim INTEGER, dtype VARCHAR, description VARCHAR, provider VARCHAR)');
@@ -196,7 +199,10 @@ async function encodeMissing(ctx: BarrierContext, cfg: EmbedConfig, encoder: Enc
         async (batch: number[]) => ({ batch, vectors: await encoder.encode(batch.map((i) => wt[i]!)) }),
         cfg.in_flight,
       )) {
-        append(batch.map((i) => wk[i]!), vectors);
+        append(
+          batch.map((i) => wk[i]!),
+          vectors,
+        );
       }
       keys = [];
       texts = [];

@@ -48,7 +48,10 @@ export function targetVerdict(g: LangGuess, cfg: LangIdConfig): TargetVerdict {
   if (share) return { keep: true, why: `kept: mixed document, target ${share[0]} share ${share[1]}` };
   const scripts = new Set(targets.map((t) => t.split('_')[1] ?? g.script));
   const near = scripts.has(g.script) ? g.focus.filter((c) => targets.some((t) => confusable(c.lang, languagePart(t)))) : [];
-  const mass = Math.min(1, near.reduce((a, c) => a + c.p, 0));
+  const mass = Math.min(
+    1,
+    near.reduce((a, c) => a + c.p, 0),
+  );
   const k = Math.max(1, near.length);
   const odds = (mass / Math.max(1e-300, 1 - mass)) * (cfg.target_prior / (1 - cfg.target_prior)) * (Math.max(g.languages - k, 1) / k);
   const p = odds / (1 + odds);

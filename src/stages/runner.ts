@@ -113,9 +113,13 @@ export async function runBatch(b: Batch, stages: { name: string; stage: Stage }[
     const before = aliveMask(cur);
     const t0 = performance.now();
     let out: Batch | undefined;
-    for await (const x of stage((async function* () {
-      yield cur;
-    })(), ctx)) out = x;
+    for await (const x of stage(
+      (async function* () {
+        yield cur;
+      })(),
+      ctx,
+    ))
+      out = x;
     if (!out) throw new Error(`stage ${name} yielded no batch for the batch it was given`);
     seconds.push((performance.now() - t0) / 1000);
     counts.push(stageDelta(out, before));

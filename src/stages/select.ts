@@ -127,7 +127,8 @@ async function rankPool(
   u: Uncertainty | undefined,
   rows: { importance?: Float32Array; texts?: string[] },
   seed: number,
-  out: { rank: Int32Array; by: (string | null)[]; gain: Float32Array }): Promise<void> {
+  out: { rank: Int32Array; by: (string | null)[]; gain: Float32Array },
+): Promise<void> {
   const n = sctx.pool.n;
   // One class space over all tasks: class ids offset per task (the probes themselves are per task).
   let offset = 0;

@@ -30,8 +30,12 @@ export function samplesDdl(sources: readonly string[], files: readonly string[],
   meta JSON,
   status ${enumOf(STATUSES)} NOT NULL,
   reason VARCHAR,
-  reason_detail VARCHAR${extra.map((c) => `,
-  ${quoteIdent(c.name)} ${c.type}`).join('')}
+  reason_detail VARCHAR${extra
+    .map(
+      (c) => `,
+  ${quoteIdent(c.name)} ${c.type}`,
+    )
+    .join('')}
 )`;
 }
 
@@ -75,7 +79,19 @@ export class RunStore {
     const e = (values: readonly string[]): DuckDBType => ENUM(enumValues(values));
     this.extraColumns = opts.extraColumns ?? [];
     this.sampleTypes = [
-      BIGINT, VARCHAR, e(opts.sources), e(opts.files), BIGINT, VARCHAR, VARCHAR, VARCHAR, INTEGER, VARCHAR, e(STATUSES), VARCHAR, VARCHAR,
+      BIGINT,
+      VARCHAR,
+      e(opts.sources),
+      e(opts.files),
+      BIGINT,
+      VARCHAR,
+      VARCHAR,
+      VARCHAR,
+      INTEGER,
+      VARCHAR,
+      e(STATUSES),
+      VARCHAR,
+      VARCHAR,
       ...this.extraColumns.map((c) => (c.type === 'DOUBLE' ? DOUBLE : c.type === 'INTEGER' ? INTEGER : VARCHAR)),
     ];
   }
@@ -164,15 +180,19 @@ export class RunStore {
 
   private async appendQuarantine(b: Batch, rows: number[]): Promise<void> {
     const app = await this.conn.createAppender('quarantine');
-    appendColumns(app, [BIGINT, VARCHAR, VARCHAR, BIGINT, VARCHAR, VARCHAR, VARCHAR], [
-      rows.map((i) => BigInt(b.uid[i]!)),
-      rows.map(() => b.source),
-      rows.map(() => b.file),
-      rows.map((i) => BigInt(b.row[i]!)),
-      rows.map((i) => b.reason[i] ?? null),
-      rows.map((i) => b.detail[i] ?? null),
-      rows.map((i) => b.raw[i] ?? null),
-    ]);
+    appendColumns(
+      app,
+      [BIGINT, VARCHAR, VARCHAR, BIGINT, VARCHAR, VARCHAR, VARCHAR],
+      [
+        rows.map((i) => BigInt(b.uid[i]!)),
+        rows.map(() => b.source),
+        rows.map(() => b.file),
+        rows.map((i) => BigInt(b.row[i]!)),
+        rows.map((i) => b.reason[i] ?? null),
+        rows.map((i) => b.detail[i] ?? null),
+        rows.map((i) => b.raw[i] ?? null),
+      ],
+    );
     app.closeSync();
   }
 
@@ -206,4 +226,4 @@ export function appendColumns(app: DuckDBAppender, types: DuckDBType[], columns:
   }
 }
 
-type DuckDBValueColumn = readonly (DuckDBValue)[];
+type DuckDBValueColumn = readonly DuckDBValue[];

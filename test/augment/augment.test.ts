@@ -27,7 +27,12 @@ function jaccard(a: Set<string>, b: Set<string>): number {
 
 const data = (dir: string): string => {
   // SIB-200 Yoruba train sentences, with their topic labels.
-  writeJsonl(path.join(dir, 'yor.jsonl'), fixture('sib200/yor_Latn').filter((r) => r.split === 'train').map((r) => ({ id: r.id, text: r.text, label: r.label })));
+  writeJsonl(
+    path.join(dir, 'yor.jsonl'),
+    fixture('sib200/yor_Latn')
+      .filter((r) => r.split === 'train')
+      .map((r) => ({ id: r.id, text: r.text, label: r.label })),
+  );
   return 'yor.jsonl';
 };
 
@@ -110,7 +115,14 @@ describe('augment stage', () => {
     const flags = table.getChild('is_synthetic')!.toArray() as boolean[];
     expect([...flags].filter(Boolean).length).toBe(a.kept);
     expect(table.numRows).toBe(m.counts.selected + a.kept);
-    expect(new Set(table.getChild('aug_operator')!.toArray().filter((v: unknown) => v !== null))).toEqual(new Set(Object.keys(a.kept_by_operator)));
+    expect(
+      new Set(
+        table
+          .getChild('aug_operator')!
+          .toArray()
+          .filter((v: unknown) => v !== null),
+      ),
+    ).toEqual(new Set(Object.keys(a.kept_by_operator)));
   });
 
   it('same seed gives byte-identical augmentations, another seed different ones', async () => {
@@ -166,18 +178,29 @@ describe('generator interface: an OpenAI-compatible HTTP server', () => {
 
   it('rewrites through the server, skips and counts failed items, and the run completes', async () => {
     const dir = tempDir();
-    const rows = fixture('sib200/yor_Latn').filter((r) => r.split === 'train').slice(0, 160);
-    writeJsonl(path.join(dir, 'yor.jsonl'), rows.map((r, i) => ({ id: r.id, text: i % 10 === 0 ? `A ${r.text}` : i % 10 === 1 ? `B ${r.text}` : i % 10 === 2 ? `C ${r.text}` : r.text })));
+    const rows = fixture('sib200/yor_Latn')
+      .filter((r) => r.split === 'train')
+      .slice(0, 160);
+    writeJsonl(
+      path.join(dir, 'yor.jsonl'),
+      rows.map((r, i) => ({ id: r.id, text: i % 10 === 0 ? `A ${r.text}` : i % 10 === 1 ? `B ${r.text}` : i % 10 === 2 ? `C ${r.text}` : r.text })),
+    );
     const r = await runYaml(
       dir,
-      yaml('yor.jsonl', 2, `    operators: [token_dropout]\n    per_parent: 2\n    max_synthetic_share: 0.5\n    generator: { kind: http, url: "${url}", timeout_ms: 400, retries: 1, concurrency: 3, max_response_bytes: 100000 }`).replace('90000', '20000'),
+      yaml(
+        'yor.jsonl',
+        2,
+        `    operators: [token_dropout]\n    per_parent: 2\n    max_synthetic_share: 0.5\n    generator: { kind: http, url: "${url}", timeout_ms: 400, retries: 1, concurrency: 3, max_response_bytes: 100000 }`,
+      ).replace('90000', '20000'),
     );
     const byOp = await r.q<{ op: string; status: string; reason: string | null; n: number }>(`SELECT aug_operator op, status, reason, count(*)::INT n FROM augmentations GROUP BY ALL ORDER BY ALL`);
     const gen = byOp.filter((x) => x.op === 'generator:http');
     expect(gen.find((x) => x.status === 'selected')!.n).toBeGreaterThan(10);
     const failed = gen.find((x) => x.reason === 'generator_failed')?.n ?? 0;
     expect(failed).toBeGreaterThan(0);
-    const kept = await r.q<{ text: string; parent: string }>(`SELECT a.text, p.text parent FROM augmentations a JOIN samples p ON p.uid = a.parent_uid WHERE a.aug_operator = 'generator:http' AND a.status = 'selected'`);
+    const kept = await r.q<{ text: string; parent: string }>(
+      `SELECT a.text, p.text parent FROM augmentations a JOIN samples p ON p.uid = a.parent_uid WHERE a.aug_operator = 'generator:http' AND a.status = 'selected'`,
+    );
     for (const k of kept) expect(k.text).toBe(k.parent.split(' ').reverse().join(' ') + ' (rw)');
     // Every failure was an injected one (a text starting with A, B or C), A and B retried once.
     const failedParents = await r.q<{ t: string }>(`SELECT p.text t FROM augmentations a JOIN samples p ON p.uid = a.parent_uid WHERE a.reason = 'generator_failed'`);
@@ -198,14 +221,28 @@ describe('generator interface: an OpenAI-compatible HTTP server', () => {
     await new Promise<void>((res) => hanging.listen(0, '127.0.0.1', res));
     try {
       const dir = tempDir();
-      const rows = fixture('sib200/yor_Latn').filter((x) => x.split === 'train').slice(0, 120);
-      writeJsonl(path.join(dir, 'yor.jsonl'), rows.map((x) => ({ id: x.id, text: x.text })));
+      const rows = fixture('sib200/yor_Latn')
+        .filter((x) => x.split === 'train')
+        .slice(0, 120);
+      writeJsonl(
+        path.join(dir, 'yor.jsonl'),
+        rows.map((x) => ({ id: x.id, text: x.text })),
+      );
       const hurl = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}`;
-      const r = await runYaml(dir, yaml('yor.jsonl', 2, `    operators: [token_dropout]
+      const r = await runYaml(
+        dir,
+        yaml(
+          'yor.jsonl',
+          2,
+          `    operators: [token_dropout]
     per_parent: 2
     max_synthetic_share: 0.5
-    generator: { kind: http, url: "${hurl}", timeout_ms: 300, retries: 1, concurrency: 2, max_consecutive_failures: 4 }`).replace('90000', '20000'));
-      const gen = await r.q<{ reason: string | null; given_up: number; n: number }>(`SELECT reason, count(*) FILTER (reason_detail LIKE 'endpoint given up: 4 items failed in a row%')::INT given_up, count(*)::INT n FROM augmentations WHERE aug_operator = 'generator:http' GROUP BY ALL`);
+    generator: { kind: http, url: "${hurl}", timeout_ms: 300, retries: 1, concurrency: 2, max_consecutive_failures: 4 }`,
+        ).replace('90000', '20000'),
+      );
+      const gen = await r.q<{ reason: string | null; given_up: number; n: number }>(
+        `SELECT reason, count(*) FILTER (reason_detail LIKE 'endpoint given up: 4 items failed in a row%')::INT given_up, count(*)::INT n FROM augmentations WHERE aug_operator = 'generator:http' GROUP BY ALL`,
+      );
       expect(gen).toHaveLength(1);
       expect(gen[0]!.reason).toBe('generator_failed');
       expect(gen[0]!.n).toBeGreaterThan(20);

@@ -41,9 +41,7 @@ describe('malformed JSONL rows are rejected with reason and location, and nothin
     writeFileSync(path.join(dir, 'mixed.jsonl'), Buffer.concat(parts));
     const run = await runYaml(dir, `sources:\n  - { name: m, path: mixed.jsonl, columns: { id: id } }\n`);
 
-    const rows = await run.q<{ id: string; row: number; status: string; reason: string | null; text: string | null }>(
-      `SELECT id, "row"::INT AS row, status, reason, text FROM samples ORDER BY uid`,
-    );
+    const rows = await run.q<{ id: string; row: number; status: string; reason: string | null; text: string | null }>(`SELECT id, "row"::INT AS row, status, reason, text FROM samples ORDER BY uid`);
     const byRow = new Map(rows.map((r) => [r.row, r]));
     expect(byRow.get(1)).toMatchObject({ id: good[0]!.id, status: 'selected' });
     expect(byRow.get(2)).toMatchObject({ reason: 'invalid_json', id: 'm:mixed.jsonl:2' });
@@ -128,7 +126,9 @@ describe('malformed JSONL rows are rejected with reason and location, and nothin
     expect(rows[2]!.reason_detail).toBe('id also on the earlier row ids.jsonl:1');
     expect(run.summary.counts).toMatchObject({ input: 5, selected: 3, rejected_total: 2 });
     expect(run.warnings.join('\n')).not.toContain('occur on more than one row');
-    await expect(runYaml(tempDir(), `${src.replace('ids.jsonl', path.join(dir, 'ids.jsonl'))}limits: { duplicate_ids: error }\n`)).rejects.toThrow(/ids occur on more than one row: "a" \(3 rows\); limits.duplicate_ids is error/);
+    await expect(runYaml(tempDir(), `${src.replace('ids.jsonl', path.join(dir, 'ids.jsonl'))}limits: { duplicate_ids: error }\n`)).rejects.toThrow(
+      /ids occur on more than one row: "a" \(3 rows\); limits.duplicate_ids is error/,
+    );
   });
 
   it('a CSV with a broken row, bad UTF-8 and a missing text column', async () => {
@@ -178,7 +178,10 @@ describe('malformed JSONL rows are rejected with reason and location, and nothin
     const body = tweets.map((r, i) => (broken.has(i) ? `${r.id},"${r.text.replace(/[\r\n"]+/g, ' ')},${r.label}` : `${r.id},${cell(i % 11 === 0 ? `${r.text}\n— ${r.label}` : r.text)},${r.label}`));
     const content = ['id,tweet,label', ...body].join('\n') + '\n';
     writeFileSync(path.join(dir, 'tweets.csv'), content);
-    const run = await runYaml(dir, 'sources:\n  - { name: t, path: tweets.csv, columns: { id: id, text: tweet, label: label } }\nstages:\n  dedup: { exact: { enabled: false }, near: { enabled: false } }\n');
+    const run = await runYaml(
+      dir,
+      'sources:\n  - { name: t, path: tweets.csv, columns: { id: id, text: tweet, label: label } }\nstages:\n  dedup: { exact: { enabled: false }, near: { enabled: false } }\n',
+    );
     const malformed = await run.q<{ row: number }>(`SELECT "row"::INT AS row FROM samples WHERE reason = 'malformed_row' ORDER BY "row"`);
     // Line numbers of the broken tweets (each record starts on its own line; the header is line 1).
     const startLine: number[] = [];
@@ -206,14 +209,22 @@ describe('malformed JSONL rows are rejected with reason and location, and nothin
     const lines = tweets.map((r, i) => `${r.id}\t${i % 7 === 0 ? '"' : ''}${r.text.replace(/[\t\r\n]+/g, ' ')}`);
     writeFileSync(path.join(dir, 'tweets.tsv'), ['id\ttweet', ...lines].join('\n') + '\n');
     const run = await runYaml(dir, 'sources:\n  - { name: t, path: tweets.tsv, columns: { id: id, text: tweet } }\nstages:\n  dedup: { exact: { enabled: false }, near: { enabled: false } }\n');
-    const [c] = await run.q<{ n: number; malformed: number; quoted: number }>(`SELECT count(*)::INT AS n, count(*) FILTER (reason = 'malformed_row')::INT AS malformed, count(*) FILTER (starts_with(text, '"'))::INT AS quoted FROM samples`);
+    const [c] = await run.q<{ n: number; malformed: number; quoted: number }>(
+      `SELECT count(*)::INT AS n, count(*) FILTER (reason = 'malformed_row')::INT AS malformed, count(*) FILTER (starts_with(text, '"'))::INT AS quoted FROM samples`,
+    );
     expect(c).toEqual({ n: 300, malformed: 0, quoted: 43 });
     expect(run.summary.counts.input).toBe(300);
   });
 
   it('when every row is rejected before embedding, the run still ends: exit 0, an empty selection, a reconciled manifest and a warning', async () => {
     const dir = tempDir();
-    writeFileSync(path.join(dir, 'in.jsonl'), fixture('sib200/hau_Latn').slice(0, 50).map((r) => JSON.stringify(r)).join('\n') + '\n');
+    writeFileSync(
+      path.join(dir, 'in.jsonl'),
+      fixture('sib200/hau_Latn')
+        .slice(0, 50)
+        .map((r) => JSON.stringify(r))
+        .join('\n') + '\n',
+    );
     writeFileSync(path.join(dir, 'p.yaml'), 'sources:\n  - { name: s, path: in.jsonl, where: "false" }\n');
     const res = await runCli(['run', path.join(dir, 'p.yaml'), '--out', path.join(dir, 'out')]);
     expect(res.code).toBe(0);
@@ -224,10 +235,16 @@ describe('malformed JSONL rows are rejected with reason and location, and nothin
     expect(n!.n).toBe(50);
   });
 
-  it('--out at a folder of the user\'s files, or inside an input folder, is refused (exit 2) and nothing there changes', async () => {
+  it("--out at a folder of the user's files, or inside an input folder, is refused (exit 2) and nothing there changes", async () => {
     const dir = tempDir();
     mkdirSync(path.join(dir, 'lake'));
-    writeFileSync(path.join(dir, 'lake', 'in.jsonl'), fixture('sib200/hau_Latn').slice(0, 20).map((r) => JSON.stringify(r)).join('\n') + '\n');
+    writeFileSync(
+      path.join(dir, 'lake', 'in.jsonl'),
+      fixture('sib200/hau_Latn')
+        .slice(0, 20)
+        .map((r) => JSON.stringify(r))
+        .join('\n') + '\n',
+    );
     const mine = path.join(dir, 'mine');
     mkdirSync(path.join(mine, 'model'), { recursive: true });
     writeFileSync(path.join(mine, 'manifest.json'), '{"mine": true}');
@@ -250,7 +267,13 @@ describe('malformed JSONL rows are rejected with reason and location, and nothin
 
   it('a JSONL file without the configured text column rejects every row as missing_text', async () => {
     const dir = tempDir();
-    writeFileSync(path.join(dir, 'a.jsonl'), yor.slice(0, 15).map((r) => JSON.stringify({ id: r.id, sentence: r.text })).join('\n'));
+    writeFileSync(
+      path.join(dir, 'a.jsonl'),
+      yor
+        .slice(0, 15)
+        .map((r) => JSON.stringify({ id: r.id, sentence: r.text }))
+        .join('\n'),
+    );
     const run = await runYaml(dir, `sources:\n  - { name: a, path: a.jsonl }\n`);
     expect(run.summary.counts).toMatchObject({ input: 15, selected: 0, rejected: { missing_text: 15 } });
   });
@@ -281,7 +304,12 @@ describe('problems found before any work stop the run with a clear error and wri
   it('a YAML alias bomb, 3,000 levels of nesting and a 1e300 budget are config errors, not crashes', () => {
     const dir = tempDir();
     const aliases = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
-    for (let i = 1; i < 12; i++) aliases.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+    for (let i = 1; i < 12; i++)
+      aliases.push(
+        `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9)
+          .fill(`*${String.fromCharCode(96 + i)}`)
+          .join(',')}]`,
+      );
     const bomb = writePipeline(dir, `${aliases.join('\n')}\nsources:\n  - { name: s, path: x.jsonl }\n`, 'bomb.yaml');
     expect(() => loadPipelineFile(bomb)).toThrow(ConfigError);
     expect(() => loadPipelineFile(bomb)).toThrow(/bomb\.yaml: invalid YAML: Excessive alias count/);
@@ -330,7 +358,12 @@ describe('problems found before any work stop the run with a clear error and wri
   it('a gzip file that breaks off midway keeps the rows before the break and records the truncation', async () => {
     const dir = tempDir();
     const { gzipSync } = await import('node:zlib');
-    const full = gzipSync(yor.slice(0, 400).map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const full = gzipSync(
+      yor
+        .slice(0, 400)
+        .map((r) => JSON.stringify(r))
+        .join('\n') + '\n',
+    );
     writeFileSync(path.join(dir, 'cut.jsonl.gz'), full.subarray(0, Math.floor(full.length * 0.6)));
     const run = await runYaml(dir, `sources:\n  - { name: a, path: cut.jsonl.gz }\n`);
     expect(run.summary.counts.rejected.truncated_file).toBe(1);
@@ -348,11 +381,18 @@ describe('problems found before any work stop the run with a clear error and wri
     mkdirSync(path.join(dir, 'in'));
     writeFileSync(path.join(dir, 'in', 'a-crc.jsonl.gz'), badCrc);
     // Two members (as `cat a.gz b.gz` makes), then bytes that are not gzip.
-    const second = gzipSync(yor.slice(50, 60).map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const second = gzipSync(
+      yor
+        .slice(50, 60)
+        .map((r) => JSON.stringify(r))
+        .join('\n') + '\n',
+    );
     writeFileSync(path.join(dir, 'in', 'b-trail.jsonl.gz'), Buffer.concat([gz, second, Buffer.from('\n-- end of upload --\n')]));
     writeFileSync(path.join(dir, 'in', 'c-empty.jsonl.gz'), Buffer.alloc(0));
     const run = await runYaml(dir, `sources:\n  - { name: a, path: "in/*.jsonl.gz" }\nstages:\n  dedup: { exact: { enabled: false }, near: { enabled: false } }\n`);
-    const byFile = await run.q<{ file: string; rows: number; corrupt: number }>(`SELECT file, count(*)::INT AS rows, count(*) FILTER (reason = 'corrupt_file')::INT AS corrupt FROM samples GROUP BY file ORDER BY file`);
+    const byFile = await run.q<{ file: string; rows: number; corrupt: number }>(
+      `SELECT file, count(*)::INT AS rows, count(*) FILTER (reason = 'corrupt_file')::INT AS corrupt FROM samples GROUP BY file ORDER BY file`,
+    );
     expect(byFile).toEqual([
       { file: 'a-crc.jsonl.gz', rows: 51, corrupt: 1 },
       { file: 'b-trail.jsonl.gz', rows: 61, corrupt: 1 },

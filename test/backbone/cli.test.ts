@@ -26,15 +26,18 @@ describe('winnow CLI', () => {
     expect(JSON.parse(q.stdout)).toEqual([{ n: '120' }]);
     const ids = await runCli(['query', path.join(out, 'results.duckdb'), 'select id from samples order by uid limit 2', '--format', 'csv']);
     expect(ids.stdout).toBe(`id\n${zul[0]!.id}\n${zul[1]!.id}\n`);
-    const table = await runCli(['query', out, "select status, count(*) as n from samples group by all"]);
+    const table = await runCli(['query', out, 'select status, count(*) as n from samples group by all']);
     expect(table.stdout).toMatch(/status\s+\| n/);
     expect(table.stdout).toMatch(/selected\s+\| 120/);
   });
 
-  it('run --input uses an input\'s own id field without --id-column, derives ids for rows without one, and says which', async () => {
+  it("run --input uses an input's own id field without --id-column, derives ids for rows without one, and says which", async () => {
     const dir = tempDir();
     // Half the rows carry an id, half do not (a lake assembled from two exports).
-    writeJsonl(path.join(dir, 'in.jsonl'), zul.slice(0, 40).map((r, i) => (i % 2 === 0 ? { id: r.id, text: r.text } : { text: r.text })));
+    writeJsonl(
+      path.join(dir, 'in.jsonl'),
+      zul.slice(0, 40).map((r, i) => (i % 2 === 0 ? { id: r.id, text: r.text } : { text: r.text })),
+    );
     const out = path.join(dir, 'out');
     const res = await runCli(['run', '--input', path.join(dir, 'in.jsonl'), '--out', out, '--json', '--log-format', 'text', '--workers', '1']);
     expect(res.code).toBe(0);

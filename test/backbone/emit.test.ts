@@ -27,10 +27,7 @@ describe('emitted outputs', () => {
       path.join(dir, 'mix.jsonl'),
       rows.map((r, i) => (i % 10 === 0 ? { ...r, text: 'short' } : r)),
     );
-    run = await runYaml(
-      dir,
-      PIPELINE,
-    );
+    run = await runYaml(dir, PIPELINE);
   });
 
   it('selection.arrow reads back with apache-arrow: rows, compact schema, values', async () => {
@@ -99,11 +96,7 @@ describe('emitted outputs', () => {
   });
 
   it('the same input and config give byte-identical selections', async () => {
-    const again = await runYaml(
-      path.dirname(run.out),
-      PIPELINE,
-      'out2',
-    );
+    const again = await runYaml(path.dirname(run.out), PIPELINE, 'out2');
     expect(readFileSync(path.join(again.out, 'selection.arrow')).equals(readFileSync(path.join(run.out, 'selection.arrow')))).toBe(true);
   });
 });

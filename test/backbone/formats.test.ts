@@ -62,10 +62,7 @@ stages: { filters: { min_chars: 1 } }
   }
 
   it('plain text: one document per line with derived ids, or one per file', async () => {
-    const lines = await runYaml(
-      tempDir(),
-      `sources:\n  - { name: txt, path: ${path.join(dir, 'data.txt')}, lang: yor_Latn }\nstages: { filters: { min_chars: 1 } }\n`,
-    );
+    const lines = await runYaml(tempDir(), `sources:\n  - { name: txt, path: ${path.join(dir, 'data.txt')}, lang: yor_Latn }\nstages: { filters: { min_chars: 1 } }\n`);
     expect(lines.summary.counts.selected).toBe(rows.length);
     const first = await lines.q<{ id: string; lang: string; row: number }>(`SELECT id, lang, "row"::INT AS row FROM samples ORDER BY uid LIMIT 2`);
     expect(first).toEqual([
@@ -82,7 +79,10 @@ stages: { filters: { min_chars: 1 } }
     const d2 = tempDir();
     writeJsonl(path.join(d2, 'a.jsonl'), yor.slice(0, 50));
     const hauRows = [...hau.filter((r) => r.split === 'train').slice(0, 50), ...hau.filter((r) => r.split === 'test').slice(0, 30)];
-    writeJsonl(path.join(d2, 'b.jsonl'), hauRows.map((r) => ({ body: r.text, key: r.id, split: r.split })));
+    writeJsonl(
+      path.join(d2, 'b.jsonl'),
+      hauRows.map((r) => ({ body: r.text, key: r.id, split: r.split })),
+    );
     const run = await runYaml(
       d2,
       `sources:

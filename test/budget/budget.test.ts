@@ -110,7 +110,10 @@ describe('budget in a pipeline run', () => {
   it('a budget smaller than the pool: within 0.5% under, never over, quotas respected', async () => {
     const dir = tempDir();
     writeJsonl(path.join(dir, 'in.jsonl'), rows);
-    const run = await runYaml(dir, `sources:\n  - { name: s, path: in.jsonl, columns: { id: id, lang: lang } }\nstages:\n  budget: { target: { tokens: 40000 }, quota: { by: lang, temperature: 0.5 }, max_doc_share: 0.01 }\n`);
+    const run = await runYaml(
+      dir,
+      `sources:\n  - { name: s, path: in.jsonl, columns: { id: id, lang: lang } }\nstages:\n  budget: { target: { tokens: 40000 }, quota: { by: lang, temperature: 0.5 }, max_doc_share: 0.01 }\n`,
+    );
     const [sel] = await run.q<{ tokens: number }>(`SELECT sum(tokens)::INT AS tokens FROM samples WHERE status = 'selected'`);
     expect(sel!.tokens).toBeLessThanOrEqual(40000);
     expect(sel!.tokens).toBeGreaterThanOrEqual(40000 * 0.995);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dedupKey } from '../../src/dedup/dedup-key.js';
 import { optimalBands } from '../../src/dedup/minhash.js';
-import { scoreClusters } from '../../src/eval/dedup-quality.js';
+import { scoreClusters } from '../../bench/eval/dedup-quality.js';
 import { fixture, tempDir, writeJsonl } from '../helpers.js';
 import { runYaml } from '../backbone/run-helpers.js';
 
@@ -38,7 +38,9 @@ describe('dedup on real data', () => {
       .sort()
       .map(([k, v]) => `${k.padEnd(36)} ${String(v.pairs).padStart(4)} pairs, merged ${(v.rate * 100).toFixed(1)}%`)
       .join('\n');
-    console.log(`exact + near dedup on neardup-sentences (threshold 0.7, 128 perms, char 5-grams, verify ${verify}):\npairwise precision ${scores.precision.toFixed(4)} over ${scores.predictedPairs} predicted pairs\n${table}`);
+    console.log(
+      `exact + near dedup on neardup-sentences (threshold 0.7, 128 perms, char 5-grams, verify ${verify}):\npairwise precision ${scores.precision.toFixed(4)} over ${scores.predictedPairs} predicted pairs\n${table}`,
+    );
     mkdirSync('test-output', { recursive: true });
     writeFileSync(`test-output/dedup-neardup-${verify}.json`, JSON.stringify(scores, null, 2));
     expect(scores.precision).toBeGreaterThanOrEqual(0.98);
@@ -90,7 +92,9 @@ describe('dedup on real data', () => {
     const admitted = await second.q<{ text: string }>(`SELECT text FROM samples WHERE status = 'selected'`);
     expect(admitted.filter((r) => firstKept.has(dedupKey(r.text, KEY)))).toEqual([]);
     // Every repeat is rejected and points at the day-1 row it repeats (negative cluster ids lead to earlier runs).
-    const repeatsOut = await second.q<{ id: string; dup_of: string; reason: string }>(`SELECT id, dup_of, reason FROM samples WHERE id LIKE '%-again' AND status = 'rejected' AND dup_cluster < 0 ORDER BY uid`);
+    const repeatsOut = await second.q<{ id: string; dup_of: string; reason: string }>(
+      `SELECT id, dup_of, reason FROM samples WHERE id LIKE '%-again' AND status = 'rejected' AND dup_cluster < 0 ORDER BY uid`,
+    );
     expect(repeatsOut).toHaveLength(200);
     expect(repeatsOut.every((r) => r.id === `${r.dup_of}-again`)).toBe(true);
     expect(new Set(repeatsOut.slice(0, 60).map((r) => r.reason))).toEqual(new Set(['exact_dup']));
@@ -115,7 +119,9 @@ describe('semantic dedup (SemDeDup on the built-in embeddings)', () => {
       .sort()
       .map(([k, v]) => `${k.padEnd(36)} ${String(v.pairs).padStart(4)} pairs, in one cluster ${(v.rate * 100).toFixed(1)}%`)
       .join('\n');
-    console.log(`exact + semantic dedup (eps 0.15, cross-lingual flagged) on neardup-sentences:\npairwise precision ${scores.precision.toFixed(4)}\n${table}\nrows by dup_kind: ${JSON.stringify(kinds)}`);
+    console.log(
+      `exact + semantic dedup (eps 0.15, cross-lingual flagged) on neardup-sentences:\npairwise precision ${scores.precision.toFixed(4)}\n${table}\nrows by dup_kind: ${JSON.stringify(kinds)}`,
+    );
     writeFileSync('test-output/dedup-semantic-neardup.json', JSON.stringify({ scores, kinds }, null, 2));
     // Lexical near-duplicates are close in embedding space too; neighbouring sentences are not.
     expect(scores.byKind.token_edit_5pct!.rate).toBeGreaterThanOrEqual(0.9);

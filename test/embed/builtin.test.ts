@@ -5,7 +5,7 @@ import { BuiltinEncoder } from '../../src/embed/builtin-encoder.js';
 import { DEFAULT_BUILTIN, encodeReference, fitBuiltin, type BuiltinParams } from '../../src/embed/builtin-fit.js';
 import { builtinOnnx, fingerprintOf, loadBuiltin, saveBuiltin } from '../../src/embed/builtin-model.js';
 import { fitBuiltinModel } from '../../src/embed/open-encoder.js';
-import { builtinNearDupAuc, builtinProbeAccuracy } from '../../src/eval/embedding-quality.js';
+import { builtinNearDupAuc, builtinProbeAccuracy } from '../../bench/eval/embedding-quality.js';
 import { MatMulKernel, SparseKernel } from '../../src/onnx/kernels.js';
 import { NormalizeSchema } from '../../src/config/schema.js';
 import { normalizeText } from '../../src/stages/normalize.js';
@@ -68,7 +68,10 @@ describe('built-in encoder', () => {
     // The run normalizes text (NFC, whitespace) before embedding; so does the expectation.
     const expected = await here.encode(sample.map((t) => normalizeText(t, NormalizeSchema.parse({}))));
     await here.close();
-    writeJsonl(path.join(dir, 'in.jsonl'), sample.map((text, i) => ({ id: `s${i}`, text })));
+    writeJsonl(
+      path.join(dir, 'in.jsonl'),
+      sample.map((text, i) => ({ id: `s${i}`, text })),
+    );
     const out = path.join(dir, 'emb.parquet');
     const res = await runCli(['embed', '--input', path.join(dir, 'in.jsonl'), '--id-column', 'id', '--model', modelDir, '--device', 'cpu', '--no-cache', '--out', out]);
     expect(res.code).toBe(0);
@@ -100,7 +103,11 @@ describe('built-in encoder quality on real data', () => {
     const accs: Record<string, number> = {};
     for (const lang of langs) accs[lang] = await builtinProbeAccuracy(fixture(`sib200/${lang}`) as never);
     const meanAcc = Object.values(accs).reduce((a, b) => a + b, 0) / langs.length;
-    console.log(`SIB-200 probe accuracy (built-in encoder, dim 256): ${Object.entries(accs).map(([l, a]) => `${l} ${a.toFixed(3)}`).join(', ')}; mean ${meanAcc.toFixed(3)}`);
+    console.log(
+      `SIB-200 probe accuracy (built-in encoder, dim 256): ${Object.entries(accs)
+        .map(([l, a]) => `${l} ${a.toFixed(3)}`)
+        .join(', ')}; mean ${meanAcc.toFixed(3)}`,
+    );
     mkdirSync('test-output', { recursive: true });
     writeFileSync('test-output/embed-quality-sib200.json', JSON.stringify({ accuracy: accs, mean: meanAcc }, null, 2));
     for (const lang of langs) expect(accs[lang], lang).toBeGreaterThanOrEqual(0.55);

@@ -21,7 +21,12 @@ describe('embedding cache: capped, least recently used first', () => {
     const c = file('c', 9000, 2);
     file('d', 2000, 1);
     writeFileSync(path.join(dir, 'notes.txt'), 'not a cache file');
-    expect((await cacheEntries(dir)).map((e) => path.basename(e.file))).toEqual(['embeddings-d-float32.duckdb', 'embeddings-c-float32.duckdb', 'embeddings-b-float32.duckdb', 'embeddings-a-float32.duckdb']);
+    expect((await cacheEntries(dir)).map((e) => path.basename(e.file))).toEqual([
+      'embeddings-d-float32.duckdb',
+      'embeddings-c-float32.duckdb',
+      'embeddings-b-float32.duckdb',
+      'embeddings-a-float32.duckdb',
+    ]);
     // 19,000 bytes against a 12,000 cap: a (5,000 with its WAL) and b go; c is kept though older than d.
     const removed = await pruneCache(dir, 12_000, c);
     expect(removed.map((e) => path.basename(e.file))).toEqual(['embeddings-a-float32.duckdb', 'embeddings-b-float32.duckdb']);
@@ -34,7 +39,12 @@ describe('embedding cache: capped, least recently used first', () => {
   it('a run prunes the cache to stages.embed.cache_limit; winnow cache lists it and winnow cache clear empties it', async () => {
     const dir = tempDir();
     const cache = path.join(dir, 'cache');
-    writeJsonl(path.join(dir, 'in.jsonl'), fixture('sib200/hau_Latn').slice(0, 60).map((r) => ({ id: r.id, text: r.text })));
+    writeJsonl(
+      path.join(dir, 'in.jsonl'),
+      fixture('sib200/hau_Latn')
+        .slice(0, 60)
+        .map((r) => ({ id: r.id, text: r.text })),
+    );
     const yaml = (dim: number): string => `sources: [{ name: s, path: in.jsonl }]\nstages:\n  embed: { cache: cache, cache_limit: 1KB, builtin: { dim: ${dim} } }\n`;
     await runYaml(dir, yaml(32));
     const first = readdirSync(cache).filter((f) => f.endsWith('.duckdb'));

@@ -14,7 +14,10 @@ describe('devices', () => {
   const cuda = onnxruntimeInfo().cudaInstalled;
 
   it.runIf(!cuda)('device: cuda without the CUDA provider fails, saying what is missing and how to install it', async () => {
-    const model = await fitBuiltinModel(lin.slice(0, 100).map((r) => r.text), { ...DEFAULT_BUILTIN, dim: 16, seed: 1 });
+    const model = await fitBuiltinModel(
+      lin.slice(0, 100).map((r) => r.text),
+      { ...DEFAULT_BUILTIN, dim: 16, seed: 1 },
+    );
     const err = await BuiltinEncoder.open(model, { device: 'cuda' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DeviceError);
     expect((err as Error).message).toMatch(/CUDA execution provider is not installed/);
@@ -35,10 +38,7 @@ describe('devices', () => {
     const res = await runCli(['doctor', '--json']);
     expect(res.code).toBe(0);
     const report = JSON.parse(res.stdout) as { onnxruntime: { providers: { name: string; loads: boolean }[] } };
-    expect(report.onnxruntime.providers).toEqual([
-      expect.objectContaining({ name: 'cpu', loads: true }),
-      expect.objectContaining({ name: 'cuda', loads: false }),
-    ]);
+    expect(report.onnxruntime.providers).toEqual([expect.objectContaining({ name: 'cpu', loads: true }), expect.objectContaining({ name: 'cuda', loads: false })]);
   });
 });
 

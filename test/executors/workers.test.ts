@@ -35,7 +35,9 @@ describe('local executor: streaming stages on worker threads', () => {
         path.join(out, 'results.duckdb'),
         `SELECT md5(string_agg(concat_ws('|', uid, id, text, status, reason, reason_detail, lang_pred, lang_conf, lang_detail, quality::VARCHAR, text_original, tokens), chr(10) ORDER BY uid)) AS h, count(*)::INT AS n FROM samples`,
       );
-      const parquet = createHash('sha256').update(readFileSync(path.join(out, 'selection.parquet'))).digest('hex');
+      const parquet = createHash('sha256')
+        .update(readFileSync(path.join(out, 'selection.parquet')))
+        .digest('hex');
       const counts = summary.stages.map((s) => ({ stage: s.stage, in: s.in, out: s.out, rejected: s.rejected }));
       return { h, parquet, counts, selected: summary.counts.selected };
     };

@@ -61,4 +61,3 @@ export async function step(yaml: string, state: string): Promise<StateJson> {
   expect(r.code, r.stderr).toBe(0);
   return JSON.parse(r.stdout) as StateJson;
 }
-

@@ -21,7 +21,9 @@ describe('language ID accuracy', () => {
     type Acc = [number, number, number, number, number];
     const report: Record<string, { langs: Record<string, Acc>; macro: Acc }> = {};
     for (const set of ['sib200', 'tatoeba-laser']) {
-      const files = readdirSync(path.join(FIXTURES, set)).filter((f) => f.endsWith('.jsonl.gz')).sort();
+      const files = readdirSync(path.join(FIXTURES, set))
+        .filter((f) => f.endsWith('.jsonl.gz'))
+        .sort();
       const langs: Record<string, Acc> = {};
       for (const f of files) {
         const rows = fixture(`${set}/${f.replace('.jsonl.gz', '')}`).slice(0, 200);
@@ -39,7 +41,11 @@ describe('language ID accuracy', () => {
       const values = Object.values(langs);
       const macro = [0, 1, 2, 3, 4].map((k) => values.reduce((s, v) => s + v[k]!, 0) / values.length) as Acc;
       report[set] = { langs, macro };
-      console.log(`${set} language ID accuracy (ensemble / without lid.176 / cld3 / franc / lid.176), macro ${macro.map((m) => m.toFixed(3)).join(' / ')}:\n${Object.entries(langs).map(([l, a]) => `  ${l.padEnd(9)} ${a.map((x) => x.toFixed(2)).join(' / ')}`).join('\n')}`);
+      console.log(
+        `${set} language ID accuracy (ensemble / without lid.176 / cld3 / franc / lid.176), macro ${macro.map((m) => m.toFixed(3)).join(' / ')}:\n${Object.entries(langs)
+          .map(([l, a]) => `  ${l.padEnd(9)} ${a.map((x) => x.toFixed(2)).join(' / ')}`)
+          .join('\n')}`,
+      );
       for (const k of [2, 3, 4] as const) expect(macro[0]).toBeGreaterThan(macro[k]);
       expect(macro[0]).toBeGreaterThanOrEqual(macro[1]);
     }
@@ -81,7 +87,9 @@ describe('corpus-adapted language ID with 300 reference sentences', () => {
     const background = new CharLm(4).fit(corpus.map((c) => c.text));
     const lines: string[] = [];
     for (const L of SIB) {
-      const ref = data[L]!.filter((r) => r.split === 'train').slice(0, 300).map((r) => r.text);
+      const ref = data[L]!.filter((r) => r.split === 'train')
+        .slice(0, 300)
+        .map((r) => r.text);
       // The stage's recipe: 1st percentile of 3-fold held-out reference scores minus 0.1.
       const held: number[] = [];
       for (let f = 0; f < 3; f++) {
@@ -114,10 +122,19 @@ describe('corpus-adapted language ID with 300 reference sentences', () => {
     const dir = tempDir();
     const yor = fixture('sib200/yor_Latn');
     writeJsonl(path.join(dir, 'ref.jsonl'), yor.filter((r) => r.split === 'train').slice(0, 300));
-    const mix = ['yor_Latn', 'hau_Latn', 'ibo_Latn', 'wol_Latn', 'amh_Ethi'].flatMap((l) => fixture(`sib200/${l}`).filter((r) => r.split === 'test').slice(0, 100));
+    const mix = ['yor_Latn', 'hau_Latn', 'ibo_Latn', 'wol_Latn', 'amh_Ethi'].flatMap((l) =>
+      fixture(`sib200/${l}`)
+        .filter((r) => r.split === 'test')
+        .slice(0, 100),
+    );
     writeJsonl(path.join(dir, 'mix.jsonl'), mix);
-    const run = await runYaml(dir, `sources:\n  - { name: m, path: mix.jsonl, columns: { id: id } }\nstages:\n  langid: { reference: { path: ref.jsonl, lang: yor_Latn } }\n  dedup: { exact: { enabled: false }, near: { enabled: false } }\n`);
-    const rows = await run.q<{ id: string; status: string; lang_pred: string; lang_by: string; score: number | null }>('SELECT id, status::VARCHAR AS status, lang_pred, lang_by, lang_ref_score AS score FROM samples');
+    const run = await runYaml(
+      dir,
+      `sources:\n  - { name: m, path: mix.jsonl, columns: { id: id } }\nstages:\n  langid: { reference: { path: ref.jsonl, lang: yor_Latn } }\n  dedup: { exact: { enabled: false }, near: { enabled: false } }\n`,
+    );
+    const rows = await run.q<{ id: string; status: string; lang_pred: string; lang_by: string; score: number | null }>(
+      'SELECT id, status::VARCHAR AS status, lang_pred, lang_by, lang_ref_score AS score FROM samples',
+    );
     const kept = rows.filter((r) => r.status === 'selected');
     const yorKept = kept.filter((r) => r.id.startsWith('yor_Latn')).length;
     expect(yorKept).toBeGreaterThanOrEqual(95);
@@ -135,7 +152,9 @@ describe('corpus-adapted language ID with 300 reference sentences', () => {
     const tags = await tag.q<{ n: number; tagged: number }>(`SELECT count(*)::INT AS n, count(lang_pred)::INT AS tagged FROM samples WHERE status = 'selected'`);
     expect(tags[0]).toEqual({ n: 120, tagged: 120 });
     const target = await runYaml(dir, `sources:\n  - { name: m, path: mix.jsonl, columns: { id: id, lang: lang } }\nstages:\n  langid: { target: [swh_Latn] }\n`, 'out2');
-    const [kept] = await target.q<{ swh: number; other: number }>(`SELECT count(*) FILTER (lang = 'swh_Latn')::INT AS swh, count(*) FILTER (lang <> 'swh_Latn')::INT AS other FROM samples WHERE status = 'selected'`);
+    const [kept] = await target.q<{ swh: number; other: number }>(
+      `SELECT count(*) FILTER (lang = 'swh_Latn')::INT AS swh, count(*) FILTER (lang <> 'swh_Latn')::INT AS other FROM samples WHERE status = 'selected'`,
+    );
     expect(kept!.swh).toBe(40);
     expect(kept!.other).toBeLessThanOrEqual(4);
     const [detail] = await target.q<{ d: string; l: string }>(`SELECT reason_detail AS d, lang_detail AS l FROM samples WHERE reason = 'lang_mismatch' LIMIT 1`);
@@ -148,7 +167,10 @@ describe('language ID keeps the target language (regressions from real text)', (
   const targetRun = async (rows: unknown[], target: string, extra = '') => {
     const dir = tempDir();
     writeJsonl(path.join(dir, 'in.jsonl'), rows);
-    return runYaml(dir, `sources:\n  - { name: s, path: in.jsonl, columns: { id: id } }\nstages:\n  langid: { target: [${target}]${extra} }\n  dedup: { exact: { enabled: false }, near: { enabled: false } }\n`);
+    return runYaml(
+      dir,
+      `sources:\n  - { name: s, path: in.jsonl, columns: { id: id } }\nstages:\n  langid: { target: [${target}]${extra} }\n  dedup: { exact: { enabled: false }, near: { enabled: false } }\n`,
+    );
   };
   const rejected = async (run: Awaited<ReturnType<typeof targetRun>>) => (await run.q<{ n: number }>(`SELECT count(*)::INT AS n FROM samples WHERE reason = 'lang_mismatch'`))[0]!.n;
 
@@ -172,9 +194,21 @@ describe('language ID keeps the target language (regressions from real text)', (
   });
 
   it('a mixed-language document reports each language share and keeps the target', async () => {
-    const yor = fixture('sib200/yor_Latn').slice(0, 6).map((r) => r.text).join(' ');
-    const eng = fixture('sib200/eng_Latn').slice(0, 6).map((r) => r.text).join(' ');
-    const run = await targetRun([{ id: 'mixed', text: `${yor}\n${eng}` }, { id: 'eng', text: eng }], 'yor_Latn');
+    const yor = fixture('sib200/yor_Latn')
+      .slice(0, 6)
+      .map((r) => r.text)
+      .join(' ');
+    const eng = fixture('sib200/eng_Latn')
+      .slice(0, 6)
+      .map((r) => r.text)
+      .join(' ');
+    const run = await targetRun(
+      [
+        { id: 'mixed', text: `${yor}\n${eng}` },
+        { id: 'eng', text: eng },
+      ],
+      'yor_Latn',
+    );
     const [m] = await run.q<{ shares: string; status: string; detail: string }>(`SELECT lang_shares::VARCHAR AS shares, status, lang_detail AS detail FROM samples WHERE id = 'mixed'`);
     const shares = JSON.parse(m!.shares) as Record<string, number>;
     expect(Object.keys(shares).sort()).toEqual(['eng_Latn', 'yor_Latn']);
@@ -190,7 +224,9 @@ describe('language ID keeps the target language (regressions from real text)', (
     const dir = tempDir();
     writeJsonl(path.join(dir, 'in.jsonl'), rows);
     const run = await runYaml(dir, `sources:\n  - { name: s, path: in.jsonl, columns: { id: id, lang: lang } }\nstages:\n  langid: { model: "fasttext:${BUNDLED_LID176}" }\n`);
-    const right = await run.q<{ n: number; by: string }>(`SELECT count(*)::INT AS n, min(lang_by) AS by FROM samples WHERE split_part(lang_pred, '_', 1) IN ('eng', 'swa', 'swh') AND split_part(lang_pred, '_', 1) = CASE WHEN lang = 'eng_Latn' THEN 'eng' ELSE split_part(lang_pred, '_', 1) END`);
+    const right = await run.q<{ n: number; by: string }>(
+      `SELECT count(*)::INT AS n, min(lang_by) AS by FROM samples WHERE split_part(lang_pred, '_', 1) IN ('eng', 'swa', 'swh') AND split_part(lang_pred, '_', 1) = CASE WHEN lang = 'eng_Latn' THEN 'eng' ELSE split_part(lang_pred, '_', 1) END`,
+    );
     expect(right[0]!.n).toBeGreaterThanOrEqual(36);
     expect(right[0]!.by).toBe('fasttext');
     writeFileSync(path.join(dir, 'bad.yaml'), `sources:\n  - { name: s, path: in.jsonl }\nstages:\n  langid: { model: "fasttext:no/such/model.bin" }\n`);

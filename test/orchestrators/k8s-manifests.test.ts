@@ -71,7 +71,15 @@ describe('the Kubernetes manifests in pipelines/orchestrators', () => {
       mkdirSync(path.join(data, 'pipelines'), { recursive: true });
       for (const f of ['lake-sharded.yaml', 'lake-nightly.yaml']) copyFileSync(path.join(ROOT, 'pipelines', f), path.join(data, 'pipelines', f));
       symlinkSync(path.join(ROOT, 'datasets'), path.join(data, 'datasets'));
-      const fit = await runCli(['embed', '--input', path.join(data, 'datasets', 'sib200', '*.jsonl'), '--out', path.join(data, 'sample.parquet'), '--save-model', path.join(data, 'models', 'lake-encoder')]);
+      const fit = await runCli([
+        'embed',
+        '--input',
+        path.join(data, 'datasets', 'sib200', '*.jsonl'),
+        '--out',
+        path.join(data, 'sample.parquet'),
+        '--save-model',
+        path.join(data, 'models', 'lake-encoder'),
+      ]);
       expect(fit.code, fit.stderr).toBe(0);
     }, 300_000);
 
@@ -85,7 +93,12 @@ describe('the Kubernetes manifests in pipelines/orchestrators', () => {
       const m = await runContainer(merge!, data);
       expect(m.code, m.stderr.slice(-2000)).toBe(0);
       const manifest = JSON.parse(readFileSync(path.join(data, 'merged', 'manifest.json'), 'utf8')) as { counts: { input: number; reconciled: boolean } };
-      const rows = ['amh_Ethi', 'hau_Latn', 'yor_Latn'].map((l) => readFileSync(path.join(ROOT, 'datasets', 'sib200', `${l}.jsonl`), 'utf8').trim().split('\n').length);
+      const rows = ['amh_Ethi', 'hau_Latn', 'yor_Latn'].map(
+        (l) =>
+          readFileSync(path.join(ROOT, 'datasets', 'sib200', `${l}.jsonl`), 'utf8')
+            .trim()
+            .split('\n').length,
+      );
       expect(manifest.counts).toMatchObject({ input: rows.reduce((a, b) => a + b), reconciled: true });
     }, 600_000);
 

@@ -15,10 +15,20 @@ export type Kind = keyof typeof MODELS;
  */
 function unknownFieldErrors(docs: { kind: Kind; doc: unknown }[]): string[] {
   const file = path.join(ROOT, 'test', 'orchestrators', '__manifests__.ts');
-  const imports = `import type { ${Object.values(MODELS).map((m) => m.type).join(', ')} } from 'kubernetes-models/batch/v1';\n`;
+  const imports = `import type { ${Object.values(MODELS)
+    .map((m) => m.type)
+    .join(', ')} } from 'kubernetes-models/batch/v1';\n`;
   const body = docs.map(({ kind, doc }, i) => `export const m${i}: ${MODELS[kind].type} = ${JSON.stringify(doc, null, 1)};\n`).join('');
   const source = imports + body;
-  const options: ts.CompilerOptions = { strict: true, noEmit: true, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022, skipLibCheck: true, types: [] };
+  const options: ts.CompilerOptions = {
+    strict: true,
+    noEmit: true,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    target: ts.ScriptTarget.ES2022,
+    skipLibCheck: true,
+    types: [],
+  };
   const host = ts.createCompilerHost(options);
   const readFile = host.readFile.bind(host);
   const getSourceFile = host.getSourceFile.bind(host);

@@ -99,7 +99,10 @@ describe.skipIf(unavailable !== null)('the shipped Slurm array script on a real 
   }, 300_000);
 
   afterAll(() => {
-    if (unavailable === null) slurm('scancel', ['--name=winnow-shards']), slurm('scancel', ['--name=winnow-merge']);
+    if (unavailable === null) {
+      slurm('scancel', ['--name=winnow-shards']);
+      slurm('scancel', ['--name=winnow-merge']);
+    }
   });
 
   it('3 array tasks and the merge complete; dedup identical to one process, selection within budget', async () => {
@@ -107,7 +110,11 @@ describe.skipIf(unavailable !== null)('the shipped Slurm array script on a real 
     const since = submit(dir, undisturbed);
     await queueDrained();
     const js = jobsSince(since);
-    expect(shardTasks(js).map((j) => `${j.ArrayTaskId}:${j.JobState}:${j.ExitCode}`).sort()).toEqual(['0:COMPLETED:0:0', '1:COMPLETED:0:0', '2:COMPLETED:0:0']);
+    expect(
+      shardTasks(js)
+        .map((j) => `${j.ArrayTaskId}:${j.JobState}:${j.ExitCode}`)
+        .sort(),
+    ).toEqual(['0:COMPLETED:0:0', '1:COMPLETED:0:0', '2:COMPLETED:0:0']);
     expect(gates(js).map((j) => j.JobState)).toEqual(['COMPLETED']);
 
     const merged = path.join(undisturbed, 'merged');
@@ -176,7 +183,11 @@ describe.skipIf(unavailable !== null)('the shipped Slurm array script on a real 
       holder.kill();
       await queueDrained();
       const js = jobsSince(since);
-      expect(shardTasks(js).filter((j) => j.ArrayTaskId === '2').map((j) => `${j.JobState}:${j.ExitCode}`)).toEqual(['FAILED:75:0', 'COMPLETED:0:0']);
+      expect(
+        shardTasks(js)
+          .filter((j) => j.ArrayTaskId === '2')
+          .map((j) => `${j.JobState}:${j.ExitCode}`),
+      ).toEqual(['FAILED:75:0', 'COMPLETED:0:0']);
       expect(gates(js).map((j) => j.JobState)).toEqual(['COMPLETED', 'COMPLETED']);
       expect(readFileSync(path.join(out, 'logs', 'merge.jsonl'), 'utf8')).toMatch(/resubmitted shards 2 as job \d+ \(begin now\+3\)/);
       expect(sha(path.join(out, 'merged', 'selection.parquet'))).toBe(sha(path.join(undisturbed, 'merged', 'selection.parquet')));

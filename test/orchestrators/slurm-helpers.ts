@@ -19,8 +19,7 @@ export function slurmUnavailable(): string | null {
   return null;
 }
 
-export const SKIP_NOTE =
-  'no Slurm cluster here; as root on Debian run `eval "$(bash test/orchestrators/slurm-cluster.sh up)"`, then `npm run test:system`';
+export const SKIP_NOTE = 'no Slurm cluster here; as root on Debian run `eval "$(bash test/orchestrators/slurm-cluster.sh up)"`, then `npm run test:system`';
 
 /** What `scontrol show job` says of one job (one array task per record). */
 export interface SlurmJob {
@@ -65,7 +64,14 @@ export async function waitFor<T>(what: string, probe: () => T | null | undefined
 
 /** Waits until no job of the shipped scripts is queued or running. */
 export const queueDrained = (timeoutMs?: number): Promise<true> =>
-  waitFor('the queue to drain', () => execFileSync('squeue', ['-h', '-o', '%j'], { encoding: 'utf8' }).split('\n').every((n) => !n.startsWith('winnow')), timeoutMs);
+  waitFor(
+    'the queue to drain',
+    () =>
+      execFileSync('squeue', ['-h', '-o', '%j'], { encoding: 'utf8' })
+        .split('\n')
+        .every((n) => !n.startsWith('winnow')),
+    timeoutMs,
+  );
 
 /** The settings the tests give the shipped scripts: this checkout's CLI, small jobs, short retry delay. */
 export function scriptEnv(extra: Record<string, string>): NodeJS.ProcessEnv {

@@ -2,8 +2,8 @@ import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { QualitySchema } from '../../src/config/schema.js';
-import { evaluateQuality, type CleanGroup, type QualityEvalResult } from '../../src/eval/quality-eval.js';
-import { JUNK_KINDS, mojibake, plantedJunk } from '../../src/eval/quality-junk.js';
+import { evaluateQuality, type CleanGroup, type QualityEvalResult } from '../../bench/eval/quality-eval.js';
+import { JUNK_KINDS, mojibake, plantedJunk } from '../../bench/eval/quality-junk.js';
 import { cleanDocument } from '../../src/quality/lines.js';
 import { measureDocument } from '../../src/quality/metrics.js';
 import { qualityVerdict } from '../../src/quality/verdict.js';
@@ -33,7 +33,13 @@ function fixtureGroups(perGroup: number): CleanGroup[] {
 
 function junkMaterial(groups: CleanGroup[]): Record<string, string[]> {
   const by = (names: string[]) => groups.filter((g) => names.includes(g.name)).flatMap((g) => g.texts);
-  return { Latn: by(['sib200/yor_Latn', 'sib200/hau_Latn']), Cyrl: by(['tatoeba-laser/kaz-eng', 'tatoeba-laser/tat-eng']), Ethi: by(['sib200/amh_Ethi']), Khmr: by(['tatoeba-laser/khm-eng']), Arab: by(['tatoeba-laser/uig-eng']) };
+  return {
+    Latn: by(['sib200/yor_Latn', 'sib200/hau_Latn']),
+    Cyrl: by(['tatoeba-laser/kaz-eng', 'tatoeba-laser/tat-eng']),
+    Ethi: by(['sib200/amh_Ethi']),
+    Khmr: by(['tatoeba-laser/khm-eng']),
+    Arab: by(['tatoeba-laser/uig-eng']),
+  };
 }
 
 describe('planted junk fixture', () => {
@@ -41,7 +47,10 @@ describe('planted junk fixture', () => {
     const file = path.join(FIXTURES, 'quality-junk', 'junk.jsonl');
     const rows = plantedJunk(junkMaterial(fixtureGroups(Infinity)), 10, 7);
     if (process.env.UPDATE_FIXTURES === '1') writeJsonl(file, rows);
-    const shipped = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as unknown);
+    const shipped = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as unknown);
     expect(shipped).toEqual(rows);
     expect(new Set(rows.map((r) => r.kind)).size).toBe(Object.keys(JUNK_KINDS).length);
   });
@@ -66,7 +75,9 @@ describe('quality measures', () => {
 
   it('does not count code quoted in technical prose (flags, SQL keywords, identifiers) as another script', () => {
     // A real Kazakh (Cyrillic) sentence with code in Latin letters around it, as software messages have.
-    const kaz = fixture('tatoeba-laser/kaz-eng').map((r) => r.text).find((t) => t.split(' ').length >= 6)!;
+    const kaz = fixture('tatoeba-laser/kaz-eng')
+      .map((r) => r.text)
+      .find((t) => t.split(' ').length >= 6)!;
     const technical = `${kaz} --from-file ALTER TABLE OWNED BY NONE GtkActionGroup pg_wal/archive_status`;
     const m = measureDocument(technical, 'Cyrl', []).metrics;
     expect(m.wrong_script_ratio).toBe(0);
@@ -81,7 +92,14 @@ describe('quality measures', () => {
   });
 
   it('removes boilerplate and markup lines, keeps a link inside a sentence, and counts what it removed', () => {
-    const page = ['Nyumbani | Habari | Michezo | Biashara | Wasiliana', 'Rais amesema serikali itajenga barabara mpya mwaka huu.', 'We use cookies to improve your experience.', '<div class="ad"><a href="/x">Tangazo</a></div>', '© 2024 Habari Ltd. All rights reserved.', 'https://example.org/habari/123'].join('\n');
+    const page = [
+      'Nyumbani | Habari | Michezo | Biashara | Wasiliana',
+      'Rais amesema serikali itajenga barabara mpya mwaka huu.',
+      'We use cookies to improve your experience.',
+      '<div class="ad"><a href="/x">Tangazo</a></div>',
+      '© 2024 Habari Ltd. All rights reserved.',
+      'https://example.org/habari/123',
+    ].join('\n');
     const d = cleanDocument(page, cfg.boilerplate_patterns);
     expect(d.text).toBe('Rais amesema serikali itajenga barabara mpya mwaka huu.');
     expect([d.lines, d.boilerplateLines, d.markupLines]).toEqual([6, 4, 1]);

@@ -8,7 +8,18 @@ describe('report group tables', () => {
     const files = ['amh', 'ast', 'bre', 'ceb', 'cor', 'cym', 'dsb', 'fao', 'fry', 'gla', 'gle', 'hsb', 'jav', 'kab', 'kaz', 'khm', 'kur', 'mhr', 'mon', 'oci'];
     const rows = files.flatMap((f, i) => {
       const size = fixture(`tatoeba-laser/${f}-eng`).length;
-      return [f, `${f}_x`].map((key, k) => ({ key, rows: size - i - k, kept: size - i - k - 1, selected: 10, tokens: 1000, selectedTokens: 100, keptChars: 50, selectedChars: 40, keptMeanTokens: 12, selectedMeanTokens: i % 2 ? null : 10 }));
+      return [f, `${f}_x`].map((key, k) => ({
+        key,
+        rows: size - i - k,
+        kept: size - i - k - 1,
+        selected: 10,
+        tokens: 1000,
+        selectedTokens: 100,
+        keptChars: 50,
+        selectedChars: 40,
+        keptMeanTokens: 12,
+        selectedMeanTokens: i % 2 ? null : 10,
+      }));
     });
     rows.sort((a, b) => b.rows - a.rows);
     const html = groupTable('Per language', 'language', rows);

@@ -22,6 +22,10 @@ const FLAGS = [
   '--disable-features=Translate,OptimizationHints,MediaRouter,AutofillServerCommunication',
 ];
 
+// Browser globals of the page.evaluate callbacks (this project compiles without the DOM library).
+declare const document: { createElement(tag: string): { className: string; id: string; textContent: string }; body: { append(e: unknown): void } };
+declare function getComputedStyle(e: unknown): { fill: string; display: string };
+
 let out: string;
 let outB: string;
 let startStderr: string;
@@ -29,7 +33,13 @@ let startStderr: string;
 /** Families fontconfig says have a glyph for the code point (what Chromium can draw it with). */
 function familiesCovering(codePoint: number): Set<string> {
   const r = spawnSync('fc-list', [`:charset=${codePoint.toString(16)}`, 'family'], { encoding: 'utf8' });
-  return new Set(r.stdout.split('\n').flatMap((l) => l.split(',')).map((f) => f.trim()).filter(Boolean));
+  return new Set(
+    r.stdout
+      .split('\n')
+      .flatMap((l) => l.split(','))
+      .map((f) => f.trim())
+      .filter(Boolean),
+  );
 }
 
 /**
@@ -40,20 +50,31 @@ function familiesCovering(codePoint: number): Set<string> {
 async function noTofu(page: Page): Promise<void> {
   // Only Ethiopic letters (spaces and digits may come from the UI font, which is right for them).
   const amharic = (JSON.parse(readFileSync(path.join(ROOT, 'datasets/sib200/amh_Ethi.jsonl'), 'utf8').split('\n')[0]!) as { text: string }).text.replace(/[^\u1200-\u139f]/gu, '');
-  await page.evaluate(([am]) => {
-    for (const [id, text] of [['probe-amh', am], ['probe-emoji', '\u{1F30D}'], ['probe-emoji-face', '\u{1F600}']] as const) {
-      const div = document.createElement('div');
-      div.className = 'ex';
-      div.id = id;
-      div.textContent = text!;
-      document.body.append(div);
-    }
-  }, [amharic]);
+  await page.evaluate(
+    ([am]) => {
+      for (const [id, text] of [
+        ['probe-amh', am],
+        ['probe-emoji', '\u{1F30D}'],
+        ['probe-emoji-face', '\u{1F600}'],
+      ] as const) {
+        const div = document.createElement('div');
+        div.className = 'ex';
+        div.id = id;
+        div.textContent = text!;
+        document.body.append(div);
+      }
+    },
+    [amharic],
+  );
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('DOM.enable');
   await cdp.send('CSS.enable');
   const { root } = await cdp.send('DOM.getDocument', { depth: -1 });
-  for (const [id, codePoint] of [['probe-amh', 0x1200], ['probe-emoji', 0x1f30d], ['probe-emoji-face', 0x1f600]] as const) {
+  for (const [id, codePoint] of [
+    ['probe-amh', 0x1200],
+    ['probe-emoji', 0x1f30d],
+    ['probe-emoji-face', 0x1f600],
+  ] as const) {
     const { nodeId } = await cdp.send('DOM.querySelector', { nodeId: root.nodeId, selector: `#${id}` });
     const { fonts } = await cdp.send('CSS.getPlatformFontsForNode', { nodeId });
     const covering = familiesCovering(codePoint);
@@ -88,7 +109,13 @@ describe('the quickstart (npm start)', () => {
     const q = await runCli(['query', out, 'select count(*) as n from selection', '--format', 'json']);
     expect(Number(JSON.parse(q.stdout)[0].n)).toBe(manifest.counts.selected);
     // Every table and view of the store is listed (with its kind) in the registry `query --help` prints.
-    const objects = await runCli(['query', out, `select table_name n, 'table' k from duckdb_tables() where not temporary union all select view_name, 'view' from duckdb_views() where not internal and not temporary`, '--format', 'json']);
+    const objects = await runCli([
+      'query',
+      out,
+      `select table_name n, 'table' k from duckdb_tables() where not temporary union all select view_name, 'view' from duckdb_views() where not internal and not temporary`,
+      '--format',
+      'json',
+    ]);
     const found = JSON.parse(objects.stdout) as { n: string; k: string }[];
     expect(found.length).toBeGreaterThan(15);
     for (const o of found) expect(STORE_TABLES[o.n]?.kind, o.n).toBe(o.k);
@@ -117,7 +144,20 @@ describe('report.html', () => {
       expect(requests).toEqual([url]);
       const charts = await page.$$eval('svg.chart', (els) => els.map((e) => ({ name: e.getAttribute('data-chart'), marks: e.querySelectorAll('.mark').length })));
       expect(charts.map((c) => c.name)).toEqual(
-        expect.arrayContaining(['funnel', 'reasons', 'share-language', 'share-source', 'budget-split', 'compute-optimal', 'hist-select_value', 'hist-typicality', 'hist-margin', 'hist-quality.mean_word_length', 'hist-tokens', 'embedding-map']),
+        expect.arrayContaining([
+          'funnel',
+          'reasons',
+          'share-language',
+          'share-source',
+          'budget-split',
+          'compute-optimal',
+          'hist-select_value',
+          'hist-typicality',
+          'hist-margin',
+          'hist-quality.mean_word_length',
+          'hist-tokens',
+          'embedding-map',
+        ]),
       );
       for (const c of charts) expect(c.marks, c.name!).toBeGreaterThan(0);
       // The map marks duplicates and selected rows; the reasons link to their queries.

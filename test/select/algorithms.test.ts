@@ -18,10 +18,18 @@ let labels: Int32Array;
 let kernel: MatMulKernel;
 
 beforeAll(async () => {
-  const rows = fixture('sib200/hau_Latn').filter((r) => r.split === 'train').slice(0, 400);
+  const rows = fixture('sib200/hau_Latn')
+    .filter((r) => r.split === 'train')
+    .slice(0, 400);
   const names = [...new Set(rows.map((r) => r.label!))].sort();
   labels = Int32Array.from(rows, (r) => names.indexOf(r.label!));
-  const enc = await BuiltinEncoder.open(await fitBuiltinModel(rows.map((r) => r.text), { ...DEFAULT_BUILTIN, dim: 64, seed: 1 }), { device: 'cpu' });
+  const enc = await BuiltinEncoder.open(
+    await fitBuiltinModel(
+      rows.map((r) => r.text),
+      { ...DEFAULT_BUILTIN, dim: 64, seed: 1 },
+    ),
+    { device: 'cpu' },
+  );
   pool = { x: await enc.encode(rows.map((r) => r.text)), n: rows.length, d: 64 };
   await enc.close();
   kernel = await MatMulKernel.open('cpu');
@@ -66,7 +74,6 @@ describe('selection algorithms on real embeddings', () => {
     const value = (S: number[]): number => facilityLocation(g, 0, S).value;
     const chosen = [5];
     for (let t = 0; t < 25; t++) {
-      let best = -1;
       let bestGain = -Infinity;
       const base = value(chosen);
       for (let j = 0; j < pool.n; j++) {
@@ -74,7 +81,6 @@ describe('selection algorithms on real embeddings', () => {
         const gain = value([...chosen, j]) - base;
         if (gain > bestGain + 1e-9) {
           bestGain = gain;
-          best = j;
         }
       }
       expect(lazy.gain[t]!).toBeCloseTo(bestGain, 4);
@@ -86,7 +92,13 @@ describe('selection algorithms on real embeddings', () => {
 
   it('ensemble uncertainty is in [0, 1] and lower on the rows the probes were trained on', () => {
     const labelled = Int32Array.from({ length: 120 }, (_, i) => i * 3);
-    const u = ensembleUncertainty(pool, labelled, Int32Array.from(labelled, (i) => labels[i]!), 7, { members: 4, seed: 1 });
+    const u = ensembleUncertainty(
+      pool,
+      labelled,
+      Int32Array.from(labelled, (i) => labels[i]!),
+      7,
+      { members: 4, seed: 1 },
+    );
     const isL = new Set(labelled);
     let mL = 0;
     let mU = 0;

@@ -28,7 +28,10 @@ describe('select stage', () => {
     const dir = tempDir();
     // Hausa and Yoruba topic sentences; 40 rows carry their label, the rest none.
     const rows = [...fixture('sib200/hau_Latn'), ...fixture('sib200/yor_Latn')].filter((r) => r.split === 'train').slice(0, 900);
-    writeJsonl(path.join(dir, 'data.jsonl'), rows.map((r, i) => ({ id: r.id, text: r.text, lang: r.lang, label: i % 20 === 0 ? r.label : null })));
+    writeJsonl(
+      path.join(dir, 'data.jsonl'),
+      rows.map((r, i) => ({ id: r.id, text: r.text, lang: r.lang, label: i % 20 === 0 ? r.label : null })),
+    );
     const yaml = embedYaml('data.jsonl', '  budget: { target: { tokens: 20000 } }');
     const a = await runYaml(dir, yaml, 'a');
     const kept = await a.q<{ n: string; ranked: string; distinct_rank: string; max_rank: string }>(
@@ -38,7 +41,9 @@ describe('select stage', () => {
     expect(Number(kept[0]!.distinct_rank)).toBe(Number(kept[0]!.n));
     expect(Number(kept[0]!.max_rank)).toBe(Number(kept[0]!.n) - 1);
     // Labels train the probes; labelled rows are ranked with the rest, not ahead of them.
-    const by = await a.q<{ select_by: string; n: string; margin: number; typ: number }>(`SELECT select_by, count(*) n, avg(margin) margin, avg(typicality) typ FROM samples WHERE select_by IS NOT NULL GROUP BY ALL ORDER BY ALL`);
+    const by = await a.q<{ select_by: string; n: string; margin: number; typ: number }>(
+      `SELECT select_by, count(*) n, avg(margin) margin, avg(typicality) typ FROM samples WHERE select_by IS NOT NULL GROUP BY ALL ORDER BY ALL`,
+    );
     expect(by.map((r) => r.select_by)).toEqual(['hybrid:uncertain-coverage']);
     for (const r of by) expect(r.typ).toBeGreaterThan(0);
     const order = await a.q<{ labelled: number; top: number; worst_labelled: number; best_unlabelled: number }>(
@@ -49,7 +54,9 @@ describe('select stage', () => {
     expect(order[0]!.top).toBeLessThan(20);
     expect(order[0]!.best_unlabelled).toBeLessThan(order[0]!.worst_labelled);
     // The budget's picks are as long as what it left out (it fills by value, not value per token).
-    const len = await a.q<{ sel: number; left_out: number }>(`SELECT avg(text_chars) FILTER (WHERE status = 'selected') sel, avg(text_chars) FILTER (WHERE reason = 'over_budget') left_out FROM samples`);
+    const len = await a.q<{ sel: number; left_out: number }>(
+      `SELECT avg(text_chars) FILTER (WHERE status = 'selected') sel, avg(text_chars) FILTER (WHERE reason = 'over_budget') left_out FROM samples`,
+    );
     expect(Math.abs(len[0]!.sel / len[0]!.left_out - 1)).toBeLessThan(0.15);
     const nulls = await a.q<{ n: string }>(`SELECT count(*) n FROM samples WHERE select_rank IS NOT NULL AND (typicality IS NULL OR cluster_entropy IS NULL OR margin IS NULL OR bald IS NULL)`);
     expect(Number(nulls[0]!.n)).toBe(0);
@@ -69,19 +76,38 @@ describe('select stage', () => {
 
     // The option for annotation workflows: every labelled row first, in input order.
     const first = await runYaml(dir, embedYaml('data.jsonl', '    labelled_first: true\n  budget: { target: { tokens: 20000 } }'), 'first');
-    const lf = await first.q<{ sb: string; n: number; lo: number; hi: number }>(`SELECT select_by sb, count(*)::INT n, min(select_rank) lo, max(select_rank) hi FROM samples WHERE select_by = 'labelled' GROUP BY ALL`);
+    const lf = await first.q<{ sb: string; n: number; lo: number; hi: number }>(
+      `SELECT select_by sb, count(*)::INT n, min(select_rank) lo, max(select_rank) hi FROM samples WHERE select_by = 'labelled' GROUP BY ALL`,
+    );
     expect(lf).toEqual([{ sb: 'labelled', n: 45, lo: 0, hi: 44 }]);
   });
 
   it('trains one probe per label space and moves the selection toward a target', async () => {
     const dir = tempDir();
-    const topics = ['hau_Latn', 'yor_Latn'].flatMap((l) => fixture(`sib200/${l}`).filter((r) => r.split === 'train').slice(0, 300));
+    const topics = ['hau_Latn', 'yor_Latn'].flatMap((l) =>
+      fixture(`sib200/${l}`)
+        .filter((r) => r.split === 'train')
+        .slice(0, 300),
+    );
     const kin = fixture('afrisenti/kin');
     const tweets = ['negative', 'neutral', 'positive'].flatMap((l) => kin.filter((r) => r.label === l).slice(0, 100));
-    writeJsonl(path.join(dir, 'topics.jsonl'), topics.map((r) => ({ id: r.id, text: r.text, label: r.label })));
-    writeJsonl(path.join(dir, 'tweets.jsonl'), tweets.map((r) => ({ id: r.id, text: r.text, label: r.label })));
+    writeJsonl(
+      path.join(dir, 'topics.jsonl'),
+      topics.map((r) => ({ id: r.id, text: r.text, label: r.label })),
+    );
+    writeJsonl(
+      path.join(dir, 'tweets.jsonl'),
+      tweets.map((r) => ({ id: r.id, text: r.text, label: r.label })),
+    );
     // Example text: Yoruba sentences the pool does not hold.
-    writeFileSync(path.join(dir, 'wanted.txt'), fixture('sib200/yor_Latn').filter((r) => r.split !== 'train').slice(0, 150).map((r) => r.text).join('\n') + '\n');
+    writeFileSync(
+      path.join(dir, 'wanted.txt'),
+      fixture('sib200/yor_Latn')
+        .filter((r) => r.split !== 'train')
+        .slice(0, 150)
+        .map((r) => r.text)
+        .join('\n') + '\n',
+    );
     const yaml = (target: string) => `
 seed: 2
 sources:
@@ -101,16 +127,24 @@ stages:
     const targeted = await runYaml(dir, yaml('target: { path: wanted.txt }'), 'targeted');
     const yorShare = async (q: typeof plain.q): Promise<number> => (await q<{ s: number }>(`SELECT avg((id LIKE 'yor%')::INT) s FROM samples WHERE status = 'selected'`))[0]!.s;
     expect(await yorShare(targeted.q)).toBeGreaterThan((await yorShare(plain.q)) + 0.1);
-    const imp = await targeted.q<{ yor: number; other: number }>(`SELECT avg(importance) FILTER (WHERE id LIKE 'yor%') yor, avg(importance) FILTER (WHERE id NOT LIKE 'yor%') other FROM samples WHERE select_rank IS NOT NULL`);
+    const imp = await targeted.q<{ yor: number; other: number }>(
+      `SELECT avg(importance) FILTER (WHERE id LIKE 'yor%') yor, avg(importance) FILTER (WHERE id NOT LIKE 'yor%') other FROM samples WHERE select_rank IS NOT NULL`,
+    );
     expect(imp[0]!.yor).toBeGreaterThan(2 * imp[0]!.other);
   });
 
   it('without labels ranks by n-gram coverage alone (cold start) and flags surprise against a reference source', async () => {
     const dir = tempDir();
     const yor = fixture('sib200/yor_Latn').filter((r) => r.split === 'train');
-    writeJsonl(path.join(dir, 'ref.jsonl'), yor.slice(0, 200).map((r) => ({ id: r.id, text: r.text })));
+    writeJsonl(
+      path.join(dir, 'ref.jsonl'),
+      yor.slice(0, 200).map((r) => ({ id: r.id, text: r.text })),
+    );
     const mixed = [...yor.slice(200, 400), ...fixture('sib200/amh_Ethi').slice(0, 20)];
-    writeJsonl(path.join(dir, 'web.jsonl'), mixed.map((r) => ({ id: r.id, text: r.text })));
+    writeJsonl(
+      path.join(dir, 'web.jsonl'),
+      mixed.map((r) => ({ id: r.id, text: r.text })),
+    );
     const yaml = `
 seed: 1
 sources:
@@ -144,9 +178,14 @@ stages:
 describe('active-learning rounds: label export and import', () => {
   it('exports a batch, imports its labels all-or-nothing, and the next run uses them', async () => {
     const dir = tempDir();
-    const rows = fixture('sib200/yor_Latn').filter((r) => r.split === 'train').slice(0, 500);
+    const rows = fixture('sib200/yor_Latn')
+      .filter((r) => r.split === 'train')
+      .slice(0, 500);
     const truth = new Map(rows.map((r) => [r.id, r.label!]));
-    writeJsonl(path.join(dir, 'data.jsonl'), rows.map((r) => ({ id: r.id, text: r.text })));
+    writeJsonl(
+      path.join(dir, 'data.jsonl'),
+      rows.map((r) => ({ id: r.id, text: r.text })),
+    );
     const pipeline = writePipeline(dir, embedYaml('data.jsonl', '  langid: { enabled: false }\n  quality: { enabled: false }'));
     const out = path.join(dir, 'out');
     expect((await runCli(['run', pipeline, '--out', out])).code).toBe(0);
@@ -201,7 +240,10 @@ describe('active-learning rounds: label export and import', () => {
     // JSONL export: the pending row (asked for, not labelled) and the labelled rows are not asked for again.
     const exp2 = await runCli(['label', 'export', out, '--n', '10', '--format', 'jsonl']);
     expect(exp2.stdout).toContain('round 3');
-    const second = readFileSync(path.join(out, 'label-round-3.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; picked_by: string; why: string });
+    const second = readFileSync(path.join(out, 'label-round-3.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: string; picked_by: string; why: string });
     expect(second).toHaveLength(10);
     for (const s of second) expect(ids).not.toContain(s.id);
     expect(second[0]!.picked_by).toMatch(/^hybrid:/);
@@ -211,7 +253,11 @@ describe('active-learning rounds: label export and import', () => {
     expect(rerun.code).toBe(0);
     const db = path.join(out, 'results.duckdb');
     const rounds = await queryStore<{ round: number; kind: string }>(db, 'SELECT round, kind FROM label_rounds ORDER BY round');
-    expect(rounds).toEqual([{ round: 1, kind: 'export' }, { round: 2, kind: 'import' }, { round: 3, kind: 'export' }]);
+    expect(rounds).toEqual([
+      { round: 1, kind: 'export' },
+      { round: 2, kind: 'import' },
+      { round: 3, kind: 'export' },
+    ]);
     const labelled = await queryStore<{ n: number; ranked: number }>(db, `SELECT count(*)::INT n, count(select_rank)::INT ranked FROM samples WHERE label IS NOT NULL`);
     expect(labelled).toEqual([{ n: 14, ranked: 14 }]);
     const manifest = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8')) as { stages?: Record<string, { labelled_rows?: number }>; barriers?: unknown };
@@ -273,7 +319,10 @@ describe('winnow simulate', () => {
     const r2 = await runCli(['simulate', '--data', data, '--budgets', '50', '--strategies', 'random,clever']);
     expect(r2.code).toBe(2);
     expect(r2.stderr).toContain('unknown strategy "clever"');
-    writeJsonl(path.join(dir, 'x.jsonl'), [{ text: 'a', label: 'x', split: 'train' }, { text: 'b', split: 'test' }]);
+    writeJsonl(path.join(dir, 'x.jsonl'), [
+      { text: 'a', label: 'x', split: 'train' },
+      { text: 'b', split: 'test' },
+    ]);
     const r3 = await runCli(['simulate', '--data', path.join(dir, 'x.jsonl'), '--budgets', '50']);
     expect(r3.code).toBe(3);
     expect(r3.stderr).toContain('x.jsonl:2: "label" is missing');
@@ -287,7 +336,10 @@ describe('shipped pipelines', () => {
     const r = await runCli(['run', 'pipelines/yoruba-active-learning.yaml', '--out', out, '--quiet']);
     expect(r.stderr).not.toContain('error');
     expect(r.code).toBe(0);
-    const flags = await queryStore<{ f: string | null; n: number }>(path.join(out, 'results.duckdb'), `SELECT surprise_flag f, count(*)::INT n FROM samples WHERE select_rank IS NOT NULL GROUP BY ALL ORDER BY ALL`);
+    const flags = await queryStore<{ f: string | null; n: number }>(
+      path.join(out, 'results.duckdb'),
+      `SELECT surprise_flag f, count(*)::INT n FROM samples WHERE select_rank IS NOT NULL GROUP BY ALL ORDER BY ALL`,
+    );
     expect(flags.map((x) => x.f)).toEqual(['high', 'low', null]);
     const set = await queryStore<{ n: number }>(path.join(out, 'results.duckdb'), 'SELECT count(*)::INT n FROM label_set');
     expect(set).toEqual([{ n: 7 }]);

@@ -26,8 +26,18 @@ describe('label tasks', () => {
     // Every labelled row lands in exactly one task, with its own class id.
     for (const t of tasks) t.labelled.forEach((i, k) => expect(t.classes[t.y[k]!]).toBe(labels[i]));
     // An explicit label_set overrides the overlap rule both ways.
-    const explicit = labelTasks(labels, sources, new Map([['imported', 'extra'], ['senti', 'extra']]));
-    expect(explicit.map((t) => [t.name, t.sources])).toEqual([['extra', ['imported', 'senti']], ['sib', ['sib']]]);
+    const explicit = labelTasks(
+      labels,
+      sources,
+      new Map([
+        ['imported', 'extra'],
+        ['senti', 'extra'],
+      ]),
+    );
+    expect(explicit.map((t) => [t.name, t.sources])).toEqual([
+      ['extra', ['imported', 'senti']],
+      ['sib', ['sib']],
+    ]);
   });
 });
 
@@ -35,10 +45,18 @@ describe('training value on real embeddings', () => {
   let pool: Pool;
   let y: Int32Array;
   beforeAll(async () => {
-    const rows = fixture('sib200/yor_Latn').filter((r) => r.split === 'train').slice(0, 300);
+    const rows = fixture('sib200/yor_Latn')
+      .filter((r) => r.split === 'train')
+      .slice(0, 300);
     const names = [...new Set(rows.map((r) => r.label!))].sort();
     y = Int32Array.from(rows, (r) => names.indexOf(r.label!));
-    const enc = await BuiltinEncoder.open(await fitBuiltinModel(rows.map((r) => r.text), { ...DEFAULT_BUILTIN, dim: 64, seed: 1 }), { device: 'cpu' });
+    const enc = await BuiltinEncoder.open(
+      await fitBuiltinModel(
+        rows.map((r) => r.text),
+        { ...DEFAULT_BUILTIN, dim: 64, seed: 1 },
+      ),
+      { device: 'cpu' },
+    );
     pool = { x: await enc.encode(rows.map((r) => r.text)), n: rows.length, d: 64 };
     await enc.close();
   });

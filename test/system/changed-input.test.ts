@@ -12,7 +12,10 @@ describe('an input file that changes while it is read', () => {
     const lines = Array.from({ length: 8 }, (_, copy) => rows.map((r) => JSON.stringify({ id: `${copy}-${r.id}`, text: `${r.text} (${copy})`, lang: r.lang }))).flat();
     const file = path.join(dir, 'lake.jsonl');
     writeFileSync(file, lines.join('\n') + '\n');
-    const yaml = writePipeline(dir, `sources:\n  - { name: lake, path: lake.jsonl, columns: { text: text, id: id, lang: lang } }\nstages:\n  langid: { enabled: false }\n  embed: { enabled: false }\n  select: { enabled: false }\n`);
+    const yaml = writePipeline(
+      dir,
+      `sources:\n  - { name: lake, path: lake.jsonl, columns: { text: text, id: id, lang: lang } }\nstages:\n  langid: { enabled: false }\n  embed: { enabled: false }\n  select: { enabled: false }\n`,
+    );
     const out = path.join(dir, 'out');
     const first = startCli(['run', yaml, '--out', out]);
     await first.waitFor((e) => e.event === 'run_start');

@@ -9,25 +9,29 @@ import { fixturePipeline } from '../jobs/job-helpers.js';
 const canMount = process.getuid?.() === 0 && spawnSync('mount', ['--version']).status === 0;
 
 describe('failures of the machine end with a documented exit code and the path, not "internal error"', () => {
-  it.skipIf(!canMount)('a full disk exits 74 naming the file; with space again the same command resumes', async () => {
-    const dir = tempDir('winnow-env-');
-    const yaml = fixturePipeline(dir);
-    const disk = path.join(dir, 'small-disk');
-    mkdirSync(disk);
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', disk]);
-    try {
-      const full = await runCli(['run', yaml, '--out', path.join(disk, 'out')]);
-      expect(full.code, full.stderr).toBe(74);
-      expect(full.stderr).toMatch(/the disk is full: .*small-disk\/out/);
-      expect(full.stderr).not.toContain('internal error');
-      execFileSync('mount', ['-o', 'remount,size=256m', disk]);
-      const again = await runCli(['run', yaml, '--out', path.join(disk, 'out')], { logFormat: 'json' });
-      expect(again.code, again.stderr).toBe(0);
-      expect(again.stderr).toContain('resuming run');
-    } finally {
-      execFileSync('umount', [disk]);
-    }
-  }, 180_000);
+  it.skipIf(!canMount)(
+    'a full disk exits 74 naming the file; with space again the same command resumes',
+    async () => {
+      const dir = tempDir('winnow-env-');
+      const yaml = fixturePipeline(dir);
+      const disk = path.join(dir, 'small-disk');
+      mkdirSync(disk);
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', disk]);
+      try {
+        const full = await runCli(['run', yaml, '--out', path.join(disk, 'out')]);
+        expect(full.code, full.stderr).toBe(74);
+        expect(full.stderr).toMatch(/the disk is full: .*small-disk\/out/);
+        expect(full.stderr).not.toContain('internal error');
+        execFileSync('mount', ['-o', 'remount,size=256m', disk]);
+        const again = await runCli(['run', yaml, '--out', path.join(disk, 'out')], { logFormat: 'json' });
+        expect(again.code, again.stderr).toBe(0);
+        expect(again.stderr).toContain('resuming run');
+      } finally {
+        execFileSync('umount', [disk]);
+      }
+    },
+    180_000,
+  );
 
   it('a state store held open by another process (a query, a notebook) exits 75: retry later', async () => {
     const state = path.join(tempDir('winnow-env-'), 'state');

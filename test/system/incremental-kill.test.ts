@@ -29,5 +29,4 @@ describe('incremental runs over a growing folder (--state), killed', () => {
       queryStore(path.join(state, 'state.duckdb'), `SELECT run_seq, uid, id, source, file, "row", status, reason, superseded_by FROM ledger ORDER BY run_seq, uid`);
     expect(await ledger(b)).toEqual(await ledger(a));
   }, 180_000);
-
 });

@@ -53,7 +53,10 @@ describe('incremental runs over a growing folder (--state)', () => {
 
     // Reconciliation across runs, from the state store.
     const db = path.join(state, 'state.duckdb');
-    const runs = await queryStore<{ seq: number; input_rows: number; selected_rows: number; rejected_rows: number }>(db, `SELECT seq, input_rows::INTEGER AS input_rows, selected_rows::INTEGER AS selected_rows, rejected_rows::INTEGER AS rejected_rows FROM runs ORDER BY seq`);
+    const runs = await queryStore<{ seq: number; input_rows: number; selected_rows: number; rejected_rows: number }>(
+      db,
+      `SELECT seq, input_rows::INTEGER AS input_rows, selected_rows::INTEGER AS selected_rows, rejected_rows::INTEGER AS rejected_rows FROM runs ORDER BY seq`,
+    );
     for (const r of runs) expect(r.selected_rows + r.rejected_rows).toBe(r.input_rows);
     const [ledger] = await queryStore<{ total: number; current: number; superseded: number; keys: number }>(
       db,

@@ -36,41 +36,45 @@ describe('locks across hosts: a lease kept alive by a heartbeat', () => {
   });
 
   const root = process.getuid?.() === 0 && spawnSync('unshare', ['-u', 'true']).status === 0;
-  it.skipIf(!root)('a run killed on host A resumes on host B once the lease has expired (unshare -u gives each its own hostname)', async () => {
-    const dir = tempDir('winnow-lease-');
-    const yaml = fixturePipeline(dir);
-    const onHost = (host: string, out: string): { code: Promise<number | null>; stderr: () => string; kill: () => void; started: Promise<void> } => {
-      const child = spawn('unshare', ['-u', 'sh', '-c', `hostname ${host} && exec "$0" "$@"`, process.execPath, CLI, 'run', yaml, '--out', out], {
-        // A 6 s lease: long enough for the refusal below, short enough for the test.
-        env: { ...process.env, WINNOW_LOG_FORMAT: 'json', WINNOW_LOCK_LEASE_SECONDS: '6', WINNOW_LOCK_HEARTBEAT_SECONDS: '0.5' },
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
-      let err = '';
-      let resolveStarted: () => void = () => undefined;
-      const started = new Promise<void>((r) => (resolveStarted = r));
-      child.stderr.on('data', (d: Buffer) => {
-        err += d.toString();
-        if (err.includes('"phase":"dedup"')) resolveStarted();
-      });
-      return { code: new Promise((r) => child.on('exit', (c) => r(c))), stderr: () => err, kill: () => child.kill('SIGKILL'), started };
-    };
-    const reference = path.join(dir, 'reference');
-    expect(await onHost('node-a', reference).code).toBe(0);
-    const out = path.join(dir, 'out');
-    const a = onHost('node-a', out);
-    await a.started;
-    a.kill();
-    await a.code;
-    const killedAt = Date.now();
-    // Right away node-b is refused: node-a's lease may still be alive.
-    const early = onHost('node-b', out);
-    expect(await early.code).toBe(75);
-    await new Promise((r) => setTimeout(r, Math.max(0, killedAt + 6500 - Date.now())));
-    const b = onHost('node-b', out);
-    expect(await b.code, b.stderr()).toBe(0);
-    expect(b.stderr()).toContain('took over the lock of a run that is no longer alive (pid');
-    expect(b.stderr()).toContain('on node-a');
-    expect(b.stderr()).toMatch(/resuming run/);
-    expect(await outputDigest(out)).toEqual(await outputDigest(reference));
-  }, 240_000);
+  it.skipIf(!root)(
+    'a run killed on host A resumes on host B once the lease has expired (unshare -u gives each its own hostname)',
+    async () => {
+      const dir = tempDir('winnow-lease-');
+      const yaml = fixturePipeline(dir);
+      const onHost = (host: string, out: string): { code: Promise<number | null>; stderr: () => string; kill: () => void; started: Promise<void> } => {
+        const child = spawn('unshare', ['-u', 'sh', '-c', `hostname ${host} && exec "$0" "$@"`, process.execPath, CLI, 'run', yaml, '--out', out], {
+          // A 6 s lease: long enough for the refusal below, short enough for the test.
+          env: { ...process.env, WINNOW_LOG_FORMAT: 'json', WINNOW_LOCK_LEASE_SECONDS: '6', WINNOW_LOCK_HEARTBEAT_SECONDS: '0.5' },
+          stdio: ['ignore', 'ignore', 'pipe'],
+        });
+        let err = '';
+        let resolveStarted: () => void = () => undefined;
+        const started = new Promise<void>((r) => (resolveStarted = r));
+        child.stderr.on('data', (d: Buffer) => {
+          err += d.toString();
+          if (err.includes('"phase":"dedup"')) resolveStarted();
+        });
+        return { code: new Promise((r) => child.on('exit', (c) => r(c))), stderr: () => err, kill: () => child.kill('SIGKILL'), started };
+      };
+      const reference = path.join(dir, 'reference');
+      expect(await onHost('node-a', reference).code).toBe(0);
+      const out = path.join(dir, 'out');
+      const a = onHost('node-a', out);
+      await a.started;
+      a.kill();
+      await a.code;
+      const killedAt = Date.now();
+      // Right away node-b is refused: node-a's lease may still be alive.
+      const early = onHost('node-b', out);
+      expect(await early.code).toBe(75);
+      await new Promise((r) => setTimeout(r, Math.max(0, killedAt + 6500 - Date.now())));
+      const b = onHost('node-b', out);
+      expect(await b.code, b.stderr()).toBe(0);
+      expect(b.stderr()).toContain('took over the lock of a run that is no longer alive (pid');
+      expect(b.stderr()).toContain('on node-a');
+      expect(b.stderr()).toMatch(/resuming run/);
+      expect(await outputDigest(out)).toEqual(await outputDigest(reference));
+    },
+    240_000,
+  );
 });

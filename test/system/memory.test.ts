@@ -29,7 +29,11 @@ interface LogEvent {
   peak_rss_mb?: number;
   duckdb_memory_limit?: string;
 }
-const events = (stderr: string): LogEvent[] => stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as LogEvent);
+const events = (stderr: string): LogEvent[] =>
+  stderr
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as LogEvent);
 
 describe('the memory budget (execution.memory, --memory, WINNOW_MEMORY)', () => {
   it('a run out of memory exits 4 naming the knob; the same command with more memory resumes and gives the same selection', async () => {

@@ -60,7 +60,10 @@ describe('resume after SIGKILL', () => {
   }, 600_000);
 
   it('SIGTERM (a scheduler stopping the job) and SIGINT exit 143/130, release the lock, keep the work folder; the rerun resumes', async () => {
-    for (const [sig, expected] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
+    for (const [sig, expected] of [
+      ['SIGTERM', 143],
+      ['SIGINT', 130],
+    ] as const) {
       const out = path.join(dir, `signal-${sig}`);
       const first = startCli(['run', yaml, '--out', out]);
       await first.waitFor((e) => e.event === 'phase_done' && e.phase === 'dedup');

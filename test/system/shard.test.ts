@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { selectionQuality } from '../../src/eval/selection-quality.js';
+import { selectionQuality } from '../../bench/eval/selection-quality.js';
 import { FIXTURES, queryStore, runCli, tempDir, writePipeline } from '../helpers.js';
 
 const LANGS = ['yor_Latn', 'hau_Latn', 'amh_Ethi', 'swh_Latn', 'zul_Latn', 'ibo_Latn', 'kin_Latn', 'lin_Latn'];

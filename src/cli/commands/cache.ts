@@ -15,7 +15,10 @@ export function registerCache(program: Command): void {
       const dir = folder(flags.dir);
       const entries = await cacheEntries(dir);
       const total = entries.reduce((a, e) => a + e.bytes, 0);
-      const lines = [`embedding cache ${dir}: ${entries.length} file(s), ${formatSize(total)}`, ...entries.map((e) => `  ${e.used.toISOString().slice(0, 16).replace('T', ' ')}  ${formatSize(e.bytes).padStart(7)}  ${e.file.split('/').pop()}`)];
+      const lines = [
+        `embedding cache ${dir}: ${entries.length} file(s), ${formatSize(total)}`,
+        ...entries.map((e) => `  ${e.used.toISOString().slice(0, 16).replace('T', ' ')}  ${formatSize(e.bytes).padStart(7)}  ${e.file.split('/').pop()}`),
+      ];
       process.stdout.write(lines.join('\n') + '\n');
     });
   cache

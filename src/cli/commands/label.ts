@@ -39,7 +39,12 @@ export function registerLabel(program: Command): void {
     .option('--labels <list>', 'label values to accept besides those the run already knows, comma-separated')
     .addHelpText('after', '\nThe next `winnow run` with the same --out uses the imported labels.\nExample:\n  winnow label import out/run1 to-label.csv\n')
     .action(async (run: string, file: string, flags: { labels?: string }) => {
-      const extra = flags.labels ? flags.labels.split(',').map((s) => s.trim()).filter(Boolean) : [];
+      const extra = flags.labels
+        ? flags.labels
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : [];
       const r = await importLabels(run, file, extra);
       process.stdout.write(`round ${r.round}: imported ${r.imported} labels${r.skipped ? `, skipped ${r.skipped} rows with an empty label` : ''}\n`);
     });

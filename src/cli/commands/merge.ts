@@ -10,7 +10,7 @@ import { formatSummary, logFormatFlag, MEMORY_HELP, printSummary, summaryJson } 
 export function registerMerge(program: Command): void {
   program
     .command('merge')
-    .description('merge the outputs of winnow run --shard i/n: exact and near dedup across shards, selection over the shards\' picks (GreeDi), budget, outputs')
+    .description("merge the outputs of winnow run --shard i/n: exact and near dedup across shards, selection over the shards' picks (GreeDi), budget, outputs")
     .argument('<shards...>', 'the shard output folders (all n of them)')
     .requiredOption('--out <dir>', 'output folder of the merged run')
     .option('--memory <size>', MEMORY_HELP)

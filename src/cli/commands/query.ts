@@ -17,7 +17,10 @@ export function registerQuery(program: Command): void {
     .argument('<sql>', 'the SQL to run')
     .option('--format <format>', 'table, json or csv', 'table')
     .option('--allow-files', "let the SQL read and write files and attach databases (read_parquet, COPY ... TO, ATTACH); off by default, so a query cannot change a run's outputs")
-    .addHelpText('after', `\nTables and views of a run store ([only with]):\n${storeTablesHelp()}\n\nExample:\n  winnow query out/quickstart "select reason, count(*) from samples where status = 'rejected' group by all"\n`)
+    .addHelpText(
+      'after',
+      `\nTables and views of a run store ([only with]):\n${storeTablesHelp()}\n\nExample:\n  winnow query out/quickstart "select reason, count(*) from samples where status = 'rejected' group by all"\n`,
+    )
     .action(async (run: string, sql: string, flags: { format: string; allowFiles?: boolean }) => {
       if (!['table', 'json', 'csv'].includes(flags.format)) throw new ConfigError(`--format must be table, json or csv (got "${flags.format}")`);
       process.stdout.write(await runQuery(run, sql, flags.format as Format, { allowFiles: flags.allowFiles === true }));
@@ -29,7 +32,9 @@ export async function resolveStore(run: string): Promise<string> {
   if (st === null) throw new InputError(`${run} does not exist; give a run output folder or a results.duckdb file`);
   const file = st.isDirectory() ? path.join(run, 'results.duckdb') : run;
   if (existsSync(path.join(path.dirname(file), JOURNAL))) {
-    process.stderr.write(`warning: ${path.dirname(file)} is mid-commit (a run is putting its outputs in place, or was killed doing so; the next \`winnow run\` with this --out completes it): results.duckdb may be the previous run's\n`);
+    process.stderr.write(
+      `warning: ${path.dirname(file)} is mid-commit (a run is putting its outputs in place, or was killed doing so; the next \`winnow run\` with this --out completes it): results.duckdb may be the previous run's\n`,
+    );
   }
   if (!(await stat(file).catch(() => null))?.isFile()) throw new InputError(`${file} not found: is ${run} the output folder of a completed run?`);
   return file;

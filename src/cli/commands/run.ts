@@ -67,10 +67,7 @@ export function registerRun(program: Command): void {
     .option('--json', 'print the run summary as JSON on stdout')
     .option('--quiet', 'no progress or summary on stderr')
     .option('--log-format <format>', 'stderr logs: text, json (one object per line) or auto (json when stdout is not a terminal; env WINNOW_LOG_FORMAT)', 'auto')
-    .addHelpText(
-      'after',
-      '\nExamples:\n  winnow run pipelines/quickstart.yaml --out out/quickstart\n  winnow run --input "lake/**/*.jsonl.gz" --id-column doc_id --out out/lake\n',
-    )
+    .addHelpText('after', '\nExamples:\n  winnow run pipelines/quickstart.yaml --out out/quickstart\n  winnow run --input "lake/**/*.jsonl.gz" --id-column doc_id --out out/lake\n')
     .action(async (pipelineFile: string | undefined, flags: RunFlags) => {
       if (pipelineFile && flags.input) throw new ConfigError('give either a pipeline file or --input, not both');
       if (!pipelineFile && !flags.input) throw new ConfigError('give a pipeline file (winnow run pipelines/quickstart.yaml) or --input <path|glob>');
@@ -97,7 +94,11 @@ export function registerRun(program: Command): void {
         // Each shard keeps its vectors in its own cache, which the merge joins instead of embedding again.
         const shardRun = overlay(loaded, { stages: { embed: { cache: path.resolve(outDir, 'embed-cache') } } }, '--shard');
         const summary = await runPipeline(shardRun, { outDir, log, shard: { ...shard, configHash }, workers, memory: flags.memory });
-        printSummary({ ...flags, format, log }, { ...summaryJson(summary), shard }, () => formatSummary(summary) + `shard ${shard.index}/${shard.count} done; when all ${shard.count} are: winnow merge <shard folders> --out <dir>\n`);
+        printSummary(
+          { ...flags, format, log },
+          { ...summaryJson(summary), shard },
+          () => formatSummary(summary) + `shard ${shard.index}/${shard.count} done; when all ${shard.count} are: winnow merge <shard folders> --out <dir>\n`,
+        );
         return;
       }
       if (flags.state) {

@@ -45,7 +45,11 @@ function formatRuns(runs: RunRow[], t: Record<string, number>, stateDir: string)
     r.out_dir ? path.relative(stateDir, r.out_dir) : '-',
   ]);
   const widths = head.map((h, k) => Math.max(h.length, ...rows.map((r) => r[k]!.length)));
-  const line = (cells: string[]): string => cells.map((c, k) => c.padEnd(widths[k]!)).join('  ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, k) => c.padEnd(widths[k]!))
+      .join('  ')
+      .trimEnd();
   return [
     line(head),
     ...rows.map(line),

@@ -66,6 +66,7 @@ function fmt(m: number, s: number): string {
 
 function intList(v: string, flag: string, allowZero = false): number[] {
   const out = v.split(',').map((p) => Number(p.trim()));
-  if (out.length === 0 || out.some((n) => !Number.isInteger(n) || n < (allowZero ? 0 : 1))) throw new ConfigError(`${flag} must be ${allowZero ? 'non-negative' : 'positive'} integers separated by commas (got "${v}")`);
+  if (out.length === 0 || out.some((n) => !Number.isInteger(n) || n < (allowZero ? 0 : 1)))
+    throw new ConfigError(`${flag} must be ${allowZero ? 'non-negative' : 'positive'} integers separated by commas (got "${v}")`);
   return out;
 }
