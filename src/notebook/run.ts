@@ -29,7 +29,7 @@ export async function runNotebook(file: string, env: Record<string, string> = {}
   try {
     ts = (await import('typescript')).default;
   } catch {
-    throw new ConfigError('running notebooks needs the TypeScript compiler: install the dev dependencies (npm ci) in a checkout of winnow');
+    throw new ConfigError('running notebooks needs the TypeScript compiler, a dev dependency of winnow: run npm install typescript where winnow is installed (npm ci in a checkout installs it)');
   }
   const js = ts.transpileModule(body, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 }, fileName: path.basename(file) + '.ts' }).outputText;
   // Inside node_modules/.cache so the notebook's imports resolve against winnow's own dependencies.

@@ -9,7 +9,7 @@ import { commit, tempPathFor } from '../emit/atomic.js';
 import { MatMulKernel } from '../onnx/kernels.js';
 import { hasTable, hasView } from '../store/catalog.js';
 import { createLabelTables, LATEST_LABELS } from '../store/labels.js';
-import { appendColumns } from '../store/run-store.js';
+import { appendColumns } from '../store/append.js';
 import { quoteLiteral } from '../store/sql.js';
 import { labelledSet, readStorePool } from './store-pool.js';
 import { selectRows, SelectionContext, type StrategyName } from './strategies.js';

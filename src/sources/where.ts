@@ -1,6 +1,6 @@
 import { INTEGER, VARCHAR, type DuckDBConnection } from '@duckdb/node-api';
 import { ConfigError } from '../core/errors.js';
-import { appendColumns } from '../store/run-store.js';
+import { appendColumns } from '../store/append.js';
 import { quoteLiteral } from '../store/sql.js';
 
 /**

@@ -21,7 +21,7 @@ import { rng } from '../math/random.js';
 import { MatMulKernel } from '../onnx/kernels.js';
 import { embeddingsFor } from '../select/store-pool.js';
 import { hasColumn } from '../store/catalog.js';
-import { appendColumns } from '../store/run-store.js';
+import { appendColumns } from '../store/append.js';
 import { codePointLength } from '../util/text.js';
 import type { BarrierContext, BarrierResult, BarrierStage } from './barrier.js';
 

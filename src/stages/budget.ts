@@ -5,7 +5,7 @@ import { openTokenCounter } from '../budget/token-count.js';
 import { assignClusters, fitKMeans } from '../math/kmeans.js';
 import { MatMulKernel } from '../onnx/kernels.js';
 import { embeddingsFor } from '../select/store-pool.js';
-import { appendColumns } from '../store/run-store.js';
+import { appendColumns } from '../store/append.js';
 import { hasColumn, hasView } from '../store/catalog.js';
 import type { BarrierContext, BarrierResult, BarrierStage } from './barrier.js';
 

@@ -1,5 +1,5 @@
 import { xxh64 } from '@node-rs/xxhash';
-import { ARRAY, BIGINT, DuckDBDataChunk, UBIGINT, UINTEGER, UTINYINT, VARCHAR, type DuckDBConnection } from '@duckdb/node-api';
+import { ARRAY, BIGINT, UBIGINT, UINTEGER, UTINYINT, VARCHAR, type DuckDBConnection } from '@duckdb/node-api';
 import { readArrayColumn, setArrayColumn } from '../embed/vector-chunk.js';
 import type { DedupConfig } from '../config/schema.js';
 import { dedupKey, type DedupKeyOptions } from '../dedup/dedup-key.js';
@@ -7,7 +7,7 @@ import { bandHashes, MinHasher, optimalBands } from '../dedup/minhash.js';
 import { clusterNear } from '../dedup/near-cluster.js';
 import { loadPrior, type NearParams, type PriorIndex } from '../dedup/prior.js';
 import { shingleHashes } from '../dedup/shingle-set.js';
-import { appendColumns } from '../store/run-store.js';
+import { appendChunks, appendColumns, CHUNK_ROWS } from '../store/append.js';
 import type { BarrierContext, BarrierResult, BarrierStage } from './barrier.js';
 
 /**
@@ -162,7 +162,7 @@ async function runLexicalDedup(ctx: BarrierContext): Promise<BarrierResult> {
   let cols: Cols = [[], [], [], [], [], []];
   for (let j = 0; j < docs.n; j++) {
     // Appended a chunk at a time: with many clusters, whole-run JS arrays would cost hundreds of MB.
-    if (cols[0].length >= 2048) {
+    if (cols[0].length >= CHUNK_ROWS) {
       appendColumns(app, resultTypes, cols);
       cols = [[], [], [], [], [], []];
     }
@@ -299,9 +299,7 @@ async function writeSignatures(ctx: BarrierContext, docs: Docs, np: NearParams, 
   await c.run(`CREATE TABLE dedup_signatures (uid BIGINT, key_hash UBIGINT, bands UINTEGER[${np.bands}], prints UTINYINT[${np.numPerm}])`);
   const app = await c.createAppender('dedup_signatures');
   const types = [BIGINT, UBIGINT, ARRAY(UINTEGER, np.bands), ARRAY(UTINYINT, np.numPerm)];
-  for (let off = 0; off < docs.n; off += 2048) {
-    const n = Math.min(2048, docs.n - off);
-    const chunk = DuckDBDataChunk.create(types, n);
+  appendChunks(app, types, docs.n, (chunk, off, n) => {
     chunk.setColumnValues(
       0,
       Array.from(docs.uid.subarray(off, off + n), (u) => BigInt(u)),
@@ -309,8 +307,7 @@ async function writeSignatures(ctx: BarrierContext, docs: Docs, np: NearParams, 
     chunk.setColumnValues(1, docs.keyHash.slice(off, off + n));
     setArrayColumn(chunk, 2, docs.bandHashes.subarray(off * np.bands, (off + n) * np.bands));
     setArrayColumn(chunk, 3, prints ? docs.fingerprints.subarray(off * np.numPerm, (off + n) * np.numPerm) : new Uint8Array(n * np.numPerm));
-    app.appendDataChunk(chunk);
-  }
+  });
   app.closeSync();
 }
 
@@ -391,9 +388,7 @@ async function writeIndex(ctx: BarrierContext, docs: Docs, prior: PriorIndex, np
   const app = await c.createAppender('dedup_index');
   const types = [BIGINT, VARCHAR, UBIGINT, VARCHAR, ARRAY(UINTEGER, np.bands), VARCHAR, VARCHAR];
   const P = ctx.config.stages.dedup.carry_index ? prior.ids.length : 0;
-  for (let off = 0; off < P; off += 2048) {
-    const n = Math.min(2048, P - off);
-    const chunk = DuckDBDataChunk.create(types, n);
+  appendChunks(app, types, P, (chunk, off, n) => {
     chunk.setColumnValues(
       0,
       Array.from({ length: n }, (_, k) => BigInt(off + k)),
@@ -404,23 +399,19 @@ async function writeIndex(ctx: BarrierContext, docs: Docs, prior: PriorIndex, np
     setArrayColumn(chunk, 4, prior.bandHashes!.subarray(off * np.bands, (off + n) * np.bands));
     chunk.setColumnValues(5, new Array<null>(n).fill(null));
     chunk.setColumnValues(6, new Array<null>(n).fill(null));
-    app.appendDataChunk(chunk);
-  }
+  });
   app.closeSync();
   // The current run's kept rows: their band hashes come from the signing pass, by uid position.
   await c.run(`CREATE TEMP TABLE dedup_bands (uid BIGINT, key_hash UBIGINT, bands UINTEGER[${np.bands}])`);
   const bapp = await c.createAppender('dedup_bands');
-  for (let off = 0; off < docs.n; off += 2048) {
-    const n = Math.min(2048, docs.n - off);
-    const chunk = DuckDBDataChunk.create([BIGINT, UBIGINT, ARRAY(UINTEGER, np.bands)], n);
+  appendChunks(bapp, [BIGINT, UBIGINT, ARRAY(UINTEGER, np.bands)], docs.n, (chunk, off, n) => {
     chunk.setColumnValues(
       0,
       Array.from(docs.uid.subarray(off, off + n), (u) => BigInt(u)),
     );
     chunk.setColumnValues(1, docs.keyHash.slice(off, off + n));
     setArrayColumn(chunk, 2, docs.bandHashes.subarray(off * np.bands, (off + n) * np.bands));
-    bapp.appendDataChunk(chunk);
-  }
+  });
   bapp.closeSync();
   await c.run(`INSERT INTO dedup_index SELECT ${P} + row_number() OVER (ORDER BY s.uid), s.id, b.key_hash, s.text, b.bands, s.source, s.file
                FROM samples s JOIN dedup_bands b USING (uid) WHERE s.status = 'selected'`);

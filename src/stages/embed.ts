@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { xxh64 } from '@node-rs/xxhash';
-import { BIGINT, DuckDBDataChunk, UBIGINT } from '@duckdb/node-api';
+import { BIGINT, UBIGINT } from '@duckdb/node-api';
 import type { EmbedConfig } from '../config/schema.js';
 import { embeddingCacheDir } from '../embed/cache-dir.js';
 import { pruneCache, touchCacheFile } from '../embed/cache-prune.js';
@@ -10,12 +10,10 @@ import type { Encoder } from '../embed/encoder.js';
 import { toHalfArray } from '../embed/float16.js';
 import { openEncoder } from '../embed/open-encoder.js';
 import { arrayType, setArrayColumn } from '../embed/vector-chunk.js';
-import { appendColumns } from '../store/run-store.js';
+import { appendChunks, appendColumns } from '../store/append.js';
 import { quoteLiteral } from '../store/sql.js';
 import { mapConcurrent } from './concurrency.js';
 import type { BarrierContext, BarrierResult, BarrierStage } from './barrier.js';
-
-const CHUNK = 2048;
 
 /** Cache key of a text: its xxh64 (the text is already normalized by then). */
 export function textKey(text: string): bigint {
@@ -165,14 +163,11 @@ async function encodeMissing(ctx: BarrierContext, cfg: EmbedConfig, encoder: Enc
   const total = Number((await c.runAndReadAll(`SELECT count(DISTINCT key) ${missing}`)).getRows()[0]![0]);
   const append = (keys: bigint[], vectors: Float32Array): void => {
     const d = encoder.dim;
-    for (let off = 0; off < keys.length; off += CHUNK) {
-      const n = Math.min(CHUNK, keys.length - off);
-      const chunk = DuckDBDataChunk.create(types, n);
+    appendChunks(app, types, keys.length, (chunk, off, n) => {
       chunk.setColumnValues(0, keys.slice(off, off + n));
       const part = vectors.subarray(off * d, (off + n) * d);
       setArrayColumn(chunk, 1, cfg.dtype === 'float32' ? part : toHalfArray(part));
-      app.appendDataChunk(chunk);
-    }
+    });
     encoded += keys.length;
     ctx.log.progress('embed', encoded, { done: encoded, total, unit: 'rows' });
   };

@@ -5,7 +5,7 @@ import { CharLm, ReferenceLanguageModel } from '../langid/char-lm.js';
 import { scriptCounts } from '../langid/script.js';
 import { checkReadable, discoverSource } from '../sources/discover.js';
 import { readSources, type FileStats } from '../sources/read.js';
-import { appendColumns } from '../store/run-store.js';
+import { appendColumns } from '../store/append.js';
 import { normalizeText } from './normalize.js';
 import type { BarrierContext, BarrierResult, BarrierStage } from './barrier.js';
 

@@ -5,7 +5,7 @@ import { quantiles } from '../math/quantile.js';
 import { transposeDense } from '../math/linalg.js';
 import { MatMulKernel } from '../onnx/kernels.js';
 import { applyLabels } from '../store/labels.js';
-import { appendColumns } from '../store/run-store.js';
+import { appendColumns } from '../store/append.js';
 import { quoteLiteral } from '../store/sql.js';
 import { readStorePool } from '../select/store-pool.js';
 import { selectRows, SelectionContext } from '../select/strategies.js';

@@ -1,12 +1,10 @@
-import { BIGINT, DOUBLE, DuckDBDataChunk, DuckDBInstance, ENUM, INTEGER, VARCHAR, type DuckDBAppender, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
+import { BIGINT, DOUBLE, DuckDBDataChunk, DuckDBInstance, ENUM, INTEGER, VARCHAR, type DuckDBAppender, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
 import type { Batch } from '../core/batch.js';
 import { codePointLength } from '../util/text.js';
 import type { ExtraColumn } from '../stages/stage.js';
+import { appendColumns, CHUNK_ROWS } from './append.js';
 import { createLabelTables } from './labels.js';
 import { quoteIdent, quoteLiteral } from './sql.js';
-
-/** DuckDB's appender takes at most one vector (2048 rows) per data chunk. */
-const CHUNK_ROWS = 2048;
 
 /**
  * `source`, `file` and `status` are ENUMs: their values are known before the first row is read, and
@@ -214,16 +212,3 @@ export class RunStore {
     this.instance.closeSync();
   }
 }
-
-/** Appends equal-length columns through data chunks of at most one DuckDB vector each. */
-export function appendColumns(app: DuckDBAppender, types: DuckDBType[], columns: DuckDBValueColumn[]): void {
-  const total = columns[0]?.length ?? 0;
-  for (let off = 0; off < total; off += CHUNK_ROWS) {
-    const n = Math.min(CHUNK_ROWS, total - off);
-    const chunk = DuckDBDataChunk.create(types, n);
-    chunk.setColumns(off === 0 && n === total ? columns : columns.map((c) => c.slice(off, off + n)));
-    app.appendDataChunk(chunk);
-  }
-}
-
-type DuckDBValueColumn = readonly DuckDBValue[];

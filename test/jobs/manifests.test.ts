@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { loadPipelineFile } from '../../src/config/load.js';
-import { ROOT, runCli, tempDir } from '../helpers.js';
+import { ROOT, tempDir } from '../helpers.js';
 
 const PIPELINES = path.join(ROOT, 'pipelines');
 
@@ -60,15 +60,4 @@ describe('pipelines/ examples for scheduled and sharded jobs', () => {
     expect(merge).toMatch(/slurm-array\.sh --gate 1 3 1001$/);
     expect(out).toContain('merge: job 1002');
   });
-
-  it('lake-nightly.yaml runs incrementally on the shipped sample: a first run, then nothing new', async () => {
-    const state = path.join(tempDir('winnow-nightly-'), 'state');
-    const first = await runCli(['run', path.join(PIPELINES, 'lake-nightly.yaml'), '--state', state, '--json', '--quiet']);
-    expect(first.code, first.stderr).toBe(0);
-    const a = JSON.parse(first.stdout) as { counts: { input: number }; state: { status: string; files: { new: number } } };
-    expect(a.state).toMatchObject({ status: 'completed', files: { new: 3 } });
-    expect(a.counts.input).toBeGreaterThan(0);
-    const second = await runCli(['run', path.join(PIPELINES, 'lake-nightly.yaml'), '--state', state, '--json', '--quiet']);
-    expect(JSON.parse(second.stdout).state).toMatchObject({ status: 'no_changes', files: { new: 0, changed: 0, unchanged: 3 } });
-  }, 120_000);
 });

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'no
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { queryStore, runCli, tempDir } from '../helpers.js';
+import { queryStore, ROOT, runCli, tempDir } from '../helpers.js';
 import { startCli } from '../jobs/job-helpers.js';
 import { day1, day1Job, day2, day3, hau, pipeline, step } from '../jobs/incremental-helpers.js';
 
@@ -140,5 +140,18 @@ describe('incremental runs over a growing folder (--state)', () => {
     const both = await runCli(['run', yaml, '--state', state, '--out', path.join(dir, 'x')]);
     expect(both.code).toBe(2);
     expect(both.stderr).toContain('leave out --out');
+  }, 120_000);
+});
+
+describe('the shipped nightly pipeline', () => {
+  it('lake-nightly.yaml runs incrementally on the shipped sample: a first run, then nothing new', async () => {
+    const state = path.join(tempDir('winnow-nightly-'), 'state');
+    const first = await runCli(['run', path.join(ROOT, 'pipelines', 'lake-nightly.yaml'), '--state', state, '--json', '--quiet']);
+    expect(first.code, first.stderr).toBe(0);
+    const a = JSON.parse(first.stdout) as { counts: { input: number }; state: { status: string; files: { new: number } } };
+    expect(a.state).toMatchObject({ status: 'completed', files: { new: 3 } });
+    expect(a.counts.input).toBeGreaterThan(0);
+    const second = await runCli(['run', path.join(ROOT, 'pipelines', 'lake-nightly.yaml'), '--state', state, '--json', '--quiet']);
+    expect(JSON.parse(second.stdout).state).toMatchObject({ status: 'no_changes', files: { new: 0, changed: 0, unchanged: 3 } });
   }, 120_000);
 });
