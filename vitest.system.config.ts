@@ -16,7 +16,8 @@ export default defineConfig({
     testTimeout: 900_000,
     hookTimeout: 300_000,
     fileParallelism: false,
-    env: { XDG_CACHE_HOME: cacheHome },
+    // A barrier stage that adds to the run store what it does not declare fails the test (it warns for users).
+    env: { XDG_CACHE_HOME: cacheHome, WINNOW_STRICT_STORE: '1' },
     setupFiles: ['test/setup.ts'],
     reporters: ['default', 'json'],
     outputFile: { json: 'test-output/vitest-system.json' },

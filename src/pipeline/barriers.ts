@@ -1,14 +1,13 @@
 import type { LoadedPipeline } from '../config/load.js';
 import type { WorkDir } from '../jobs/work-dir.js';
+import type { BarrierStage } from '../stages/barrier.js';
 import { BARRIER_STAGES } from '../stages/registry.js';
 import type { StageCounters } from '../stages/runner.js';
+import { storeObjects } from '../store/catalog.js';
 import type { RunStore } from '../store/run-store.js';
 import type { Logger } from '../util/log.js';
 import type { PhaseClock } from './phase-clock.js';
 import type { RunRole } from './plan.js';
-
-/** Barrier stages a shard runs; the merge runs them all again over the whole job. */
-const SHARD_STAGES = new Set(['dedup', 'embed', 'select']);
 
 /**
  * The barrier stages in order, each over the whole run store, a snapshot after each: a stage done in
@@ -27,11 +26,13 @@ export async function runBarriers(a: {
   const progress = work.progress;
   const counters: StageCounters[] = [...progress.stream!.counters];
   const manifest: Record<string, unknown> = {};
-  for (const stage of BARRIER_STAGES.filter((b) => b.enabled(loaded.config) && (role !== 'shard' || SHARD_STAGES.has(b.name)))) {
+  for (const stage of BARRIER_STAGES.filter((b) => b.enabled(loaded.config) && (role !== 'shard' || b.perShard))) {
     let done = progress.barriers.find((b) => b.name === stage.name);
     if (!done) {
       log.event('stage_start', { stage: stage.name });
+      const before = await storeObjects(store.conn);
       const result = await stage.run({ store, config: loaded.config, baseDir: loaded.baseDir, artifactDir: work.modelDir, log, role });
+      checkWrites(stage, before, await storeObjects(store.conn), log);
       done = { name: stage.name, counters: result.counters, manifest: result.manifest };
       progress.barriers.push(done);
       clock.done(stage.name);
@@ -43,4 +44,16 @@ export async function runBarriers(a: {
     if (done.manifest) manifest[stage.name] = done.manifest;
   }
   return { counters, manifest };
+}
+
+/**
+ * A stage that added a table, view or samples column it does not declare broke the store's
+ * contract: the tests (WINNOW_STRICT_STORE=1) fail on it; a user's run keeps its results and warns.
+ */
+export function checkWrites(stage: BarrierStage, before: Set<string>, after: Set<string>, log: Logger): void {
+  const undeclared = [...after].filter((o) => !before.has(o) && !stage.writes.includes(o));
+  if (undeclared.length === 0) return;
+  const message = `barrier stage ${stage.name} added ${undeclared.join(', ')} to the run store without declaring them in its writes (please report it)`;
+  if (process.env.WINNOW_STRICT_STORE === '1') throw new Error(message);
+  log.warn(message);
 }

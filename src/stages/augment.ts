@@ -37,6 +37,7 @@ import type { BarrierContext, BarrierResult, BarrierStage } from './barrier.js';
 export const augmentStage: BarrierStage = {
   name: 'augment',
   enabled: (p) => p.stages.augment.enabled,
+  writes: ['augmentations', 'output_rows'],
   run: runAugment,
 };
 

@@ -32,5 +32,13 @@ export interface BarrierResult {
 export interface BarrierStage {
   name: string;
   enabled: (p: Pipeline) => boolean;
+  /** Runs in each shard of `--shard i/n` (the merge runs every stage again over the whole job). */
+  perShard?: boolean;
+  /**
+   * What the stage may add to the run store: table and view names, `samples.<column>` for columns
+   * of samples. The runner compares the store before and after the stage and refuses anything
+   * undeclared, so the store's contents are named where the stage is registered.
+   */
+  writes: readonly string[];
   run: (ctx: BarrierContext) => Promise<BarrierResult>;
 }

@@ -18,6 +18,7 @@ import type { BarrierContext, BarrierResult, BarrierStage } from './barrier.js';
 export const budgetStage: BarrierStage = {
   name: 'budget',
   enabled: () => true,
+  writes: ['budget', 'samples.tokens', 'samples.value', 'samples.budget_rank'],
   run: runBudget,
 };
 

@@ -20,6 +20,8 @@ import type { BarrierContext, BarrierResult, BarrierStage } from './barrier.js';
 export const lexicalDedupStage: BarrierStage = {
   name: 'dedup',
   enabled: (p) => p.stages.dedup.exact.enabled || p.stages.dedup.near.enabled,
+  perShard: true,
+  writes: ['dedup_params', 'dedup_index', 'dedup_signatures', 'dup_clusters', 'samples.dup_cluster', 'samples.dup_kind', 'samples.dup_of'],
   run: runLexicalDedup,
 };
 

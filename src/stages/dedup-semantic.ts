@@ -18,6 +18,7 @@ import { addDupColumns } from './dedup-lexical.js';
 export const semanticDedupStage: BarrierStage = {
   name: 'semantic_dedup',
   enabled: (p) => p.stages.dedup.semantic.enabled && p.stages.embed.enabled,
+  writes: ['semantic_assign', 'dup_clusters', 'samples.dup_cluster', 'samples.dup_kind', 'samples.dup_of'],
   run: runSemanticDedup,
 };
 

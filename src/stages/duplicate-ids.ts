@@ -9,6 +9,7 @@ import type { BarrierContext, BarrierResult, BarrierStage } from './barrier.js';
 export const duplicateIdStage: BarrierStage = {
   name: 'duplicate_ids',
   enabled: (p) => p.limits.duplicate_ids !== 'warn',
+  writes: [],
   run: resolveDuplicateIds,
 };
 

@@ -31,6 +31,8 @@ export function textKey(text: string): bigint {
 export const embedStage: BarrierStage = {
   name: 'embed',
   enabled: (p) => p.stages.embed.enabled,
+  perShard: true,
+  writes: ['embedding_model', 'embedding_vectors', 'embed_keys', 'embeddings'],
   run: runEmbed,
 };
 

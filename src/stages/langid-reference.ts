@@ -23,6 +23,7 @@ const BACKGROUND_SAMPLE = 20_000;
 export const langIdReferenceStage: BarrierStage = {
   name: 'langid_reference',
   enabled: (p) => p.stages.langid.enabled && p.stages.langid.reference !== undefined,
+  writes: ['samples.lang_ref_score'],
   run: runReference,
 };
 

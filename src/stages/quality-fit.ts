@@ -22,6 +22,7 @@ import type { BarrierContext, BarrierResult, BarrierStage } from './barrier.js';
 export const qualityFitStage: BarrierStage = {
   name: 'quality_fit',
   enabled: (p) => p.stages.quality.enabled && p.stages.quality.adapt.enabled && ADAPTIVE_RULES.some((r) => p.stages.quality[r.key] !== null),
+  writes: [],
   run: fitQuality,
 };
 

@@ -24,13 +24,16 @@ import type { BarrierContext, BarrierResult, BarrierStage } from './barrier.js';
  * value (1 - rank / n) that the budget fill spends tokens in. Nothing is rejected here: the budget
  * decides what fits.
  */
+const SIGNALS = ['typicality', 'cluster_entropy', 'least_confidence', 'margin', 'entropy', 'bald', 'importance', 'surprise'] as const;
+
 export const selectStage: BarrierStage = {
   name: 'select',
   enabled: (p) => p.stages.select.enabled && p.stages.embed.enabled,
+  perShard: true,
+  writes: ['label_set', ...['select_rank', 'select_by', 'select_gain', 'select_value', 'surprise_flag', ...SIGNALS].map((c) => `samples.${c}`)],
   run: runSelect,
 };
 
-const SIGNALS = ['typicality', 'cluster_entropy', 'least_confidence', 'margin', 'entropy', 'bald', 'importance', 'surprise'] as const;
 type Signals = Record<(typeof SIGNALS)[number], Float32Array | null>;
 
 async function runSelect(ctx: BarrierContext): Promise<BarrierResult> {

@@ -23,3 +23,17 @@ export function hasTable(conn: DuckDBConnection, table: string, database?: strin
 export function hasView(conn: DuckDBConnection, view: string, database?: string): Promise<boolean> {
   return exists(conn, `SELECT count(*) FROM duckdb_views() WHERE view_name = ${quoteLiteral(view)}${inDatabase(database)}`);
 }
+
+/**
+ * The run store's persistent objects: table and view names, and `samples.<column>` for each column
+ * of samples (temporary tables are a stage's scratch and left out). Used to hold barrier stages to
+ * the writes they declare.
+ */
+export async function storeObjects(conn: DuckDBConnection): Promise<Set<string>> {
+  const rows = (
+    await conn.runAndReadAll(`SELECT table_name FROM duckdb_tables() WHERE NOT temporary AND database_name = current_database()
+      UNION ALL SELECT view_name FROM duckdb_views() WHERE NOT temporary AND NOT internal AND database_name = current_database()
+      UNION ALL SELECT 'samples.' || column_name FROM duckdb_columns() WHERE table_name = 'samples' AND schema_name = 'main' AND database_name = current_database()`)
+  ).getRows();
+  return new Set(rows.map((r) => String(r[0])));
+}
