@@ -1,11 +1,10 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BuiltinEncoder } from '../../src/embed/builtin-encoder.js';
 import { DEFAULT_BUILTIN, encodeReference, fitBuiltin, type BuiltinParams } from '../../src/embed/builtin-fit.js';
 import { builtinOnnx, fingerprintOf, loadBuiltin, saveBuiltin } from '../../src/embed/builtin-model.js';
 import { fitBuiltinModel } from '../../src/embed/open-encoder.js';
-import { builtinNearDupAuc, builtinProbeAccuracy } from '../../bench/eval/embedding-quality.js';
 import { MatMulKernel, SparseKernel } from '../../src/onnx/kernels.js';
 import { NormalizeSchema } from '../../src/config/schema.js';
 import { normalizeText } from '../../src/stages/normalize.js';
@@ -93,33 +92,4 @@ describe('built-in encoder', () => {
     writeFileSync(path.join(dir, 'model.onnx'), Buffer.from(loaded.onnx).subarray(0, 1000));
     await expect(loadBuiltin(dir)).rejects.toThrow(/does not match the fingerprint/);
   });
-});
-
-describe('built-in encoder quality on real data', () => {
-  it('linear probe on SIB-200 (train -> test): every script and the weakest languages well above chance (7 topics: 0.14)', async () => {
-    // Four of the twelve (npm run bench -- embed measures all of them): Ethiopic script, English, the
-    // diacritics of Yoruba and the weakest language, Wolof. Each fits its own encoder (~6 s).
-    const langs = ['amh_Ethi', 'eng_Latn', 'yor_Latn', 'wol_Latn'];
-    const accs: Record<string, number> = {};
-    for (const lang of langs) accs[lang] = await builtinProbeAccuracy(fixture(`sib200/${lang}`) as never);
-    const meanAcc = Object.values(accs).reduce((a, b) => a + b, 0) / langs.length;
-    console.log(
-      `SIB-200 probe accuracy (built-in encoder, dim 256): ${Object.entries(accs)
-        .map(([l, a]) => `${l} ${a.toFixed(3)}`)
-        .join(', ')}; mean ${meanAcc.toFixed(3)}`,
-    );
-    mkdirSync('test-output', { recursive: true });
-    writeFileSync('test-output/embed-quality-sib200.json', JSON.stringify({ accuracy: accs, mean: meanAcc }, null, 2));
-    for (const lang of langs) expect(accs[lang], lang).toBeGreaterThanOrEqual(0.55);
-    expect(meanAcc).toBeGreaterThanOrEqual(0.6);
-  }, 300_000);
-
-  it('neardup-sentences: cosine separates lexical near-duplicates from neighbouring sentences (ROC AUC >= 0.95)', async () => {
-    const docs = new Map(fixture('neardup-sentences/docs').map((d) => [d.id, d.text]));
-    const pairs = fixture('neardup-sentences/pairs') as never;
-    const { auc, positives, negatives } = await builtinNearDupAuc(docs, pairs);
-    console.log(`neardup-sentences: ROC AUC ${auc.toFixed(4)} over ${positives} near-duplicate and ${negatives} neighbouring-sentence pairs`);
-    writeFileSync('test-output/embed-quality-neardup.json', JSON.stringify({ auc, positives, negatives }, null, 2));
-    expect(auc).toBeGreaterThanOrEqual(0.95);
-  }, 120_000);
 });

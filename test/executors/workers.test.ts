@@ -13,7 +13,7 @@ const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 describe('local executor: streaming stages on worker threads', () => {
-  it('gives identical samples, counts and outputs with 1, 2 and 3 workers', async () => {
+  it('gives identical samples, counts and outputs with 1 and 2 workers', async () => {
     const dir = tempDir();
     dirs.push(dir);
     // Several languages and registers, so every streaming stage has work: langid, quality cleaning and rejections.
@@ -44,15 +44,13 @@ describe('local executor: streaming stages on worker threads', () => {
     const one = await digest(1);
     expect(one.h!.n).toBe(rows.length);
     expect(one.counts.find((c) => c.stage === 'langid')!.in).toBeGreaterThan(0);
-    // Token counting is a streaming stage, so it runs on the workers too (the counts below are equal for 2 and 3).
+    // Token counting is a streaming stage, so it runs on the workers too (its counts below are equal for 1 and 2).
     expect(one.counts.find((c) => c.stage === 'tokens')!.in).toBeGreaterThan(0);
-    for (const w of [2, 3]) {
-      const many = await digest(w);
-      expect(many.h).toEqual(one.h);
-      expect(many.counts).toEqual(one.counts);
-      expect(many.selected).toBe(one.selected);
-      expect(many.parquet).toBe(one.parquet);
-    }
+    const two = await digest(2);
+    expect(two.h).toEqual(one.h);
+    expect(two.counts).toEqual(one.counts);
+    expect(two.selected).toBe(one.selected);
+    expect(two.parquet).toBe(one.parquet);
   });
 
   it('auto uses every core for large inputs and fewer for small ones; a number is taken as given', () => {
