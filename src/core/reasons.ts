@@ -38,7 +38,7 @@ export const REASONS = {
   semantic_dup: 'embedding cosine above 1 - eps to a kept row of its cluster (dup_of)',
 } as const;
 
-export type Reason = keyof typeof REASONS | (string & {});
+export type Reason = keyof typeof REASONS;
 
 /**
  * Rows that passed every filter and dedup: selected, or left out only by the token budget. They are

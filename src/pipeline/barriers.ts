@@ -1,5 +1,6 @@
 import type { LoadedPipeline } from '../config/load.js';
 import type { WorkDir } from '../jobs/work-dir.js';
+import { REASONS } from '../core/reasons.js';
 import type { BarrierStage } from '../stages/barrier.js';
 import { BARRIER_STAGES } from '../stages/registry.js';
 import type { StageCounters } from '../stages/runner.js';
@@ -43,6 +44,7 @@ export async function runBarriers(a: {
     counters.push(done.counters);
     if (done.manifest) manifest[stage.name] = done.manifest;
   }
+  await checkReasons(store, log);
   return { counters, manifest };
 }
 
@@ -52,8 +54,17 @@ export async function runBarriers(a: {
  */
 export function checkWrites(stage: BarrierStage, before: Set<string>, after: Set<string>, log: Logger): void {
   const undeclared = [...after].filter((o) => !before.has(o) && !stage.writes.includes(o));
-  if (undeclared.length === 0) return;
-  const message = `barrier stage ${stage.name} added ${undeclared.join(', ')} to the run store without declaring them in its writes (please report it)`;
-  if (process.env.WINNOW_STRICT_STORE === '1') throw new Error(message);
-  log.warn(message);
+  if (undeclared.length > 0) contractBroken(`barrier stage ${stage.name} added ${undeclared.join(', ')} to the run store without declaring them in its writes`, log);
+}
+
+/** Every rejection reason in samples is a registered one (src/core/reasons.ts), which the docs and report list. */
+async function checkReasons(store: RunStore, log: Logger): Promise<void> {
+  const found = (await store.conn.runAndReadAll('SELECT DISTINCT reason FROM samples WHERE reason IS NOT NULL ORDER BY 1')).getRows().map((r) => String(r[0]));
+  const unknown = found.filter((r) => !Object.hasOwn(REASONS, r));
+  if (unknown.length > 0) contractBroken(`rows were rejected with unregistered reasons ${unknown.join(', ')}`, log);
+}
+
+function contractBroken(message: string, log: Logger): void {
+  if (process.env.WINNOW_STRICT_STORE === '1') throw new Error(`${message} (please report it)`);
+  log.warn(`${message} (please report it)`);
 }

@@ -1,3 +1,4 @@
+import type { Reason } from '../core/reasons.js';
 import type { QualityConfig } from '../config/schema.js';
 import { REPETITION_MIN_WORDS, type QualityMetrics } from './metrics.js';
 
@@ -18,7 +19,7 @@ export const QUALITY_REASONS = [
 ];
 
 export interface Verdict {
-  reason: string;
+  reason: Reason;
   detail: string;
 }
 
@@ -27,7 +28,7 @@ export interface AdaptiveRule {
   key: 'min_mean_word_length' | 'max_mean_word_length' | 'max_symbol_ratio' | 'max_digit_ratio' | 'max_gibberish_ratio';
   measure: 'mean_word_length' | 'symbol_ratio' | 'digit_ratio' | 'gibberish_ratio';
   side: 'min' | 'max';
-  reason: string;
+  reason: Reason;
 }
 
 /** In the order they are checked: the first failed check decides, in the stream and in the barrier. */

@@ -34,6 +34,16 @@ import type { BarrierContext, BarrierResult, BarrierStage } from './barrier.js';
  * embedding has drifted from its parent's (aug_drift). Every variant, kept or not, is recorded in
  * the `augmentations` table with parent, operator, strength and seed.
  */
+/** Why a variant was not kept, in the augmentations table (samples rows use REASONS). */
+export const AUGMENT_REASONS = {
+  generator_failed: 'the generator returned nothing for this item (failed request, endpoint given up)',
+  over_synthetic_share: 'the synthetic share of the budget was already filled',
+  aug_exact_dup: 'the same dedup key as real text or an earlier augmentation',
+  aug_near_dup: 'a near-duplicate of its parent or another variant',
+  aug_drift: 'the embedding cosine to its parent is below min_parent_cosine',
+} as const;
+export type AugmentReason = keyof typeof AUGMENT_REASONS;
+
 export const augmentStage: BarrierStage = {
   name: 'augment',
   enabled: (p) => p.stages.augment.enabled,
@@ -58,7 +68,7 @@ interface Candidate {
   op: string;
   seed: number;
   text: string | null;
-  reason: string | null;
+  reason: AugmentReason | null;
   detail: string | null;
   tokens: number;
   cosine: number | null;
@@ -269,7 +279,7 @@ class HonestyIndex {
     }
   }
 
-  check(text: string, parentText: string, cosine: number): { reason: string; detail: string } | null {
+  check(text: string, parentText: string, cosine: number): { reason: AugmentReason; detail: string } | null {
     const key = dedupKey(text, this.keyOpts);
     if (this.keys.has(xxh64(key))) return { reason: 'aug_exact_dup', detail: 'same dedup key as real text or an earlier augmentation' };
     // The parent is the likeliest near-duplicate: compared exactly, not through LSH.

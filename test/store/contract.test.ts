@@ -1,4 +1,9 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { REASONS } from '../../src/core/reasons.js';
+import { AUGMENT_REASONS } from '../../src/stages/augment.js';
+import { ROOT } from '../helpers.js';
 import { describe, expect, it } from 'vitest';
 import { checkWrites } from '../../src/pipeline/barriers.js';
 import { BARRIER_STAGES } from '../../src/stages/registry.js';
@@ -7,6 +12,11 @@ import { STORE_TABLES } from '../../src/store/tables.js';
 import { silentLogger } from '../../src/util/log.js';
 
 describe('the run store contract', () => {
+  it('every rejection reason a stage may write is documented in docs/outputs.md', () => {
+    const doc = readFileSync(path.join(ROOT, 'docs', 'outputs.md'), 'utf8');
+    for (const r of [...Object.keys(REASONS), ...Object.keys(AUGMENT_REASONS)]) expect(doc, r).toContain(`\`${r}\``);
+  });
+
   it('every table and view a barrier stage declares is in the store registry that winnow query --help lists', () => {
     for (const stage of BARRIER_STAGES) {
       for (const w of stage.writes.filter((x) => !x.startsWith('samples.'))) expect(STORE_TABLES[w], `${stage.name} writes ${w}`).toBeDefined();
