@@ -41,7 +41,14 @@ export const REASONS = {
 export type Reason = keyof typeof REASONS;
 
 /**
+ * A row no stage has rejected: before the budget, in the pool a barrier stage works on; after it,
+ * in the selection. Every SQL string that means "alive" says it through these.
+ */
+export const ALIVE = `status = 'selected'`;
+export const alive = (table: string): string => `${table}.${ALIVE}`;
+
+/**
  * Rows that passed every filter and dedup: selected, or left out only by the token budget. They are
  * the ones worth labelling, charting as "kept", and guarding augmentations against.
  */
-export const KEPT_SQL = `(status = 'selected' OR reason IN ('over_budget', 'over_doc_share'))`;
+export const KEPT_SQL = `(${ALIVE} OR reason IN ('over_budget', 'over_doc_share'))`;

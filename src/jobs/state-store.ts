@@ -1,3 +1,4 @@
+import { ALIVE } from '../core/reasons.js';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
@@ -160,7 +161,7 @@ export class StateStore {
           `UPDATE runs SET status = 'completed', finished_at = now()::TIMESTAMP,
              run_id = (SELECT run_id FROM run.runs LIMIT 1),
              input_rows = (SELECT count(*) FROM run.samples),
-             selected_rows = (SELECT count(*) FILTER (status = 'selected') FROM run.samples),
+             selected_rows = (SELECT count(*) FILTER (${ALIVE}) FROM run.samples),
              rejected_rows = (SELECT count(*) FILTER (status = 'rejected') FROM run.samples),
              superseded_rows = $1
            WHERE seq = $2`,

@@ -1,3 +1,4 @@
+import { ALIVE } from '../core/reasons.js';
 import type { LoadedPipeline } from '../config/load.js';
 import { ConfigError, WinnowError } from '../core/errors.js';
 import { writeArrowFile } from '../emit/arrow.js';
@@ -77,13 +78,13 @@ export async function emitOutputs(a: EmitInput): Promise<{ written: OutputName[]
   const rowsFrom = synthetic ? 'output_rows' : 'samples';
   const from = embedDim === null ? rowsFrom : `${rowsFrom} LEFT JOIN embeddings USING (uid)`;
   // A shard has no budget yet (no tokens column): the merge makes the selection.
-  if (role !== 'shard') await store.conn.run(`CREATE VIEW selection AS SELECT ${['uid', ...columns.map((c) => c.sql)].join(', ')} FROM ${from} WHERE status = 'selected'`);
+  if (role !== 'shard') await store.conn.run(`CREATE VIEW selection AS SELECT ${['uid', ...columns.map((c) => c.sql)].join(', ')} FROM ${from} WHERE ${ALIVE}`);
   await recordRun(store, { runId: a.runId, startedAt: a.startedAt, config: loaded, counts: a.counts, counters: a.counters, fileStats: a.fileStats, fingerprints: a.fingerprints });
   const ids = await idOrigins(store, config);
   // A join, a union or rows re-appended after a resume may reorder rows, so ORDER BY is needed
   // then; an uninterrupted plain scan keeps insertion order.
   const ordered = embedDim !== null || synthetic || a.attempts > 1;
-  const selectionQuery = `SELECT ${columns.map((c) => c.sql).join(', ')} FROM ${from} WHERE status = 'selected'${ordered ? ' ORDER BY uid' : ''}`;
+  const selectionQuery = `SELECT ${columns.map((c) => c.sql).join(', ')} FROM ${from} WHERE ${ALIVE}${ordered ? ' ORDER BY uid' : ''}`;
   clock.done('record');
   if (role === 'shard') return { written: ['store', 'manifest'], ids };
   await writeArrowFile(store.conn, selectionQuery, columns, temps.arrow);

@@ -1,6 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { makePlan, type Plan, type Rule } from '../budget/plan.js';
-import { KEPT_SQL } from '../core/reasons.js';
+import { ALIVE, KEPT_SQL } from '../core/reasons.js';
 import { readEmbeddingColumn } from '../embed/vector-chunk.js';
 import { ConfigError } from '../core/errors.js';
 import { hasView } from '../store/catalog.js';
@@ -91,9 +91,9 @@ export async function collectReport(conn: DuckDBConnection, info: RunInfo, opts:
   const groupBy = async (expr: string): Promise<GroupRow[]> =>
     (
       await conn.runAndReadAll(
-        `SELECT ${expr} AS k, count(*), count(*) FILTER ${KEPT_SQL}, count(*) FILTER (status = 'selected'), sum(${tok}), sum(${tok}) FILTER (status = 'selected'),
-          avg(text_chars) FILTER ${KEPT_SQL}, avg(text_chars) FILTER (status = 'selected'),
-          ${cols.has('tokens') ? `avg(tokens) FILTER ${KEPT_SQL}, avg(tokens) FILTER (status = 'selected')` : 'NULL, NULL'} FROM samples GROUP BY ALL ORDER BY 2 DESC, 1`,
+        `SELECT ${expr} AS k, count(*), count(*) FILTER ${KEPT_SQL}, count(*) FILTER (${ALIVE}), sum(${tok}), sum(${tok}) FILTER (${ALIVE}),
+          avg(text_chars) FILTER ${KEPT_SQL}, avg(text_chars) FILTER (${ALIVE}),
+          ${cols.has('tokens') ? `avg(tokens) FILTER ${KEPT_SQL}, avg(tokens) FILTER (${ALIVE})` : 'NULL, NULL'} FROM samples GROUP BY ALL ORDER BY 2 DESC, 1`,
       )
     )
       .getRows()
@@ -124,7 +124,7 @@ export async function collectReport(conn: DuckDBConnection, info: RunInfo, opts:
     const bins = 20;
     const rows = (
       await conn.runAndReadAll(
-        `SELECT least(${bins - 1}, floor((${col} - ${lo}) / ${(hi - lo) / bins}))::INT b, count(*) FILTER (status = 'selected'), count(*) FILTER (status <> 'selected') FROM samples WHERE ${col} IS NOT NULL AND ${KEPT_SQL} GROUP BY ALL`,
+        `SELECT least(${bins - 1}, floor((${col} - ${lo}) / ${(hi - lo) / bins}))::INT b, count(*) FILTER (${ALIVE}), count(*) FILTER (status <> 'selected') FROM samples WHERE ${col} IS NOT NULL AND ${KEPT_SQL} GROUP BY ALL`,
       )
     ).getRows();
     const selected = new Array<number>(bins).fill(0);
@@ -150,9 +150,7 @@ export async function collectReport(conn: DuckDBConnection, info: RunInfo, opts:
       )
     ).getRows();
     for (const [cl, size, kind] of top) {
-      const ex = (
-        await conn.runAndReadAll(`SELECT id, left(text, 160), status::VARCHAR FROM samples WHERE dup_cluster = ${quoteLiteral(String(cl))} ORDER BY status = 'selected' DESC, uid LIMIT 3`)
-      ).getRows();
+      const ex = (await conn.runAndReadAll(`SELECT id, left(text, 160), status::VARCHAR FROM samples WHERE dup_cluster = ${quoteLiteral(String(cl))} ORDER BY ${ALIVE} DESC, uid LIMIT 3`)).getRows();
       clusters.push({ cluster: String(cl), size: Number(size), kind: String(kind ?? ''), examples: ex.map(([id, t, st]) => ({ id: String(id), text: String(t ?? ''), status: String(st) })) });
     }
   }
@@ -161,7 +159,7 @@ export async function collectReport(conn: DuckDBConnection, info: RunInfo, opts:
   const examples = async (order: string): Promise<Example[]> => {
     if (valueCol === null) return [];
     const r = await conn.runAndReadAll(
-      `SELECT id, lang, left(text, 240), ${cols.has('select_by') ? 'select_by' : 'NULL'}, ${valueCol}${sig.map((c) => `, ${c}`).join('')} FROM samples WHERE status = 'selected' AND ${valueCol} IS NOT NULL ORDER BY ${valueCol} ${order}, uid LIMIT 5`,
+      `SELECT id, lang, left(text, 240), ${cols.has('select_by') ? 'select_by' : 'NULL'}, ${valueCol}${sig.map((c) => `, ${c}`).join('')} FROM samples WHERE ${ALIVE} AND ${valueCol} IS NOT NULL ORDER BY ${valueCol} ${order}, uid LIMIT 5`,
     );
     return r.getRows().map((x) => ({
       id: String(x[0]),

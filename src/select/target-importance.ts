@@ -1,3 +1,4 @@
+import { ALIVE } from '../core/reasons.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -27,7 +28,7 @@ export async function targetImportance(c: DuckDBConnection, texts: readonly stri
   let raw = poolBag;
   let label: string;
   if (target?.source !== undefined) {
-    await streamTexts(c, `SELECT text FROM samples WHERE status = 'selected' AND source::VARCHAR = ${quoteLiteral(target.source)}`, wanted);
+    await streamTexts(c, `SELECT text FROM samples WHERE ${ALIVE} AND source::VARCHAR = ${quoteLiteral(target.source)}`, wanted);
     label = `source:${target.source}`;
   } else if (target?.path !== undefined) {
     for (const t of readTargetFile(path.resolve(baseDir, target.path))) wanted.add(t);

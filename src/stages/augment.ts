@@ -6,7 +6,7 @@ import { Seq2SeqGenerator, HttpCompletionsGenerator, type Generator } from '../a
 import { OPERATORS, type OperatorName } from '../augment/operators.js';
 import { openTokenCounter } from '../budget/token-count.js';
 import type { AugmentConfig } from '../config/schema.js';
-import { KEPT_SQL } from '../core/reasons.js';
+import { ALIVE, alive, KEPT_SQL } from '../core/reasons.js';
 import { dedupKey } from '../dedup/dedup-key.js';
 import { bandHashes, MinHasher, optimalBands } from '../dedup/minhash.js';
 import { shingleHashes, sortedJaccard } from '../dedup/shingle-set.js';
@@ -97,7 +97,7 @@ async function runAugment(ctx: BarrierContext): Promise<BarrierResult> {
   const hasRank = await hasColumn(c, 'samples', 'select_rank');
   const parents: Parent[] = (
     await c.runAndReadAll(
-      `SELECT uid, id, text, lang, label, source::VARCHAR, file::VARCHAR, "row", meta::VARCHAR FROM samples WHERE status = 'selected' ORDER BY ${hasRank ? 'select_rank NULLS LAST, ' : ''}uid`,
+      `SELECT uid, id, text, lang, label, source::VARCHAR, file::VARCHAR, "row", meta::VARCHAR FROM samples WHERE ${ALIVE} ORDER BY ${hasRank ? 'select_rank NULLS LAST, ' : ''}uid`,
     )
   )
     .getRows()
@@ -126,7 +126,7 @@ async function runAugment(ctx: BarrierContext): Promise<BarrierResult> {
       await embeddingsFor(
         c,
         parents.map((p) => p.uid),
-        `s.status = 'selected'`,
+        alive('s'),
       )
     ).x;
     const related = await relatedParents(parents, parentVec, emb.dim, kernel, ctx.config.seed);

@@ -1,3 +1,4 @@
+import { ALIVE, alive } from '../core/reasons.js';
 import { BIGINT, DOUBLE, INTEGER, VARCHAR } from '@duckdb/node-api';
 import { budgetedFill } from '../budget/fill.js';
 import { makePlan, type Plan } from '../budget/plan.js';
@@ -32,7 +33,7 @@ async function runBudget(ctx: BarrierContext): Promise<BarrierResult> {
   }
   const counter = await openTokenCounter(cfg.tokenizer, ctx.baseDir);
   await countTokens(ctx, counter.count);
-  const rows = (await c.runAndReadAll(`SELECT uid, tokens, ${groupSql(cfg.quota.by)} AS g FROM samples WHERE status = 'selected' ORDER BY uid`)).getRows();
+  const rows = (await c.runAndReadAll(`SELECT uid, tokens, ${groupSql(cfg.quota.by)} AS g FROM samples WHERE ${ALIVE} ORDER BY uid`)).getRows();
   const n = rows.length;
   const U = rows.reduce((a, r) => a + Number(r[1]), 0);
   const counters = { stage: 'budget', in: n, out: n, rejected: {} as Record<string, number>, seconds: 0 };
@@ -148,7 +149,7 @@ async function countTokens(ctx: BarrierContext, count: (t: string) => number): P
 
 /** The select stage's value of each selected row, in the fill's (uid) order. */
 async function selectValue(ctx: BarrierContext): Promise<Float64Array> {
-  const rows = (await ctx.store.conn.runAndReadAll(`SELECT coalesce(select_value, 0) FROM samples WHERE status = 'selected' ORDER BY uid`)).getRows();
+  const rows = (await ctx.store.conn.runAndReadAll(`SELECT coalesce(select_value, 0) FROM samples WHERE ${ALIVE} ORDER BY uid`)).getRows();
   return Float64Array.from(rows, (r) => Number(r[0]));
 }
 
@@ -162,7 +163,7 @@ async function diversityValue(ctx: BarrierContext, uids: bigint[]): Promise<Floa
   const n = uids.length;
   const value = new Float64Array(n).fill(1);
   if (n < 2 || !(await hasView(ctx.store.conn, 'embeddings'))) return value;
-  const { x, d } = await embeddingsFor(ctx.store.conn, uids, `s.status = 'selected'`);
+  const { x, d } = await embeddingsFor(ctx.store.conn, uids, alive('s'));
   const kernel = await MatMulKernel.open('cpu');
   try {
     const k = Math.max(1, Math.round(Math.sqrt(n)));

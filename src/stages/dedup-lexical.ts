@@ -1,3 +1,4 @@
+import { ALIVE, alive } from '../core/reasons.js';
 import { xxh64 } from '@node-rs/xxhash';
 import { ARRAY, BIGINT, UBIGINT, UINTEGER, UTINYINT, VARCHAR, type DuckDBConnection } from '@duckdb/node-api';
 import { readArrayColumn, setArrayColumn } from '../embed/vector-chunk.js';
@@ -254,8 +255,8 @@ async function signCurrent(ctx: BarrierContext, hasher: MinHasher, np: NearParam
   const sig = new Uint32Array(np.numPerm);
   let n = 0;
   try {
-    const total = Number((await reader.runAndReadAll(`SELECT count(*) FROM samples WHERE status = 'selected'`)).getRows()[0]![0]);
-    const result = await reader.stream(`SELECT uid, text, text_chars FROM samples WHERE status = 'selected' ORDER BY uid`);
+    const total = Number((await reader.runAndReadAll(`SELECT count(*) FROM samples WHERE ${ALIVE}`)).getRows()[0]![0]);
+    const result = await reader.stream(`SELECT uid, text, text_chars FROM samples WHERE ${ALIVE} ORDER BY uid`);
     for (;;) {
       const chunk = await result.fetchChunk();
       if (chunk === null || chunk.rowCount === 0) break;
@@ -316,7 +317,7 @@ async function writeSignatures(ctx: BarrierContext, docs: Docs, np: NearParams, 
 /** The shards' signatures of the alive rows (merged and renumbered by `winnow merge`), in uid order. */
 async function readSignatures(ctx: BarrierContext, np: NearParams, near: boolean, keepFingerprints: boolean): Promise<Docs> {
   const c = ctx.store.conn;
-  const sql = `SELECT s.uid, s.text_chars, g.key_hash, g.bands, g.prints FROM samples s JOIN dedup_signatures g USING (uid) WHERE s.status = 'selected' ORDER BY s.uid`;
+  const sql = `SELECT s.uid, s.text_chars, g.key_hash, g.bands, g.prints FROM samples s JOIN dedup_signatures g USING (uid) WHERE ${alive('s')} ORDER BY s.uid`;
   const n = Number((await c.runAndReadAll(`SELECT count(*) FROM (${sql})`)).getRows()[0]![0]);
   const docs: Docs = {
     n,
@@ -416,6 +417,6 @@ async function writeIndex(ctx: BarrierContext, docs: Docs, prior: PriorIndex, np
   });
   bapp.closeSync();
   await c.run(`INSERT INTO dedup_index SELECT ${P} + row_number() OVER (ORDER BY s.uid), s.id, b.key_hash, s.text, b.bands, s.source, s.file
-               FROM samples s JOIN dedup_bands b USING (uid) WHERE s.status = 'selected'`);
+               FROM samples s JOIN dedup_bands b USING (uid) WHERE ${alive('s')}`);
   await c.run('DROP TABLE dedup_bands');
 }

@@ -1,3 +1,4 @@
+import { ALIVE, alive } from '../core/reasons.js';
 import { BIGINT, INTEGER, VARCHAR, type DuckDBConnection } from '@duckdb/node-api';
 import { readEmbeddingColumn } from '../embed/vector-chunk.js';
 import { assignClusters, fitKMeans } from '../math/kmeans.js';
@@ -44,7 +45,7 @@ async function runSemanticDedup(ctx: BarrierContext): Promise<BarrierResult> {
   if (!(await hasTable(c, 'embedding_model'))) return { counters: { stage: 'semantic_dedup', in: 0, out: 0, rejected: {}, seconds: 0 } };
   const [[dimRaw]] = (await c.runAndReadAll('SELECT dim FROM embedding_model')).getRows() as [[number]];
   const d = Number(dimRaw);
-  const n = Number((await c.runAndReadAll(`SELECT count(*) FROM samples WHERE status = 'selected'`)).getRows()[0]![0]);
+  const n = Number((await c.runAndReadAll(`SELECT count(*) FROM samples WHERE ${ALIVE}`)).getRows()[0]![0]);
   const counters = { stage: 'semantic_dedup', in: n, out: n, rejected: {} as Record<string, number>, seconds: 0 };
   if (n < 2) return { counters };
   const kernel = await MatMulKernel.open(ctx.config.stages.embed.device === 'cuda' ? 'cuda' : 'cpu');
@@ -56,7 +57,7 @@ async function runSemanticDedup(ctx: BarrierContext): Promise<BarrierResult> {
     const sample: Float32Array[] = [];
     await readVectors(
       reader,
-      `SELECT uid, embedding FROM (SELECT s.uid, e.embedding, row_number() OVER (ORDER BY s.uid) - 1 AS i FROM samples s JOIN embeddings e USING (uid) WHERE s.status = 'selected') WHERE i % ${stride} = 0 ORDER BY uid`,
+      `SELECT uid, embedding FROM (SELECT s.uid, e.embedding, row_number() OVER (ORDER BY s.uid) - 1 AS i FROM samples s JOIN embeddings e USING (uid) WHERE ${alive('s')}) WHERE i % ${stride} = 0 ORDER BY uid`,
       async (_u, _e, v) => {
         sample.push(v);
       },
@@ -72,7 +73,7 @@ async function runSemanticDedup(ctx: BarrierContext): Promise<BarrierResult> {
 
     await c.run('CREATE TABLE semantic_assign (uid BIGINT, cluster INTEGER)');
     const app = await c.createAppender('semantic_assign');
-    await readVectors(reader, `SELECT s.uid, e.embedding FROM samples s JOIN embeddings e USING (uid) WHERE s.status = 'selected' ORDER BY s.uid`, async (uids, _e, v, rows) => {
+    await readVectors(reader, `SELECT s.uid, e.embedding FROM samples s JOIN embeddings e USING (uid) WHERE ${alive('s')} ORDER BY s.uid`, async (uids, _e, v, rows) => {
       const assign = await assignClusters(v, rows, d, centroids, k, kernel);
       appendColumns(app, [BIGINT, INTEGER], [uids, Array.from(assign)]);
     });
@@ -90,7 +91,7 @@ async function runSemanticDedup(ctx: BarrierContext): Promise<BarrierResult> {
     };
     await readVectors(
       reader,
-      `SELECT s.uid, a.cluster, s.lang, e.embedding FROM samples s JOIN semantic_assign a USING (uid) JOIN embeddings e USING (uid) WHERE s.status = 'selected' ORDER BY a.cluster, ${order}`,
+      `SELECT s.uid, a.cluster, s.lang, e.embedding FROM samples s JOIN semantic_assign a USING (uid) JOIN embeddings e USING (uid) WHERE ${alive('s')} ORDER BY a.cluster, ${order}`,
       async (uids, [clusters, langs], v, rows) => {
         for (let r = 0; r < rows; r++) {
           const cl = Number(clusters![r]);

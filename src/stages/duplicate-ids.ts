@@ -1,3 +1,4 @@
+import { ALIVE } from '../core/reasons.js';
 import { InputError } from '../core/errors.js';
 import type { BarrierContext, BarrierResult, BarrierStage } from './barrier.js';
 
@@ -16,7 +17,7 @@ export const duplicateIdStage: BarrierStage = {
 async function resolveDuplicateIds(ctx: BarrierContext): Promise<BarrierResult> {
   const t0 = performance.now();
   const conn = ctx.store.conn;
-  const alive = `FROM samples WHERE status = 'selected'`;
+  const alive = `FROM samples WHERE ${ALIVE}`;
   const before = Number((await conn.runAndReadAll(`SELECT count(*) ${alive}`)).getRows()[0]![0]);
   if (ctx.config.limits.duplicate_ids === 'error') {
     const dups = (await conn.runAndReadAll(`SELECT id, count(*)::INT FROM samples GROUP BY id HAVING count(*) > 1 ORDER BY min(uid) LIMIT 6`)).getRows();

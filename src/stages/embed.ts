@@ -1,3 +1,4 @@
+import { ALIVE } from '../core/reasons.js';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { xxh64 } from '@node-rs/xxhash';
@@ -41,7 +42,7 @@ async function runEmbed(ctx: BarrierContext): Promise<BarrierResult> {
   const cfg = ctx.config.stages.embed;
   const { store } = ctx;
   const c = store.conn;
-  const alive = Number((await c.runAndReadAll(`SELECT count(*) FROM samples WHERE status = 'selected'`)).getRows()[0]![0]);
+  const alive = Number((await c.runAndReadAll(`SELECT count(*) FROM samples WHERE ${ALIVE}`)).getRows()[0]![0]);
   const counters = { stage: 'embed', in: alive, out: 0, rejected: {}, seconds: 0 };
   if (alive === 0) return { counters, manifest: { skipped: 'no rows left to embed' } };
 
@@ -113,7 +114,7 @@ async function writeKeys(ctx: BarrierContext): Promise<void> {
   await c.run('CREATE TABLE embed_keys (uid BIGINT, key UBIGINT)');
   const reader = await ctx.store.instance.connect();
   try {
-    const result = await reader.stream(`SELECT uid, text FROM samples WHERE status = 'selected'`);
+    const result = await reader.stream(`SELECT uid, text FROM samples WHERE ${ALIVE}`);
     const app = await c.createAppender('embed_keys');
     for (;;) {
       const chunk = await result.fetchChunk();
@@ -131,7 +132,7 @@ async function writeKeys(ctx: BarrierContext): Promise<void> {
 /** An even stride through the alive rows in ingest order: deterministic and spread over all sources. */
 async function fitSample(ctx: BarrierContext, size: number): Promise<string[]> {
   const r = await ctx.store.conn.runAndReadAll(
-    `WITH a AS (SELECT text, row_number() OVER (ORDER BY uid) - 1 AS i, count(*) OVER () AS n FROM samples WHERE status = 'selected')
+    `WITH a AS (SELECT text, row_number() OVER (ORDER BY uid) - 1 AS i, count(*) OVER () AS n FROM samples WHERE ${ALIVE})
      SELECT text FROM a WHERE i % greatest(1, ceil(n / ${size}))::BIGINT = 0 ORDER BY i LIMIT ${size}`,
   );
   return r.getRows().map((row) => String(row[0]));

@@ -1,3 +1,4 @@
+import { ALIVE } from '../core/reasons.js';
 import { BIGINT, DOUBLE } from '@duckdb/node-api';
 import type { SourceConfig } from '../config/schema.js';
 import { ConfigError } from '../core/errors.js';
@@ -62,7 +63,7 @@ async function runReference(ctx: BarrierContext): Promise<BarrierResult> {
   const ref = cfg.reference!;
   const c = ctx.store.conn;
   const reference = await readReference(ctx);
-  const rows = (await c.runAndReadAll(`SELECT uid, text FROM samples WHERE status = 'selected' ORDER BY uid`)).getRows() as [bigint, string][];
+  const rows = (await c.runAndReadAll(`SELECT uid, text FROM samples WHERE ${ALIVE} ORDER BY uid`)).getRows() as [bigint, string][];
   const stride = Math.max(1, Math.ceil(rows.length / BACKGROUND_SAMPLE));
   const inBackground = (i: number) => i % stride === 0;
   const background = new CharLm(4).fit(rows.filter((_, i) => inBackground(i)).map((r) => r[1]));

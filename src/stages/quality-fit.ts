@@ -1,3 +1,4 @@
+import { ALIVE, alive } from '../core/reasons.js';
 import type { QualityConfig } from '../config/schema.js';
 import { hasColumn } from '../store/catalog.js';
 import { ADAPTIVE_RULES, ALPHABETIC_SCRIPTS, LOGOGRAPHIC_SCRIPTS, WORD_LENGTH_MIN_WORDS, type AdaptiveRule } from '../quality/verdict.js';
@@ -68,7 +69,7 @@ async function fitQuality(ctx: BarrierContext): Promise<BarrierResult> {
     CREATE OR REPLACE TEMP TABLE qf_rows AS
       SELECT uid, source::VARCHAR AS source, file::VARCHAR AS file, coalesce(lang, ${langPred}) AS g, quality->>'script' AS s, ${num('words', 'INT')}, ${num('chars', 'INT')}, ${num('alphabetic_words', 'INT')},
         ${[...new Set(rules.map(({ r }) => r.measure))].map((m) => num(m, 'DOUBLE')).join(', ')}
-      FROM samples WHERE status = 'selected' AND quality IS NOT NULL;
+      FROM samples WHERE ${ALIVE} AND quality IS NOT NULL;
     CREATE OR REPLACE TEMP TABLE qf_rows2 AS SELECT *, ${rules.map(({ r, i }) => `(${appliesSql(r, c)}) AS a${i}`).join(', ')} FROM qf_rows;
     CREATE OR REPLACE TEMP TABLE qf_file_lang AS SELECT source, file, g, count(*) AS rows, ${rules.map((x) => fittedSql(x, c)).join(', ')} FROM qf_rows2 WHERE g IS NOT NULL GROUP BY ALL;
     CREATE OR REPLACE TEMP TABLE qf_file_script AS SELECT source, file, s, count(*) AS rows, ${rules.map((x) => fittedSql(x, c)).join(', ')} FROM qf_rows2 GROUP BY ALL;
@@ -87,7 +88,7 @@ async function fitQuality(ctx: BarrierContext): Promise<BarrierResult> {
         reason_detail = format('{}={} ${op} {} (fitted for {}: ${r.side === 'max' ? 'Q3 +' : 'Q1 -'} ${c.adapt.k} IQR within [default ${c[r.key]}, outer ${c.adapt.outer[r.key]}])',
           '${r.measure}', round(q.${r.measure}, 3), round(q.t${i}, 3), q.src${i})
       FROM qf_thr q
-      WHERE samples.uid = q.uid AND samples.status = 'selected' AND q.a${i} AND q.${r.measure} ${op} q.t${i}`);
+      WHERE samples.uid = q.uid AND ${alive('samples')} AND q.a${i} AND q.${r.measure} ${op} q.t${i}`);
     const n = Number(res.rowsChanged);
     if (n > 0) rejected[r.reason] = (rejected[r.reason] ?? 0) + n;
   }
@@ -98,7 +99,7 @@ async function fitQuality(ctx: BarrierContext): Promise<BarrierResult> {
 }
 
 async function aliveCount(ctx: BarrierContext): Promise<number> {
-  const r = await ctx.store.conn.runAndReadAll(`SELECT count(*)::INT FROM samples WHERE status = 'selected'`);
+  const r = await ctx.store.conn.runAndReadAll(`SELECT count(*)::INT FROM samples WHERE ${ALIVE}`);
   return r.getRows()[0]![0] as number;
 }
 

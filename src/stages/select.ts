@@ -1,3 +1,4 @@
+import { ALIVE, alive } from '../core/reasons.js';
 import { BIGINT, DOUBLE, INTEGER, VARCHAR, type DuckDBConnection } from '@duckdb/node-api';
 import { CharLm } from '../langid/char-lm.js';
 import { fitKMeans } from '../math/kmeans.js';
@@ -46,7 +47,7 @@ async function runSelect(ctx: BarrierContext): Promise<BarrierResult> {
   // GreeDi: a merge chooses among the union of the shards' own picks (each shard ran this greedy
   // over its part); the rows no shard picked keep no rank.
   const greedi = ctx.role === 'merge' && (await hasColumn(c, 'samples', 'shard_candidate'));
-  const where = greedi ? `s.status = 'selected' AND s.shard_candidate` : `s.status = 'selected'`;
+  const where = greedi ? `${alive('s')} AND s.shard_candidate` : alive('s');
   // The training-data hybrid weighs rows by importance and measures the n-grams each adds: it needs the texts.
   const training = cfg.strategy === 'hybrid' && !cfg.labelled_first;
   const sp = await readStorePool(c, where, { texts: training });
@@ -215,9 +216,9 @@ async function softClusterEntropy(pool: Pool, kernel: MatMulKernel, seed: number
  */
 async function surprise(ctx: BarrierContext, uids: bigint[], ref: { source: string; low: number; high: number }): Promise<{ surprise: Float32Array; flags: (string | null)[] }> {
   const c = ctx.store.conn;
-  const refRows = (await c.runAndReadAll(`SELECT text FROM samples WHERE status = 'selected' AND source = ${quoteLiteral(ref.source)} ORDER BY uid`)).getRows();
+  const refRows = (await c.runAndReadAll(`SELECT text FROM samples WHERE ${ALIVE} AND source = ${quoteLiteral(ref.source)} ORDER BY uid`)).getRows();
   const lm = new CharLm(4).fit(refRows.map((r) => String(r[0])));
-  const rows = (await c.runAndReadAll(`SELECT uid, text, source::VARCHAR = ${quoteLiteral(ref.source)} FROM samples WHERE status = 'selected' ORDER BY uid`)).getRows();
+  const rows = (await c.runAndReadAll(`SELECT uid, text, source::VARCHAR = ${quoteLiteral(ref.source)} FROM samples WHERE ${ALIVE} ORDER BY uid`)).getRows();
   const pos = new Map(uids.map((u, i) => [u, i]));
   const out = new Float32Array(uids.length);
   for (const [uid, text, own] of rows) out[pos.get(uid as bigint)!] = -lm.logProbPerChar(String(text), own === true);

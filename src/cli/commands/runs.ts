@@ -1,3 +1,4 @@
+import { ALIVE } from '../../core/reasons.js';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { StateStore, type RunRow } from '../../jobs/state-store.js';
@@ -16,7 +17,7 @@ export function registerRuns(program: Command): void {
         const [totals] = await state.rows<{ read: number; current: number; superseded: number; selected: number }>(
           `SELECT count(*)::BIGINT AS read, count(*) FILTER (superseded_by IS NULL)::BIGINT AS current,
                   count(*) FILTER (superseded_by IS NOT NULL)::BIGINT AS superseded,
-                  count(*) FILTER (superseded_by IS NULL AND status = 'selected')::BIGINT AS selected FROM ledger`,
+                  count(*) FILTER (superseded_by IS NULL AND ${ALIVE})::BIGINT AS selected FROM ledger`,
         );
         const t = Object.fromEntries(Object.entries(totals!).map(([k, v]) => [k, Number(v)])) as Record<string, number>;
         if (flags.json) {
