@@ -41,7 +41,8 @@ describe('the run store contract', () => {
       try {
         expect(() => checkWrites(stage, before, worse, silentLogger)).toThrow(/budget added stray, samples.mystery .*without declaring/);
       } finally {
-        process.env.WINNOW_STRICT_STORE = prev;
+        if (prev === undefined) delete process.env.WINNOW_STRICT_STORE;
+        else process.env.WINNOW_STRICT_STORE = prev;
       }
     } finally {
       c.closeSync();
