@@ -38,7 +38,7 @@ export class SoftmaxProbe {
     for (let j = 0; j < d; j++) total += this.scale[j]!;
     this.scale.fill(1 / Math.sqrt(total / d + 1e-12));
     // Float64 features: the objective reads each one classes x iterations times.
-    const xs = Float64Array.from(this.standardize(x, n));
+    const xs = this.standardize(x, n, new Float64Array(n * d));
     const D = d + 1;
     const d4 = d - (d % 4);
     let wsum = 0;
@@ -107,7 +107,7 @@ export class SoftmaxProbe {
 
   /** Class probabilities, (n x classes) row-major. */
   predictProba(x: Float32Array, n: number): Float32Array {
-    const xs = this.standardize(x, n);
+    const xs = this.standardize(x, n, new Float32Array(n * this.dim));
     const out = new Float32Array(n * this.classes);
     const p = new Float32Array(this.classes);
     for (let i = 0; i < n; i++) {
@@ -129,10 +129,10 @@ export class SoftmaxProbe {
     return out;
   }
 
-  private standardize(x: Float32Array, n: number): Float32Array {
+  /** Features rounded to float32 whichever array holds them, so fit and predict see the same values. */
+  private standardize<T extends Float32Array | Float64Array>(x: Float32Array, n: number, xs: T): T {
     const d = this.dim;
-    const xs = new Float32Array(n * d);
-    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) xs[i * d + j] = (x[i * d + j]! - this.mean[j]!) * this.scale[j]!;
+    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) xs[i * d + j] = Math.fround((x[i * d + j]! - this.mean[j]!) * this.scale[j]!);
     return xs;
   }
 

@@ -1,8 +1,8 @@
-import { BIGINT, DOUBLE, DuckDBDataChunk, DuckDBInstance, ENUM, INTEGER, VARCHAR, type DuckDBAppender, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
+import { BIGINT, DOUBLE, DuckDBInstance, ENUM, INTEGER, VARCHAR, type DuckDBAppender, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
 import type { Batch } from '../core/batch.js';
 import { codePointLength } from '../util/text.js';
 import type { ExtraColumn } from '../stages/stage.js';
-import { appendColumns, CHUNK_ROWS } from './append.js';
+import { appendChunks, appendColumns } from './append.js';
 import { createLabelTables } from './labels.js';
 import { quoteIdent, quoteLiteral } from './sql.js';
 
@@ -137,8 +137,7 @@ export class RunStore {
   async appendBatch(b: Batch): Promise<void> {
     this.samplesAppender ??= await this.conn.createAppender('samples');
     const quarantined: number[] = [];
-    for (let off = 0; off < b.size; off += CHUNK_ROWS) {
-      const n = Math.min(CHUNK_ROWS, b.size - off);
+    appendChunks(this.samplesAppender, this.sampleTypes, b.size, (chunk, off, n) => {
       const uid = new Array<bigint>(n);
       const row = new Array<bigint>(n);
       const chars = new Array<number | null>(n);
@@ -154,7 +153,6 @@ export class RunStore {
         status[k] = b.reason[i] === null ? 'selected' : 'rejected';
         if (b.raw[i] !== null) quarantined.push(i);
       }
-      const chunk = DuckDBDataChunk.create(this.sampleTypes, n);
       chunk.setColumns([
         uid,
         b.id.slice(off, off + n),
@@ -171,8 +169,7 @@ export class RunStore {
         b.detail.slice(off, off + n),
         ...this.extraColumns.map((c) => b.extra[c.name]?.slice(off, off + n) ?? new Array<null>(n).fill(null)),
       ]);
-      this.samplesAppender.appendDataChunk(chunk);
-    }
+    });
     if (quarantined.length > 0) await this.appendQuarantine(b, quarantined);
   }
 
