@@ -91,14 +91,22 @@ function normalizeInto(src: Float64Array | Float32Array, c: number, d: number, o
   for (let j = 0; j < d; j++) out[c * d + j] = src[c * d + j]! * inv;
 }
 
+/** Similarities computed per product in assignClusters: rows go in blocks so the product stays ~32 MB whatever n. */
+const BLOCK_CELLS = 8 << 20;
+
 /** Nearest centroid (largest dot product) of each row. */
-export async function assignClusters(x: Float32Array, n: number, d: number, centroids: Float32Array, k: number, kernel: MatMulKernel): Promise<Int32Array> {
-  const sims = await kernel.run(x, n, d, transposeDense(centroids, k, d), k);
+export async function assignClusters(x: Float32Array, n: number, d: number, centroids: Float32Array, k: number, kernel: MatMulKernel, blockCells = BLOCK_CELLS): Promise<Int32Array> {
+  const ct = transposeDense(centroids, k, d);
   const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let c = 1; c < k; c++) if (sims[i * k + c]! > sims[i * k + best]!) best = c;
-    out[i] = best;
+  const rows = Math.max(1, Math.floor(blockCells / k));
+  for (let s = 0; s < n; s += rows) {
+    const e = Math.min(n, s + rows);
+    const sims = await kernel.run(x.subarray(s * d, e * d), e - s, d, ct, k);
+    for (let r = 0; r < e - s; r++) {
+      let best = 0;
+      for (let c = 1; c < k; c++) if (sims[r * k + c]! > sims[r * k + best]!) best = c;
+      out[s + r] = best;
+    }
   }
   return out;
 }

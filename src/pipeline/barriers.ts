@@ -1,4 +1,5 @@
 import type { LoadedPipeline } from '../config/load.js';
+import type { MemoryPlan } from '../core/memory.js';
 import type { WorkDir } from '../jobs/work-dir.js';
 import { REASONS } from '../core/reasons.js';
 import type { BarrierStage } from '../stages/barrier.js';
@@ -22,8 +23,9 @@ export async function runBarriers(a: {
   log: Logger;
   role: RunRole;
   clock: PhaseClock;
+  memory: MemoryPlan;
 }): Promise<{ counters: StageCounters[]; manifest: Record<string, unknown> }> {
-  const { store, loaded, work, log, role, clock } = a;
+  const { store, loaded, work, log, role, clock, memory } = a;
   const progress = work.progress;
   const counters: StageCounters[] = [...progress.stream!.counters];
   const manifest: Record<string, unknown> = {};
@@ -32,7 +34,7 @@ export async function runBarriers(a: {
     if (!done) {
       log.event('stage_start', { stage: stage.name });
       const before = await storeObjects(store.conn);
-      const result = await stage.run({ store, config: loaded.config, baseDir: loaded.baseDir, artifactDir: work.modelDir, log, role });
+      const result = await stage.run({ store, config: loaded.config, baseDir: loaded.baseDir, artifactDir: work.modelDir, log, role, memory });
       checkWrites(stage, before, await storeObjects(store.conn), log);
       done = { name: stage.name, counters: result.counters, manifest: result.manifest };
       progress.barriers.push(done);

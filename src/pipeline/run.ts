@@ -135,7 +135,7 @@ async function runLocked(loaded: LoadedPipeline, opts: RunOptions, memory: Memor
     log.event('run_start', { run_id: progress.run_id, out_dir: outDir, files: plan.fingerprints.size });
     try {
       if (progress.phase === 'stream') await streamIntoStore({ store, plan, conn, loaded, opts, work, clock, previousStore: finals.store });
-      const { counters, manifest: barrierManifest } = await runBarriers({ store, loaded, work, log, role: plan.role, clock });
+      const { counters, manifest: barrierManifest } = await runBarriers({ store, loaded, work, log, role: plan.role, clock, memory });
       const { fileStats, rows } = progress.stream!;
       const counts = await checkedCounts(store, rows, log);
       await opts.onStore?.(store);

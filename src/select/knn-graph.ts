@@ -1,7 +1,10 @@
-import { assignClusters, fitKMeans } from '../math/kmeans.js';
+import { assignClusters, fitKMeans, type KMeansResult } from '../math/kmeans.js';
 import { transposeDense } from '../math/linalg.js';
 import type { MatMulKernel } from '../onnx/kernels.js';
 import { gatherRows, type Pool } from './pool.js';
+
+/** Lloyd/mini-batch iterations of the clustering behind the approximate search. */
+export const KNN_KMEANS_ITERS = 5;
 
 /** The k most similar other rows of every row: (n x k) ids and cosine similarities, best first. */
 export interface KnnGraph {
@@ -19,6 +22,10 @@ export interface KnnOptions {
   exactBelow?: number;
   /** Clusters searched per query cluster in the approximate search. */
   probes?: number;
+  /** Candidates compared per product (default CANDIDATE_TILE): memory per step, never the result. */
+  tile?: number;
+  /** The pool's k-means with c clusters, when the caller shares one fit between uses (default: fitted here). */
+  kmeans?: (c: number) => Promise<KMeansResult>;
 }
 
 /**
@@ -36,12 +43,12 @@ export async function knnGraph(pool: Pool, k: number, kernel: MatMulKernel, opts
   if (k === 0) return g;
   if (n <= (opts.exactBelow ?? 20_000)) {
     const all = Int32Array.from({ length: n }, (_, i) => i);
-    await searchBlock(pool, all, all, g, kernel);
+    await searchBlock(pool, all, all, g, kernel, opts.tile);
     return g;
   }
   g.exact = false;
   const c = Math.max(2, Math.round(Math.sqrt(n)));
-  const { centroids } = await fitKMeans(pool.x, n, d, c, kernel, { seed: opts.seed, iters: 5 });
+  const { centroids } = await (opts.kmeans ?? ((k: number) => fitKMeans(pool.x, n, d, k, kernel, { seed: opts.seed, iters: KNN_KMEANS_ITERS })))(c);
   const assign = await assignClusters(pool.x, n, d, centroids, c, kernel);
   const members: number[][] = Array.from({ length: c }, () => []);
   for (let i = 0; i < n; i++) members[assign[i]!]!.push(i);
@@ -54,25 +61,35 @@ export async function knnGraph(pool: Pool, k: number, kernel: MatMulKernel, opts
       .slice(0, probes);
     if (!near.includes(q)) near[near.length - 1] = q;
     const cand = Int32Array.from(near.flatMap((j) => members[j]!));
-    await searchBlock(pool, Int32Array.from(members[q]!), cand, g, kernel);
+    await searchBlock(pool, Int32Array.from(members[q]!), cand, g, kernel, opts.tile);
   }
   return g;
 }
 
-/** Updates the neighbour lists of `queries` with the candidates, in blocks of at most ~8M similarities. */
-async function searchBlock(pool: Pool, queries: Int32Array, cand: Int32Array, g: KnnGraph, kernel: MatMulKernel): Promise<void> {
+/** Candidates per tile of searchBlock: a tile's vectors (and their transpose) stay ~16 MB each at 256 dimensions. */
+const CANDIDATE_TILE = 16_384;
+
+/**
+ * Updates the neighbour lists of `queries` with the candidates: tiles of at most CANDIDATE_TILE
+ * candidates times blocks of queries, at most ~8M similarities per product, so memory does not
+ * grow with a large cluster.
+ */
+async function searchBlock(pool: Pool, queries: Int32Array, cand: Int32Array, g: KnnGraph, kernel: MatMulKernel, tileSize = CANDIDATE_TILE): Promise<void> {
   const { d } = pool;
-  const m = cand.length;
-  const candT = transposeDense(gatherRows(pool, cand), m, d);
-  const rowsPerBlock = Math.max(1, Math.floor((8 << 20) / Math.max(m, 1)));
-  for (let start = 0; start < queries.length; start += rowsPerBlock) {
-    const q = queries.subarray(start, Math.min(queries.length, start + rowsPerBlock));
-    const s = await kernel.run(gatherRows(pool, q), q.length, d, candT, m);
-    for (let r = 0; r < q.length; r++) {
-      const i = q[r]!;
-      for (let t = 0; t < m; t++) {
-        const j = cand[t]!;
-        if (j !== i) insert(g, i, j, s[r * m + t]!);
+  for (let c0 = 0; c0 < cand.length; c0 += tileSize) {
+    const tile = cand.subarray(c0, Math.min(cand.length, c0 + tileSize));
+    const m = tile.length;
+    const candT = transposeDense(gatherRows(pool, tile), m, d);
+    const rowsPerBlock = Math.max(1, Math.floor((8 << 20) / m));
+    for (let start = 0; start < queries.length; start += rowsPerBlock) {
+      const q = queries.subarray(start, Math.min(queries.length, start + rowsPerBlock));
+      const s = await kernel.run(gatherRows(pool, q), q.length, d, candT, m);
+      for (let r = 0; r < q.length; r++) {
+        const i = q[r]!;
+        for (let t = 0; t < m; t++) {
+          const j = tile[t]!;
+          if (j !== i) insert(g, i, j, s[r * m + t]!);
+        }
       }
     }
   }

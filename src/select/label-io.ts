@@ -46,11 +46,12 @@ export async function exportLabelBatch(runDir: string, opts: ExportOptions): Pro
   try {
     if (!(await hasView(conn, 'embeddings'))) throw new ConfigError(`${runDir} has no embeddings: run the pipeline with stages.embed enabled before exporting rows to label`);
     // Rows worth labelling: kept by every filter and dedup (the budget may still have left them out).
-    const sp = await readStorePool(conn, KEPT_SQL);
+    const sp = await readStorePool(conn, KEPT_SQL, { ids: true });
+    const ids = sp.ids!;
     const latest = new Map((await conn.runAndReadAll(LATEST_LABELS)).getRows().map(([id, l]) => [String(id), String(l)]));
-    const labels = sp.ids.map((id, i) => latest.get(id) ?? sp.labels[i]!);
+    const labels = ids.map((id, i) => latest.get(id) ?? sp.labels[i]!);
     const pending = new Set((await conn.runAndReadAll('SELECT DISTINCT id FROM label_requests')).getRows().map((r) => String(r[0])));
-    const exclude = Uint8Array.from(sp.ids, (id, i) => (labels[i] === null && pending.has(id) ? 1 : 0));
+    const exclude = Uint8Array.from(ids, (id, i) => (labels[i] === null && pending.has(id) ? 1 : 0));
     const { labelled, y, classes } = labelledSet(labels);
     const round = await nextRound(conn);
     const kernel = await MatMulKernel.open('cpu');
@@ -75,7 +76,7 @@ export async function exportLabelBatch(runDir: string, opts: ExportOptions): Pro
         info.set(uid as bigint, { text: text as string | null, lang: lang as string | null });
     }
     const rows = picks.map((p, r) => ({
-      id: sp.ids[p.index]!,
+      id: ids[p.index]!,
       text: info.get(sp.uids[p.index]!)?.text ?? '',
       lang: info.get(sp.uids[p.index]!)?.lang ?? '',
       label: '',

@@ -4,8 +4,9 @@ import type { Pool } from './pool.js';
 
 export interface StorePool {
   pool: Pool;
-  uids: bigint[];
-  ids: string[];
+  uids: BigInt64Array;
+  /** Input ids of each row, when asked for. */
+  ids?: string[];
   /** Label of each row, null when unlabelled. */
   labels: (string | null)[];
   /** Source name of each row. */
@@ -18,29 +19,30 @@ export interface StorePool {
  * Reads rows and their embeddings out of a run store into one (n x d) matrix, chunk by chunk.
  * `where` filters samples (alias s); rows come in uid order so the pool is deterministic.
  */
-export async function readStorePool(conn: DuckDBConnection, where: string, opts: { texts?: boolean } = {}): Promise<StorePool> {
+export async function readStorePool(conn: DuckDBConnection, where: string, opts: { texts?: boolean; ids?: boolean } = {}): Promise<StorePool> {
   const [[dimRaw]] = (await conn.runAndReadAll('SELECT dim FROM embedding_model')).getRows() as [[number]];
   const d = Number(dimRaw);
-  const sql = `SELECT s.uid, s.id, s.label, e.embedding, s.source::VARCHAR${opts.texts ? ', s.text' : ''} FROM samples s JOIN embeddings e USING (uid) WHERE ${where} ORDER BY s.uid`;
+  const sql = `SELECT s.uid, s.label, e.embedding, s.source::VARCHAR, ${opts.texts ? 's.text' : 'NULL'}${opts.ids ? ', s.id' : ''} FROM samples s JOIN embeddings e USING (uid) WHERE ${where} ORDER BY s.uid`;
   const n = Number((await conn.runAndReadAll(`SELECT count(*) FROM (${sql})`)).getRows()[0]![0]);
   const x = new Float32Array(n * d);
-  const uids: bigint[] = [];
-  const ids: string[] = [];
+  const uids = new BigInt64Array(n);
   const labels: (string | null)[] = [];
   const sources: string[] = [];
   const texts: string[] | undefined = opts.texts ? [] : undefined;
+  const ids: string[] | undefined = opts.ids ? [] : undefined;
   const result = await conn.stream(sql);
   for (;;) {
     const chunk = await result.fetchChunk();
     if (chunk === null || chunk.rowCount === 0) break;
-    x.set(readEmbeddingColumn(chunk, 3), uids.length * d);
-    uids.push(...(chunk.getColumnValues(0) as bigint[]));
-    ids.push(...(chunk.getColumnValues(1) as string[]));
-    labels.push(...(chunk.getColumnValues(2) as (string | null)[]));
-    sources.push(...(chunk.getColumnValues(4) as string[]));
-    if (texts) for (const t of chunk.getColumnValues(5) as (string | null)[]) texts.push(t ?? '');
+    const at = labels.length;
+    x.set(readEmbeddingColumn(chunk, 2), at * d);
+    uids.set(chunk.getColumnValues(0) as bigint[], at);
+    labels.push(...(chunk.getColumnValues(1) as (string | null)[]));
+    sources.push(...(chunk.getColumnValues(3) as string[]));
+    if (texts) for (const t of chunk.getColumnValues(4) as (string | null)[]) texts.push(t ?? '');
+    if (ids) ids.push(...(chunk.getColumnValues(5) as string[]));
   }
-  return { pool: { x, n, d }, uids, ids, labels, sources, texts };
+  return { pool: { x, n, d }, uids, labels, sources, texts, ids };
 }
 
 /** Class ids of the labelled rows of a pool (classes sorted by name). */

@@ -5,7 +5,8 @@ import { badge } from './badge.js';
 import { facilityLocation } from './facility.js';
 import { coverageRank } from './ngram-coverage.js';
 import { kCenterGreedy } from './kcenter.js';
-import { knnGraph, typicality, type KnnGraph } from './knn-graph.js';
+import { fitKMeans, type KMeansResult } from '../math/kmeans.js';
+import { KNN_KMEANS_ITERS, knnGraph, typicality, type KnnGraph } from './knn-graph.js';
 import type { Pool } from './pool.js';
 import { typiClust } from './typical.js';
 import { ensembleUncertainty, type Uncertainty } from './uncertainty.js';
@@ -36,6 +37,7 @@ export const DEFAULT_HYBRID: HybridOptions = { coldStartPerClass: 2, candidateFa
 export class SelectionContext {
   private graphMemo?: Promise<KnnGraph>;
   private typMemo?: Float32Array;
+  private readonly kmeansMemo = new Map<number, Promise<KMeansResult>>();
   constructor(
     readonly pool: Pool,
     readonly kernel: MatMulKernel,
@@ -46,8 +48,18 @@ export class SelectionContext {
   ) {}
 
   graph(): Promise<KnnGraph> {
-    this.graphMemo ??= knnGraph(this.pool, this.neighbours, this.kernel, { seed: this.seed, exactBelow: this.exactBelow });
+    this.graphMemo ??= knnGraph(this.pool, this.neighbours, this.kernel, { seed: this.seed, exactBelow: this.exactBelow, kmeans: (c) => this.kmeans(c) });
     return this.graphMemo;
+  }
+
+  /** The pool's spherical k-means with k clusters, fitted once per k (the kNN search and the cluster entropy share it). */
+  kmeans(k: number): Promise<KMeansResult> {
+    let m = this.kmeansMemo.get(k);
+    if (!m) {
+      m = fitKMeans(this.pool.x, this.pool.n, this.pool.d, k, this.kernel, { seed: this.seed, iters: KNN_KMEANS_ITERS });
+      this.kmeansMemo.set(k, m);
+    }
+    return m;
   }
 
   async typicality(): Promise<Float32Array> {

@@ -1,4 +1,5 @@
 import type { Pipeline } from '../config/schema.js';
+import type { MemoryPlan } from '../core/memory.js';
 import type { RunStore } from '../store/run-store.js';
 import type { Logger } from '../util/log.js';
 import type { StageCounters } from './runner.js';
@@ -17,6 +18,8 @@ export interface BarrierContext {
    * runs over the shards' candidates (GreeDi). `run`: a whole run in one process.
    */
   role: 'run' | 'shard' | 'merge';
+  /** The run's memory budget: a stage that holds the pool in this process checks it fits (checkFits) before it starts. */
+  memory: MemoryPlan;
 }
 
 export interface BarrierResult {

@@ -1,12 +1,12 @@
 import { ALIVE, alive } from '../core/reasons.js';
+import { checkFits } from '../core/memory.js';
 import { BIGINT, DOUBLE, INTEGER, VARCHAR, type DuckDBConnection } from '@duckdb/node-api';
 import { CharLm } from '../langid/char-lm.js';
-import { fitKMeans } from '../math/kmeans.js';
 import { quantiles } from '../math/quantile.js';
 import { transposeDense } from '../math/linalg.js';
 import { MatMulKernel } from '../onnx/kernels.js';
 import { applyLabels } from '../store/labels.js';
-import { appendColumns } from '../store/append.js';
+import { appendChunks } from '../store/append.js';
 import { quoteLiteral } from '../store/sql.js';
 import { readStorePool } from '../select/store-pool.js';
 import { selectRows, SelectionContext } from '../select/strategies.js';
@@ -50,6 +50,7 @@ async function runSelect(ctx: BarrierContext): Promise<BarrierResult> {
   const where = greedi ? `${alive('s')} AND s.shard_candidate` : alive('s');
   // The training-data hybrid weighs rows by importance and measures the n-grams each adds: it needs the texts.
   const training = cfg.strategy === 'hybrid' && !cfg.labelled_first;
+  await checkPoolFits(ctx, where, training);
   const sp = await readStorePool(c, where, { texts: training });
   const n = sp.pool.n;
   const tasks = labelTasks(sp.labels, sp.sources, new Map(ctx.config.sources.flatMap((s) => (s.label_set ? [[s.name, s.label_set] as const] : []))));
@@ -64,7 +65,7 @@ async function runSelect(ctx: BarrierContext): Promise<BarrierResult> {
       const sctx = new SelectionContext(sp.pool, kernel, ctx.config.seed, cfg.neighbours);
       signals.typicality = await sctx.typicality();
       graphExact = (await sctx.graph()).exact;
-      signals.cluster_entropy = await softClusterEntropy(sp.pool, kernel, ctx.config.seed);
+      signals.cluster_entropy = await softClusterEntropy(sctx);
       const u = taskUncertainty(sp.pool, tasks, ctx.config.seed, !cfg.labelled_first);
       if (u) Object.assign(signals, { least_confidence: u.leastConfidence, margin: u.margin, entropy: u.entropy, bald: u.bald });
       const texts = sp.texts;
@@ -98,6 +99,26 @@ async function runSelect(ctx: BarrierContext): Promise<BarrierResult> {
       ...(greedi ? { greedi: { candidates: n } } : {}),
     },
   };
+}
+
+/**
+ * Bytes per pool row this stage holds in the process: the vector (4 per dimension), the kNN graph
+ * (8 per neighbour), the text when the ranking reads it (2 per character), and ~400 for the row's
+ * ids, labels, signals and rankings; plus the kernels' blocks. Measured at 250,000 rows: ~2 KB a
+ * row at 256 dimensions and 20 neighbours. The kernels' blocks (8M similarities) and k-means take ~128 MB.
+ */
+function poolBytes(rows: number, dim: number, neighbours: number, textChars: number): number {
+  return rows * (4 * dim + 8 * neighbours + 2 * textChars + 400) + 128e6;
+}
+
+/** Refuses to start (exit 4, naming the knob) when the pool cannot fit what the budget leaves beside DuckDB. */
+async function checkPoolFits(ctx: BarrierContext, where: string, texts: boolean): Promise<void> {
+  const c = ctx.store.conn;
+  const [[dim]] = (await c.runAndReadAll('SELECT dim FROM embedding_model')).getRows() as [[number]];
+  const [[rows, chars]] = (await c.runAndReadAll(`SELECT count(*), coalesce(avg(length(s.text)), 0) FROM samples s WHERE ${where}`)).getRows() as [[bigint, number]];
+  const n = Number(rows);
+  const need = poolBytes(n, Number(dim), ctx.config.stages.select.neighbours, texts ? Number(chars) : 0);
+  checkFits(ctx.memory, 'select', need, `its pool of ${n.toLocaleString('en-US')} rows x ${dim} dimensions (vectors, kNN graph${texts ? ', texts' : ''})`);
 }
 
 /** The labels `winnow label import` accepts for this run: configured ones and those in the data. */
@@ -172,16 +193,22 @@ async function rankPool(
 }
 
 /** Writes each row's rank, strategy, gain, value (1 - rank / n) and signals into samples. */
-async function storeSelection(c: DuckDBConnection, uids: bigint[], r: { rank: Int32Array; by: (string | null)[]; gain: Float32Array }, flags: (string | null)[], signals: Signals): Promise<string[]> {
+async function storeSelection(c: DuckDBConnection, uids: BigInt64Array, r: { rank: Int32Array; by: (string | null)[]; gain: Float32Array }, flags: (string | null)[], signals: Signals): Promise<string[]> {
   const n = uids.length;
   const columns = SIGNALS.filter((s) => signals[s] !== null);
   await c.run(`CREATE TEMP TABLE select_result (uid BIGINT, select_rank INTEGER, select_by VARCHAR, select_gain DOUBLE, surprise_flag VARCHAR${columns.map((s) => `, ${s} DOUBLE`).join('')})`);
   const app = await c.createAppender('select_result');
-  const num = (a: Float32Array): (number | null)[] => Array.from(a, (v) => (Number.isFinite(v) ? v : null));
-  appendColumns(
-    app,
-    [BIGINT, INTEGER, VARCHAR, DOUBLE, VARCHAR, ...columns.map(() => DOUBLE)],
-    [uids, Array.from(r.rank, (x) => (x < 0 ? null : x)), r.by, num(r.gain), flags, ...columns.map((s) => num(signals[s]!))],
+  // Plain arrays a chunk at a time: whole-pool copies of 13 columns would cost ~200 bytes a row.
+  const num = (a: Float32Array, off: number, m: number): (number | null)[] => Array.from(a.subarray(off, off + m), (v) => (Number.isFinite(v) ? v : null));
+  appendChunks(app, [BIGINT, INTEGER, VARCHAR, DOUBLE, VARCHAR, ...columns.map(() => DOUBLE)], n, (chunk, off, m) =>
+    chunk.setColumns([
+      Array.from(uids.subarray(off, off + m)),
+      Array.from(r.rank.subarray(off, off + m), (x) => (x < 0 ? null : x)),
+      r.by.slice(off, off + m),
+      num(r.gain, off, m),
+      flags.slice(off, off + m),
+      ...columns.map((s) => num(signals[s]!, off, m)),
+    ]),
   );
   app.closeSync();
   const added = ['select_rank INTEGER', 'select_by VARCHAR', 'select_gain DOUBLE', 'select_value DOUBLE', 'surprise_flag VARCHAR', ...SIGNALS.map((s) => `${s} DOUBLE`)];
@@ -193,13 +220,17 @@ async function storeSelection(c: DuckDBConnection, uids: bigint[], r: { rank: In
   return columns;
 }
 
-/** Entropy of each row's soft assignment to ~sqrt(n) k-means centroids, in blocks of rows. */
-async function softClusterEntropy(pool: Pool, kernel: MatMulKernel, seed: number): Promise<Float32Array> {
+/**
+ * Entropy of each row's soft assignment to ~sqrt(n) k-means centroids (the clustering of the kNN
+ * search up to 1M rows, fitted once), in blocks of rows.
+ */
+async function softClusterEntropy(sctx: SelectionContext): Promise<Float32Array> {
+  const { pool, kernel } = sctx;
   const { n, d } = pool;
   const k = Math.max(2, Math.min(1000, Math.round(Math.sqrt(n))));
   const out = new Float32Array(n);
   if (n < 3) return out;
-  const { centroids } = await fitKMeans(pool.x, n, d, k, kernel, { seed, iters: 5 });
+  const { centroids } = await sctx.kmeans(k);
   const ct = transposeDense(centroids, k, d);
   const rows = Math.max(1, Math.floor((4 << 20) / k));
   for (let s = 0; s < n; s += rows) {
@@ -214,12 +245,12 @@ async function softClusterEntropy(pool: Pool, kernel: MatMulKernel, seed: number
  * the reference source's kept rows (leave-one-out for the reference's own rows). Rows outside the
  * configured quantiles are flagged `low` (boilerplate, repetition) or `high` (noise, other language).
  */
-async function surprise(ctx: BarrierContext, uids: bigint[], ref: { source: string; low: number; high: number }): Promise<{ surprise: Float32Array; flags: (string | null)[] }> {
+async function surprise(ctx: BarrierContext, uids: BigInt64Array, ref: { source: string; low: number; high: number }): Promise<{ surprise: Float32Array; flags: (string | null)[] }> {
   const c = ctx.store.conn;
   const refRows = (await c.runAndReadAll(`SELECT text FROM samples WHERE ${ALIVE} AND source = ${quoteLiteral(ref.source)} ORDER BY uid`)).getRows();
   const lm = new CharLm(4).fit(refRows.map((r) => String(r[0])));
   const rows = (await c.runAndReadAll(`SELECT uid, text, source::VARCHAR = ${quoteLiteral(ref.source)} FROM samples WHERE ${ALIVE} ORDER BY uid`)).getRows();
-  const pos = new Map(uids.map((u, i) => [u, i]));
+  const pos = new Map(Array.from(uids, (u, i) => [u, i]));
   const out = new Float32Array(uids.length);
   for (const [uid, text, own] of rows) out[pos.get(uid as bigint)!] = -lm.logProbPerChar(String(text), own === true);
   const [lo, hi] = quantiles(out, [ref.low, ref.high]) as [number, number];

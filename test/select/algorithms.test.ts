@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BuiltinEncoder } from '../../src/embed/builtin-encoder.js';
 import { DEFAULT_BUILTIN } from '../../src/embed/builtin-fit.js';
 import { fitBuiltinModel } from '../../src/embed/open-encoder.js';
+import { assignClusters, fitKMeans } from '../../src/math/kmeans.js';
 import { MatMulKernel } from '../../src/onnx/kernels.js';
 import { badge } from '../../src/select/badge.js';
 import { facilityLocation } from '../../src/select/facility.js';
@@ -66,6 +67,20 @@ describe('selection algorithms on real embeddings', () => {
       for (const j of ivf.idx.subarray(i * 10, i * 10 + 10)) if (t.has(j)) hit++;
     }
     expect(hit / (pool.n * 10)).toBeGreaterThan(0.6);
+  });
+
+  it('the blocked paths give what one big product gives: cluster assignment in row blocks, the kNN graph in candidate tiles', async () => {
+    const { centroids, k } = await fitKMeans(pool.x, pool.n, pool.d, 12, kernel, { seed: 3, iters: 3 });
+    const whole = await assignClusters(pool.x, pool.n, pool.d, centroids, k, kernel);
+    // 7 rows per product (84 cells / 12 centroids), so the pool goes in 58 blocks.
+    expect(await assignClusters(pool.x, pool.n, pool.d, centroids, k, kernel, 84)).toEqual(whole);
+    expect(new Set(whole).size).toBeGreaterThan(1);
+    for (const exactBelow of [20_000, 0]) {
+      const one = await knnGraph(pool, 10, kernel, { seed: 1, exactBelow, probes: 3 });
+      const tiled = await knnGraph(pool, 10, kernel, { seed: 1, exactBelow, probes: 3, tile: 37 });
+      expect(tiled.idx).toEqual(one.idx);
+      expect(tiled.sim).toEqual(one.sim);
+    }
   });
 
   it('lazy facility location equals plain greedy and its value only grows', async () => {

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FIXTURES, queryStore, runCli, tempDir, writePipeline } from '../helpers.js';
@@ -60,6 +60,30 @@ describe('the memory budget (execution.memory, --memory, WINNOW_MEMORY)', () => 
 
     // Memory is operational, not part of the run's identity: the checkpoints are kept.
     const again = await runCli(['run', yaml, '--out', out], { logFormat: 'json' });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/resuming run \S+ \(attempt 2\)/);
+    expect(await selected(out)).toEqual(await selected(reference));
+  }, 180_000);
+
+  it('a pool that cannot fit beside DuckDB stops before the select stage starts, naming the knob, and resumes with more', async () => {
+    const dir = tempDir('winnow-memory-');
+    const yaml = pipeline(dir);
+    writeFileSync(yaml, readFileSync(yaml, 'utf8') + 'store: { memory_limit: 1GB }\n');
+    const reference = path.join(dir, 'reference');
+    expect((await runCli(['run', yaml, '--out', reference, '--memory', '2GB'])).code).toBe(0);
+    const out = path.join(dir, 'tight');
+    // DuckDB keeps its 1GB of a 1.1GB budget: the stream, dedup and embed fit; select's pool (vectors, graph, texts, kernels: ~130MB) does not.
+    const tight = await runCli(['run', yaml, '--out', out, '--memory', '1.1GB'], { logFormat: 'json' });
+    expect(tight.code, tight.stderr).toBe(4);
+    expect(tight.stderr).toMatch(/stage select needs about 13\dMB for its pool of 6,\d{3} rows x 32 dimensions \(vectors, kNN graph, texts\), but the run's budget of 1\.1GB \(--memory: 1\.1GB\) leaves 100MB beside DuckDB's cap of 1GB/);
+    expect(tight.stderr).toContain('lower store.memory_limit or give the run more with --memory');
+    // It stopped before the stage's work, not after: select never finished, the stages before it did.
+    const done = events(tight.stderr)
+      .filter((e) => e.event === 'phase_done')
+      .map((e) => e.phase);
+    expect(done).toContain('embed');
+    expect(done).not.toContain('select');
+    const again = await runCli(['run', yaml, '--out', out, '--memory', '2GB'], { logFormat: 'json' });
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toMatch(/resuming run \S+ \(attempt 2\)/);
     expect(await selected(out)).toEqual(await selected(reference));
