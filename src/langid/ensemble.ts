@@ -94,7 +94,11 @@ function posterior(langs: readonly string[], scores: Float64Array, focus: readon
   for (let i = 0; i < scores.length; i++) if (scores[i]! > max) max = scores[i]!;
   let z = 0;
   const e = new Float64Array(scores.length);
-  for (let i = 0; i < scores.length; i++) z += e[i] = Math.exp(CALIBRATION.beta * (scores[i]! - max));
+  // Most languages are far behind the best: exp of under -40 is below any share that counts (1e-4).
+  for (let i = 0; i < scores.length; i++) {
+    const x = CALIBRATION.beta * (scores[i]! - max);
+    if (x > -40) z += e[i] = Math.exp(x);
+  }
   const out: Candidate[] = [];
   for (let i = 0; i < e.length; i++) if (e[i]! / z > 1e-4 || (focus.length > 0 && focus.some((f) => sameLanguage(f, langs[i]!)))) out.push({ lang: langs[i]!, p: e[i]! / z });
   return out.sort((a, b) => b.p - a.p || (a.lang < b.lang ? -1 : 1));

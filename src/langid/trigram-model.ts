@@ -52,9 +52,14 @@ interface Group {
   slotBC: Int32Array;
   slotRow: Int32Array;
   postStart: Int32Array;
-  postLang: Uint16Array;
-  postWeight: Float32Array;
+  /** Postings packed one per integer, weight (fixed point, WEIGHT_SCALE) above LANG_BITS of language: one load per posting. */
+  post: Int32Array;
 }
+
+const LANG_BITS = 10;
+const LANG_MASK = (1 << LANG_BITS) - 1;
+/** Fixed point of the weights: 2^-16 nats, so 21 bits hold weights up to 32 nats (the largest is ~10.3). */
+const WEIGHT_SCALE = 1 << 16;
 
 function slotOf(a: number, b: number, c: number, mask: number): number {
   return (Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca77) ^ Math.imul(c, 0xc2b2ae3d)) & mask;
@@ -116,20 +121,17 @@ function compile(stripped: boolean): Map<string, Group> {
         postings.set(t, p);
       });
     });
+    if (langs.length > LANG_MASK + 1) throw new Error(`trigram model: ${langs.length} languages in one script group do not fit ${LANG_BITS} bits`);
     const trigrams: string[] = [];
     const starts: number[] = [0];
-    const ls: number[] = [];
-    const ws: number[] = [];
+    const packed: number[] = [];
     for (const [t, p] of postings) {
       if (t.length !== 3) continue;
       trigrams.push(t);
-      for (const [l, w] of p) {
-        ls.push(l);
-        ws.push(w);
-      }
-      starts.push(ls.length);
+      for (const [l, w] of p) packed.push((Math.round(w * WEIGHT_SCALE) << LANG_BITS) | l);
+      starts.push(packed.length);
     }
-    out.set(script, { langs, ...buildIndex(trigrams), postStart: Int32Array.from(starts), postLang: Uint16Array.from(ls), postWeight: Float32Array.from(ws) });
+    out.set(script, { langs, ...buildIndex(trigrams), postStart: Int32Array.from(starts), post: Int32Array.from(packed) });
   }
   return out;
 }
@@ -209,16 +211,21 @@ function nonAsciiShare(v: string): number {
 function score(v: string, g: Group): TrigramScores {
   const scores = new Float64Array(g.langs.length);
   let trigrams = 0;
-  const { postStart, postLang, postWeight } = g;
+  const { postStart, post } = g;
   let a = v.charCodeAt(0);
   let b = v.charCodeAt(1);
   for (let i = 2; i < v.length; i++) {
     const c = v.charCodeAt(i);
     trigrams++;
     const k = lookup(g, a, b, c);
-    if (k >= 0) for (let j = postStart[k]!, end = postStart[k + 1]!; j < end; j++) scores[postLang[j]!]! += postWeight[j]!;
+    if (k >= 0)
+      for (let j = postStart[k]!, end = postStart[k + 1]!; j < end; j++) {
+        const p = post[j]!;
+        scores[p & LANG_MASK]! += p >>> LANG_BITS;
+      }
     a = b;
     b = c;
   }
+  for (let i = 0; i < scores.length; i++) scores[i]! /= WEIGHT_SCALE;
   return { langs: g.langs, scores, trigrams };
 }
