@@ -1,9 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { cp, mkdir, readlink, rename, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { overlay } from '../config/overlay.js';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { LoadedPipeline } from '../config/load.js';
+import { readRunManifest } from '../pipeline/manifest.js';
 import { MODEL_DIR, OUTPUT_FILES, runPipeline, type RunSummary } from '../pipeline/run.js';
 import { fingerprintReusing, type FileFingerprint } from '../sources/fingerprint.js';
 import { planSources, type PlannedSource } from '../sources/read.js';
@@ -153,7 +154,7 @@ async function step(loaded: LoadedPipeline, stateDir: string, log: Logger, { wor
     state.close();
   }
   const latest = await pointLatest(stateDir, outDir);
-  summary ??= summaryFromManifest(manifestFile, outDir);
+  summary ??= summaryFromManifest(outDir);
   return {
     summary,
     state: { state_dir: stateDir, seq, status: 'completed', files, superseded_rows: superseded, out_dir: outDir, latest, resumed_pending: pending !== null },
@@ -187,19 +188,9 @@ async function pointLatest(stateDir: string, outDir: string | null): Promise<str
   return link;
 }
 
-function summaryFromManifest(file: string, outDir: string): RunSummary {
-  const m = JSON.parse(readFileSync(file, 'utf8')) as {
-    run_id: string;
-    counts: RunSummary['counts'];
-    ids?: RunSummary['ids'];
-    stages: RunSummary['stages'];
-    budget?: Record<string, unknown>;
-    augment?: Record<string, unknown>;
-    phases: Record<string, number>;
-    outputs: Record<string, string>;
-    seconds: number;
-  };
+function summaryFromManifest(outDir: string): RunSummary {
+  const m = readRunManifest(outDir)!;
   // The files the run wrote, as its manifest lists them (by name inside the output folder).
-  const outputs = Object.fromEntries(Object.entries(m.outputs).map(([k, v]) => [k, path.join(outDir, v)])) as RunSummary['outputs'];
+  const outputs = Object.fromEntries(Object.entries(m.outputs).map(([k, v]) => [k, path.join(outDir, v)]));
   return { runId: m.run_id, outDir, counts: m.counts, ids: m.ids, stages: m.stages, budget: m.budget, augment: m.augment, phases: m.phases, outputs, seconds: m.seconds };
 }

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { validatePipeline, type LoadedPipeline } from '../config/load.js';
@@ -10,25 +10,10 @@ import type { StageCounters } from '../stages/runner.js';
 import type { RunStore } from '../store/run-store.js';
 import { hasColumn, hasTable } from '../store/catalog.js';
 import { quoteIdent, quoteLiteral } from '../store/sql.js';
+import { readRunManifest, type RunManifest, type ShardInfo } from '../pipeline/manifest.js';
 
-/** What a shard's manifest.json records for the merge. */
-export interface ShardManifest {
-  run_id: string;
-  pipeline: { origin: string; config: unknown; config_hash: string };
-  stages: StageCounters[];
-  inputs: (FileFingerprint & { source: string; file: string; format: string; rows: number; blank_lines: number })[];
-  shard: {
-    index: number;
-    count: number;
-    /** Hash of the config as given (before the shard's own settings), equal across shards. */
-    config_hash: string;
-    base_dir: string;
-    /** Every input file of the job in reading order (all shards list the same). */
-    all_files: { source: string; file: string; abs: string; format: string }[];
-    /** How many of the shard's top-ranked rows it offers the merge (null: all it ranked). */
-    candidates: number | null;
-  };
-}
+/** A shard's manifest.json: a run manifest with what the merge needs. */
+export type ShardManifest = RunManifest & { shard: ShardInfo };
 
 export interface ShardInput {
   dir: string;
@@ -40,11 +25,10 @@ export function readShards(dirs: readonly string[]): ShardInput[] {
   if (dirs.length === 0) throw new ConfigError('winnow merge needs the shard output folders (winnow merge out/shard-* --out out/merged)');
   const shards = dirs.map((d) => {
     const dir = path.resolve(d);
-    const file = path.join(dir, 'manifest.json');
-    if (!existsSync(file)) throw new ConfigError(`${dir} has no manifest.json: the shard has not completed (run it again; it resumes)`);
-    const manifest = JSON.parse(readFileSync(file, 'utf8')) as ShardManifest;
+    const manifest = readRunManifest(dir);
+    if (!manifest) throw new ConfigError(`${dir} has no manifest.json: the shard has not completed (run it again; it resumes)`);
     if (!manifest.shard) throw new ConfigError(`${dir} is not a shard output (it was not run with --shard i/n)`);
-    return { dir, manifest };
+    return { dir, manifest: { ...manifest, shard: manifest.shard } };
   });
   const first = shards[0]!.manifest.shard;
   for (const s of shards) {

@@ -1,17 +1,18 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Pipeline } from '../config/schema.js';
 import { ConfigError } from '../core/errors.js';
 import { hasGlob, splitGlob } from '../sources/glob.js';
+import { readRunManifest } from '../pipeline/manifest.js';
 
 /** What marks a folder as winnow's: a run in progress, its lock, or a completed run's manifest. */
 const MARKERS = ['.winnow-work', '.winnow.lock'];
 
 function hasWinnowManifest(dir: string): boolean {
   try {
-    const m = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as { run_id?: unknown; counts?: unknown };
-    return typeof m.run_id === 'string' && typeof m.counts === 'object';
+    return readRunManifest(dir) !== null;
   } catch {
+    // A manifest.json of another tool (or unreadable): not a winnow run.
     return false;
   }
 }

@@ -13,7 +13,7 @@ export const WORK_DIR = '.winnow-work';
 export interface BarrierDone {
   name: string;
   counters: StageCounters;
-  manifest?: Record<string, unknown>;
+  manifest?: object;
 }
 
 /** What a run has finished so far; rewritten atomically at every checkpoint. */

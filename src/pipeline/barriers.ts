@@ -8,6 +8,7 @@ import type { StageCounters } from '../stages/runner.js';
 import { storeObjects } from '../store/catalog.js';
 import type { RunStore } from '../store/run-store.js';
 import type { Logger } from '../util/log.js';
+import type { BarrierManifests } from './manifest.js';
 import type { PhaseClock } from './phase-clock.js';
 import type { RunRole } from './plan.js';
 
@@ -24,11 +25,11 @@ export async function runBarriers(a: {
   role: RunRole;
   clock: PhaseClock;
   memory: MemoryPlan;
-}): Promise<{ counters: StageCounters[]; manifest: Record<string, unknown> }> {
+}): Promise<{ counters: StageCounters[]; manifest: BarrierManifests }> {
   const { store, loaded, work, log, role, clock, memory } = a;
   const progress = work.progress;
   const counters: StageCounters[] = [...progress.stream!.counters];
-  const manifest: Record<string, unknown> = {};
+  const manifest: BarrierManifests = {};
   for (const stage of BARRIER_STAGES.filter((b) => b.enabled(loaded.config) && (role !== 'shard' || b.perShard))) {
     let done = progress.barriers.find((b) => b.name === stage.name);
     if (!done) {
@@ -54,7 +55,7 @@ export async function runBarriers(a: {
  * A stage that added a table, view or samples column it does not declare broke the store's
  * contract: the tests (WINNOW_STRICT_STORE=1) fail on it; a user's run keeps its results and warns.
  */
-export function checkWrites(stage: BarrierStage, before: Set<string>, after: Set<string>, log: Logger): void {
+export function checkWrites(stage: BarrierStage<object>, before: Set<string>, after: Set<string>, log: Logger): void {
   const undeclared = [...after].filter((o) => !before.has(o) && !stage.writes.includes(o));
   if (undeclared.length > 0) contractBroken(`barrier stage ${stage.name} added ${undeclared.join(', ')} to the run store without declaring them in its writes`, log);
 }

@@ -3,11 +3,11 @@ import type { LoadedPipeline } from '../config/load.js';
 import { ConfigError, WinnowError } from '../core/errors.js';
 import { writeArrowFile } from '../emit/arrow.js';
 import { selectionColumns } from '../emit/columns.js';
-import type { RunInfo } from '../report/collect.js';
 import { writeReport } from '../report/write.js';
 import type { FileStats } from '../sources/read.js';
 import type { FileFingerprint } from '../sources/fingerprint.js';
 import type { StageCounters } from '../stages/runner.js';
+import type { BarrierManifests } from './manifest.js';
 import type { RunStore } from '../store/run-store.js';
 import { quoteIdent, quoteLiteral } from '../store/sql.js';
 import type { Logger } from '../util/log.js';
@@ -49,7 +49,7 @@ export interface EmitInput {
   attempts: number;
   counts: RunCounts;
   counters: StageCounters[];
-  barrierManifest: Record<string, unknown>;
+  barrierManifest: BarrierManifests;
   fileStats: FileStats[];
   fingerprints: Map<string, FileFingerprint>;
   temps: Record<OutputName, string>;
@@ -100,9 +100,9 @@ export async function emitOutputs(a: EmitInput): Promise<{ written: OutputName[]
       runId: a.runId,
       counts: a.counts,
       stages: a.counters,
-      budget: m.budget as RunInfo['budget'],
-      select: m.select as RunInfo['select'],
-      augment: m.augment as RunInfo['augment'],
+      budget: m.budget,
+      select: m.select,
+      augment: m.augment,
     },
     temps.report,
   );

@@ -19,6 +19,8 @@ import type { Logger } from '../util/log.js';
 import { runBarriers } from './barriers.js';
 import { checkedCounts, emitOutputs, type IdOrigins } from './emit.js';
 import { buildManifest } from './manifest.js';
+import type { AugmentManifest } from '../stages/augment.js';
+import type { BudgetManifest } from '../stages/budget.js';
 import { MODEL_DIR, outputPaths, type OutputName } from './outputs.js';
 import { PhaseClock } from './phase-clock.js';
 import { planRun, type RunPlan } from './plan.js';
@@ -43,9 +45,9 @@ export interface RunSummary {
   ids?: IdOrigins;
   stages: StageCounters[];
   /** The budget stage's plan and achieved totals. */
-  budget?: Record<string, unknown>;
+  budget?: BudgetManifest;
   /** The augment stage's manifest (synthetic tokens and the unique / repeated / synthetic split), when it ran. */
-  augment?: Record<string, unknown>;
+  augment?: AugmentManifest;
   /** Wall seconds of each phase of the run, for the manifest and benchmarks. */
   phases: Record<string, number>;
   outputs: Partial<Record<OutputName, string>>;
@@ -152,7 +154,7 @@ async function runLocked(loaded: LoadedPipeline, opts: RunOptions, memory: Memor
       const model = existsSync(work.modelDir) ? [{ from: work.modelDir, to: path.join(outDir, MODEL_DIR), dir: true }] : [];
       await commitOutputs(outDir, { moves: [...model, ...written.map((k) => ({ from: k === 'store' ? work.storePath : temps[k], to: finals[k] }))], cleanup: [work.dir] });
       log.event('run_done', { run_id: progress.run_id, seconds, counts });
-      const m = barrierManifest as { budget?: Record<string, unknown>; augment?: Record<string, unknown> };
+      const m = barrierManifest;
       return {
         runId: progress.run_id,
         outDir,

@@ -1,5 +1,8 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { makePlan, type Plan, type Rule } from '../budget/plan.js';
+import { makePlan, type Rule } from '../budget/plan.js';
+import type { AugmentManifest } from '../stages/augment.js';
+import type { BudgetManifest } from '../stages/budget.js';
+import type { SelectManifest } from '../stages/select.js';
 import { ALIVE, KEPT_SQL } from '../core/reasons.js';
 import { readEmbeddingColumn } from '../embed/vector-chunk.js';
 import { ConfigError } from '../core/errors.js';
@@ -14,9 +17,9 @@ export interface RunInfo {
   runId: string;
   counts: { input: number; selected: number; rejected: Record<string, number>; rejected_total: number };
   stages: { stage: string; in: number; out: number; rejected: Record<string, number>; seconds: number }[];
-  budget?: { plan?: Plan | null; split?: Record<string, number>; groups?: { group: string; quota_tokens: number; selected_tokens: number }[]; tokenizer?: string };
-  select?: { strategy?: string; labelled_rows?: number };
-  augment?: { split?: Record<string, number>; kept?: number };
+  budget?: BudgetManifest;
+  select?: SelectManifest;
+  augment?: AugmentManifest;
 }
 
 export interface GroupRow {

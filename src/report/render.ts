@@ -1,4 +1,5 @@
 import type { ReportData } from './collect.js';
+import type { TokenSplit } from '../stages/budget.js';
 import { barChart, esc, histogram, lineChart, scatter } from './svg.js';
 
 const n = (v: number): string => Math.round(v).toLocaleString('en-US');
@@ -147,7 +148,7 @@ ${reasons.map(([r, c]) => `<div id="reason-${esc(r)}"><b>${esc(r)}</b> (${n(c)} 
   const b = i.budget;
   if (b?.plan) {
     const p = b.plan;
-    const split = i.augment?.split ?? b.split ?? {};
+    const split: Partial<TokenSplit> = i.augment?.split ?? b.split ?? {};
     sections.push(`<h2 id="budget">Budget</h2>
 <p>Rule <b>${esc(p.rule)}</b>: ${n(p.params)} parameters, ${n(p.flops)} FLOPs, <b>${n(p.tokens)} training tokens</b> (${esc(b.tokenizer ?? '')}); ${p.epochs.toFixed(2)} passes over ${n(p.unique_tokens)} unique tokens.</p>
 ${barChart('budget-split', [

@@ -24,6 +24,7 @@ import { hasColumn } from '../store/catalog.js';
 import { appendColumns } from '../store/append.js';
 import { codePointLength } from '../util/text.js';
 import type { BarrierContext, BarrierResult, BarrierStage } from './barrier.js';
+import type { TokenSplit } from './budget.js';
 
 /**
  * When the compute-optimal token target is larger than the selected real text, fills part of the gap
@@ -44,7 +45,7 @@ export const AUGMENT_REASONS = {
 } as const;
 export type AugmentReason = keyof typeof AUGMENT_REASONS;
 
-export const augmentStage: BarrierStage = {
+export const augmentStage: BarrierStage<AugmentManifest> = {
   name: 'augment',
   enabled: (p) => p.stages.augment.enabled,
   writes: ['augmentations', 'output_rows'],
@@ -80,7 +81,20 @@ const AUG_DDL = `CREATE TABLE augmentations (uid BIGINT, id VARCHAR, parent_id V
   source VARCHAR, file VARCHAR, "row" BIGINT, lang VARCHAR, label VARCHAR, text VARCHAR, text_chars INTEGER, meta JSON, tokens INTEGER,
   parent_cosine DOUBLE, status VARCHAR, reason VARCHAR, reason_detail VARCHAR, is_synthetic BOOLEAN)`;
 
-async function runAugment(ctx: BarrierContext): Promise<BarrierResult> {
+/** The augment stage's part of manifest.json. */
+export interface AugmentManifest {
+  note?: string;
+  synthetic_target_tokens?: number;
+  synthetic_tokens: number;
+  generated?: number;
+  kept?: number;
+  rejected?: Record<string, number>;
+  kept_by_operator?: Record<string, number>;
+  parents_used?: number;
+  split?: TokenSplit;
+}
+
+async function runAugment(ctx: BarrierContext): Promise<BarrierResult<AugmentManifest>> {
   const t0 = performance.now();
   const cfg = ctx.config.stages.augment;
   const c = ctx.store.conn;
@@ -218,7 +232,7 @@ async function runAugment(ctx: BarrierContext): Promise<BarrierResult> {
 }
 
 /** How the training-token target is made up: unique real text, repeats of it, synthetic text. */
-export function split(target: number, unique: number, synthetic: number): { unique_real: number; repeated_real: number; synthetic: number } {
+export function split(target: number, unique: number, synthetic: number): TokenSplit {
   return { unique_real: unique, repeated_real: Math.max(0, target - unique - synthetic), synthetic };
 }
 

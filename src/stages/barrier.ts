@@ -22,17 +22,17 @@ export interface BarrierContext {
   memory: MemoryPlan;
 }
 
-export interface BarrierResult {
+export interface BarrierResult<M extends object = Record<string, unknown>> {
   counters: StageCounters;
-  /** What the stage wants recorded in manifest.json. */
-  manifest?: Record<string, unknown>;
+  /** What the stage wants recorded in manifest.json, under its name. */
+  manifest?: M;
 }
 
 /**
  * A barrier stage needs the whole pool (fitting an encoder, dedup clusters, selection): it runs
  * after the streaming stages, reads its input from the run store and writes its results there.
  */
-export interface BarrierStage {
+export interface BarrierStage<M extends object = Record<string, unknown>> {
   name: string;
   enabled: (p: Pipeline) => boolean;
   /** Runs in each shard of `--shard i/n` (the merge runs every stage again over the whole job). */
@@ -43,5 +43,5 @@ export interface BarrierStage {
    * undeclared, so the store's contents are named where the stage is registered.
    */
   writes: readonly string[];
-  run: (ctx: BarrierContext) => Promise<BarrierResult>;
+  run: (ctx: BarrierContext) => Promise<BarrierResult<M>>;
 }

@@ -16,14 +16,37 @@ import type { BarrierContext, BarrierResult, BarrierStage } from './barrier.js';
  * never over the unique-token target. Rows left out are rejected as `over_budget` (or
  * `over_doc_share` when one document alone is too large a share of the target).
  */
-export const budgetStage: BarrierStage = {
+export const budgetStage: BarrierStage<BudgetManifest> = {
   name: 'budget',
   enabled: () => true,
   writes: ['budget', 'samples.tokens', 'samples.value', 'samples.budget_rank'],
   run: runBudget,
 };
 
-async function runBudget(ctx: BarrierContext): Promise<BarrierResult> {
+/** The budget stage's part of manifest.json: the plan and what the selection achieved against it. */
+export interface BudgetManifest {
+  tokenizer: string;
+  unique_tokens_available?: number;
+  rows_available?: number;
+  /** null: no target, every kept row is selected. */
+  plan?: Plan | null;
+  note?: string;
+  selected_unique_tokens?: number;
+  doc_cap_tokens?: number;
+  pool_shortfall_tokens?: number;
+  epochs_to_reach_target?: number | null;
+  split?: TokenSplit;
+  groups?: { group: string; quota_tokens: number; selected_tokens: number }[];
+}
+
+/** How a training-token target is made up: unique real text, repeats of it, synthetic text. */
+export interface TokenSplit {
+  unique_real: number;
+  repeated_real: number;
+  synthetic: number;
+}
+
+async function runBudget(ctx: BarrierContext): Promise<BarrierResult<BudgetManifest>> {
   const t0 = performance.now();
   const cfg = ctx.config.stages.budget;
   const c = ctx.store.conn;
@@ -39,7 +62,7 @@ async function runBudget(ctx: BarrierContext): Promise<BarrierResult> {
   const counters = { stage: 'budget', in: n, out: n, rejected: {} as Record<string, number>, seconds: 0 };
   const t = cfg.target;
   const hasTarget = t.tokens !== undefined || t.params !== undefined || t.flops !== undefined;
-  const manifest: Record<string, unknown> = { tokenizer: counter.name, unique_tokens_available: U, rows_available: n };
+  const manifest: BudgetManifest = { tokenizer: counter.name, unique_tokens_available: U, rows_available: n };
   if (!hasTarget || n === 0) {
     counters.seconds = (performance.now() - t0) / 1000;
     await writeBudgetTable(ctx, null, { U, selectedTokens: U, selectedRows: n, shortfall: 0 }, []);

@@ -11,4 +11,14 @@ import { embedStage } from './embed.js';
 export { STREAMING_STAGES } from './streaming.js';
 
 /** Barrier stages in the order they run, after the streaming stages have filled the run store. */
-export const BARRIER_STAGES: BarrierStage[] = [duplicateIdStage, langIdReferenceStage, qualityFitStage, lexicalDedupStage, embedStage, semanticDedupStage, selectStage, budgetStage, augmentStage];
+export const BARRIER_STAGES: BarrierStage<object>[] = [
+  duplicateIdStage,
+  langIdReferenceStage,
+  qualityFitStage,
+  lexicalDedupStage,
+  embedStage,
+  semanticDedupStage,
+  selectStage,
+  budgetStage,
+  augmentStage,
+];

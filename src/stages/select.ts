@@ -27,7 +27,7 @@ import type { BarrierContext, BarrierResult, BarrierStage } from './barrier.js';
  */
 const SIGNALS = ['typicality', 'cluster_entropy', 'least_confidence', 'margin', 'entropy', 'bald', 'importance', 'surprise'] as const;
 
-export const selectStage: BarrierStage = {
+export const selectStage: BarrierStage<SelectManifest> = {
   name: 'select',
   enabled: (p) => p.stages.select.enabled && p.stages.embed.enabled,
   perShard: true,
@@ -37,7 +37,25 @@ export const selectStage: BarrierStage = {
 
 type Signals = Record<(typeof SIGNALS)[number], Float32Array | null>;
 
-async function runSelect(ctx: BarrierContext): Promise<BarrierResult> {
+/** The select stage's part of manifest.json. */
+export interface SelectManifest {
+  strategy: string;
+  rows: number;
+  labelled_rows: number;
+  labelled_first: boolean;
+  imported_labels_applied: number;
+  classes: string[];
+  tasks: { name: string; sources: string[]; classes: string[]; labelled_rows: number }[];
+  importance?: { target: string; target_texts: number };
+  /** Rows per strategy (or hybrid phase) that ranked them. */
+  ranked_by: Record<string, number>;
+  /** The signal columns stored in samples. */
+  signals: string[];
+  knn_graph: 'exact' | 'clustered (IVF)';
+  greedi?: { candidates: number };
+}
+
+async function runSelect(ctx: BarrierContext): Promise<BarrierResult<SelectManifest>> {
   const t0 = performance.now();
   const cfg = ctx.config.stages.select;
   const c = ctx.store.conn;
@@ -193,7 +211,13 @@ async function rankPool(
 }
 
 /** Writes each row's rank, strategy, gain, value (1 - rank / n) and signals into samples. */
-async function storeSelection(c: DuckDBConnection, uids: BigInt64Array, r: { rank: Int32Array; by: (string | null)[]; gain: Float32Array }, flags: (string | null)[], signals: Signals): Promise<string[]> {
+async function storeSelection(
+  c: DuckDBConnection,
+  uids: BigInt64Array,
+  r: { rank: Int32Array; by: (string | null)[]; gain: Float32Array },
+  flags: (string | null)[],
+  signals: Signals,
+): Promise<string[]> {
   const n = uids.length;
   const columns = SIGNALS.filter((s) => signals[s] !== null);
   await c.run(`CREATE TEMP TABLE select_result (uid BIGINT, select_rank INTEGER, select_by VARCHAR, select_gain DOUBLE, surprise_flag VARCHAR${columns.map((s) => `, ${s} DOUBLE`).join('')})`);

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { spawnSync } from 'node:child_process';
@@ -207,6 +207,14 @@ describe('report.html', () => {
     expect(r.code).toBe(0);
     expect(readFileSync(again, 'utf8')).toBe(html);
     expect((await runCli(['report', path.join(out, 'nope')])).code).toBe(3);
+    // A manifest.json that is not a winnow run's (here without its counts) is named with the missing field.
+    const foreign = tempDir();
+    copyFileSync(path.join(out, 'results.duckdb'), path.join(foreign, 'results.duckdb'));
+    const { counts: _counts, ...manifest } = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(path.join(foreign, 'manifest.json'), JSON.stringify(manifest));
+    const broken = await runCli(['report', foreign]);
+    expect(broken.code).toBe(3);
+    expect(broken.stderr).toMatch(/manifest\.json is not a winnow run manifest: counts: /);
     // Any column of samples can color the map; an unknown one is named with the ones there are.
     const byLabel = await runCli(['report', out, '--out', again, '--color-by', 'label']);
     expect(byLabel.code).toBe(0);
