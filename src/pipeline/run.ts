@@ -13,14 +13,14 @@ import type { ShardSpec } from '../jobs/shard.js';
 import { WorkDir } from '../jobs/work-dir.js';
 import type { FileFingerprint } from '../sources/fingerprint.js';
 import { STREAMING_STAGES } from '../stages/registry.js';
+import type { AugmentManifest } from '../stages/augment.js';
+import type { BudgetManifest } from '../stages/budget.js';
 import type { StageCounters } from '../stages/runner.js';
 import { RunStore } from '../store/run-store.js';
 import type { Logger } from '../util/log.js';
 import { runBarriers } from './barriers.js';
 import { checkedCounts, emitOutputs, type IdOrigins } from './emit.js';
 import { buildManifest } from './manifest.js';
-import type { AugmentManifest } from '../stages/augment.js';
-import type { BudgetManifest } from '../stages/budget.js';
 import { MODEL_DIR, outputPaths, type OutputName } from './outputs.js';
 import { PhaseClock } from './phase-clock.js';
 import { planRun, type RunPlan } from './plan.js';
@@ -154,15 +154,14 @@ async function runLocked(loaded: LoadedPipeline, opts: RunOptions, memory: Memor
       const model = existsSync(work.modelDir) ? [{ from: work.modelDir, to: path.join(outDir, MODEL_DIR), dir: true }] : [];
       await commitOutputs(outDir, { moves: [...model, ...written.map((k) => ({ from: k === 'store' ? work.storePath : temps[k], to: finals[k] }))], cleanup: [work.dir] });
       log.event('run_done', { run_id: progress.run_id, seconds, counts });
-      const m = barrierManifest;
       return {
         runId: progress.run_id,
         outDir,
         counts,
         ids,
         stages: counters,
-        budget: m.budget,
-        augment: m.augment,
+        budget: barrierManifest.budget,
+        augment: barrierManifest.augment,
         phases: clock.phases,
         outputs: Object.fromEntries(written.map((k) => [k, finals[k]])) as RunSummary['outputs'],
         seconds,

@@ -127,7 +127,7 @@ export async function collectReport(conn: DuckDBConnection, info: RunInfo, opts:
     const bins = 20;
     const rows = (
       await conn.runAndReadAll(
-        `SELECT least(${bins - 1}, floor((${col} - ${lo}) / ${(hi - lo) / bins}))::INT b, count(*) FILTER (${ALIVE}), count(*) FILTER (status <> 'selected') FROM samples WHERE ${col} IS NOT NULL AND ${KEPT_SQL} GROUP BY ALL`,
+        `SELECT least(${bins - 1}, floor((${col} - ${lo}) / ${(hi - lo) / bins}))::INT b, count(*) FILTER (${ALIVE}), count(*) FILTER (NOT ${ALIVE}) FROM samples WHERE ${col} IS NOT NULL AND ${KEPT_SQL} GROUP BY ALL`,
       )
     ).getRows();
     const selected = new Array<number>(bins).fill(0);

@@ -15,15 +15,25 @@ export interface StorePool {
   texts?: string[];
 }
 
+/** A pool's size before it is read: rows, dimensions, and the mean text length when its texts are read (else 0). */
+export interface PoolShape {
+  rows: number;
+  dim: number;
+  textChars: number;
+}
+
 /**
  * Reads rows and their embeddings out of a run store into one (n x d) matrix, chunk by chunk.
  * `where` filters samples (alias s); rows come in uid order so the pool is deterministic.
+ * `check` sees the pool's shape before anything is allocated (and may refuse it by throwing).
  */
-export async function readStorePool(conn: DuckDBConnection, where: string, opts: { texts?: boolean; ids?: boolean } = {}): Promise<StorePool> {
+export async function readStorePool(conn: DuckDBConnection, where: string, opts: { texts?: boolean; ids?: boolean; check?: (shape: PoolShape) => void } = {}): Promise<StorePool> {
   const [[dimRaw]] = (await conn.runAndReadAll('SELECT dim FROM embedding_model')).getRows() as [[number]];
   const d = Number(dimRaw);
-  const sql = `SELECT s.uid, s.label, e.embedding, s.source::VARCHAR, ${opts.texts ? 's.text' : 'NULL'}${opts.ids ? ', s.id' : ''} FROM samples s JOIN embeddings e USING (uid) WHERE ${where} ORDER BY s.uid`;
-  const n = Number((await conn.runAndReadAll(`SELECT count(*) FROM (${sql})`)).getRows()[0]![0]);
+  const sql = `SELECT s.uid, s.label, e.embedding, s.source::VARCHAR, ${opts.texts ? 's.text' : 'NULL AS text'}${opts.ids ? ', s.id' : ''} FROM samples s JOIN embeddings e USING (uid) WHERE ${where} ORDER BY s.uid`;
+  const [[rows, chars]] = (await conn.runAndReadAll(`SELECT count(*), coalesce(avg(length(text)), 0) FROM (${sql})`)).getRows() as [[bigint, number]];
+  const n = Number(rows);
+  opts.check?.({ rows: n, dim: d, textChars: Number(chars) });
   const x = new Float32Array(n * d);
   const uids = new BigInt64Array(n);
   const labels: (string | null)[] = [];

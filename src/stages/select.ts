@@ -8,7 +8,7 @@ import { MatMulKernel } from '../onnx/kernels.js';
 import { applyLabels } from '../store/labels.js';
 import { appendChunks } from '../store/append.js';
 import { quoteLiteral } from '../store/sql.js';
-import { readStorePool } from '../select/store-pool.js';
+import { readStorePool, type PoolShape } from '../select/store-pool.js';
 import { selectRows, SelectionContext } from '../select/strategies.js';
 import { labelTasks, type LabelTask } from '../select/label-tasks.js';
 import { targetImportance } from '../select/target-importance.js';
@@ -68,8 +68,7 @@ async function runSelect(ctx: BarrierContext): Promise<BarrierResult<SelectManif
   const where = greedi ? `${alive('s')} AND s.shard_candidate` : alive('s');
   // The training-data hybrid weighs rows by importance and measures the n-grams each adds: it needs the texts.
   const training = cfg.strategy === 'hybrid' && !cfg.labelled_first;
-  await checkPoolFits(ctx, where, training);
-  const sp = await readStorePool(c, where, { texts: training });
+  const sp = await readStorePool(c, where, { texts: training, check: (shape) => checkPoolFits(ctx, shape, training) });
   const n = sp.pool.n;
   const tasks = labelTasks(sp.labels, sp.sources, new Map(ctx.config.sources.flatMap((s) => (s.label_set ? [[s.name, s.label_set] as const] : []))));
   await recordLabelSet(c, [...cfg.labels, ...tasks.flatMap((t) => t.classes)]);
@@ -120,23 +119,19 @@ async function runSelect(ctx: BarrierContext): Promise<BarrierResult<SelectManif
 }
 
 /**
- * Bytes per pool row this stage holds in the process: the vector (4 per dimension), the kNN graph
- * (8 per neighbour), the text when the ranking reads it (2 per character), and ~400 for the row's
- * ids, labels, signals and rankings; plus the kernels' blocks. Measured at 250,000 rows: ~2 KB a
- * row at 256 dimensions and 20 neighbours. The kernels' blocks (8M similarities) and k-means take ~128 MB.
+ * Bytes this stage holds in the process for a pool: per row the vector (4 per dimension), the kNN
+ * graph (8 per neighbour), the text when the ranking reads it (2 per character) and ~400 for the
+ * row's ids, labels, signals and rankings (~2 KB a row at 256 dimensions and 20 neighbours, as
+ * measured at 250,000 rows); plus ~128 MB for the kernels' blocks (8M similarities) and k-means.
  */
 function poolBytes(rows: number, dim: number, neighbours: number, textChars: number): number {
   return rows * (4 * dim + 8 * neighbours + 2 * textChars + 400) + 128e6;
 }
 
 /** Refuses to start (exit 4, naming the knob) when the pool cannot fit what the budget leaves beside DuckDB. */
-async function checkPoolFits(ctx: BarrierContext, where: string, texts: boolean): Promise<void> {
-  const c = ctx.store.conn;
-  const [[dim]] = (await c.runAndReadAll('SELECT dim FROM embedding_model')).getRows() as [[number]];
-  const [[rows, chars]] = (await c.runAndReadAll(`SELECT count(*), coalesce(avg(length(s.text)), 0) FROM samples s WHERE ${where}`)).getRows() as [[bigint, number]];
-  const n = Number(rows);
-  const need = poolBytes(n, Number(dim), ctx.config.stages.select.neighbours, texts ? Number(chars) : 0);
-  checkFits(ctx.memory, 'select', need, `its pool of ${n.toLocaleString('en-US')} rows x ${dim} dimensions (vectors, kNN graph${texts ? ', texts' : ''})`);
+function checkPoolFits(ctx: BarrierContext, { rows, dim, textChars }: PoolShape, texts: boolean): void {
+  const need = poolBytes(rows, dim, ctx.config.stages.select.neighbours, textChars);
+  checkFits(ctx.memory, 'select', need, `its pool of ${rows.toLocaleString('en-US')} rows x ${dim} dimensions (vectors, kNN graph${texts ? ', texts' : ''})`);
 }
 
 /** The labels `winnow label import` accepts for this run: configured ones and those in the data. */
