@@ -128,8 +128,12 @@ export const LangIdSchema = z
      * below 1 - min_confidence. In strict mode: the confidence a target prediction needs to be kept.
      */
     min_confidence: z.number().min(0).max(1).default(0.95),
-    /** The share of the corpus the targets are expected to be: the prior a target decision uses. */
-    target_prior: z.number().gt(0).lt(1).default(0.5),
+    /**
+     * The share of the corpus the targets are expected to be: the prior a target decision uses.
+     * `auto`: fitted from the corpus (EM over every row's evidence, see langid/target-prior.ts),
+     * never below 0.5 nor above 0.99; a corpus mostly in the target language then keeps its weak rows.
+     */
+    target_prior: z.union([z.number().gt(0).lt(1), z.literal('auto')]).default('auto'),
     /**
      * strict: keep only rows predicted as a target language with min_confidence (the old rule;
      * confusable languages and close candidates are rejected). Default: reject only on confident

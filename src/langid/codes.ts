@@ -135,6 +135,10 @@ const GROUPS: string[][] = [
   ['mlg', 'plt'],
   ['quy', 'que', 'quz'],
   ['fil', 'tgl'],
+  ['aka', 'twi', 'fat'],
+  ['ful', 'fuv', 'fuf', 'fuc', 'ffm', 'fue', 'fuh', 'fui', 'fuq'],
+  ['orm', 'gaz', 'gax', 'hae', 'orc'],
+  ['aze', 'azj', 'azb'],
 ];
 
 const GROUP_OF = new Map<string, number>();

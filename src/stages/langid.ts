@@ -4,6 +4,7 @@ import { confusable, confusableGroup, languagePart, sameLanguage } from '../lang
 import { focused, identify, loadCld3, type LangGuess } from '../langid/ensemble.js';
 import { BUNDLED_LID176, fastTextPath, loadFastText, type FastTextIdentifier } from '../langid/fasttext.js';
 import { scriptCounts } from '../langid/script.js';
+import { logit, PRIOR_CAP, PRIOR_FLOOR } from '../langid/target-prior.js';
 import type { Stage, StageEnv } from './stage.js';
 
 /** Whether a predicted tag matches one of the target tags (a target without script matches any script). */
@@ -19,9 +20,21 @@ export interface TargetVerdict {
   keep: boolean;
   /** Why, for lang_detail: which rule kept the row, or the evidence that rejected it. */
   why: string;
+  /**
+   * The row's evidence: the log likelihood ratio of "a target or a language confusable with one"
+   * against the rest (+-LLR_BOUND when a rule decided: a target tag, a target share; 0: no
+   * language evidence). null in strict mode. Stored as samples.lang_target_llr.
+   */
+  llr: number | null;
+  /** `target_prior: auto` and the evidence is neither plain at the largest prior nor at the smallest: the corpus prior decides (langid_prior). */
+  pending: boolean;
 }
 
+/** Beyond this the evidence is certain either way (and exp() stays finite). */
+export const LLR_BOUND = 500;
+
 const pct = (p: number): string => p.toFixed(3);
+const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 
 /** The languages a target decision needs the probability of: the targets and their confusable relatives. */
 export function focusLanguages(targets: readonly string[]): string[] {
@@ -32,20 +45,36 @@ export function focusLanguages(targets: readonly string[]): string[] {
  * With targets, a row is rejected only when the evidence says it is another language. The
  * identifier's posterior assumes every language it knows is equally likely; a user who names
  * targets expects them, so the probability of "a target or a language confusable with one
- * (kin/run, amh/tir, ...)" is recomputed with the targets taking `target_prior` of the prior
+ * (kin/run, amh/tir, ...)" is recomputed with the targets taking a prior share of the corpus
  * (Bayes' rule on the odds). The row is rejected when that probability is below
  * 1 - min_confidence: text of another language has a likelihood ratio that no such prior rescues,
  * while a noisy tweet in the target language, which the profiles call something obscure, is kept.
- * A target share of a mixed document keeps the row too. `strict` keeps only target predictions
- * of `min_confidence` (the old rule).
+ * The prior is `target_prior`, or with `auto` fitted from the corpus (langid/target-prior.ts): a
+ * row plain at either end of its range is decided here, the rest wait for the fit (`pending`). A
+ * target share of a mixed document keeps the row too. `strict` keeps only target predictions of
+ * `min_confidence` (the old rule).
  */
 export function targetVerdict(g: LangGuess, cfg: LangIdConfig): TargetVerdict {
   const targets = cfg.target;
-  if (matchesTarget(g.tag, targets)) return { keep: g.confidence >= (cfg.strict ? cfg.min_confidence : 0), why: `target (conf ${pct(g.confidence)})` };
-  if (cfg.strict) return { keep: false, why: `not a target (strict)` };
-  if (g.lang === 'und') return { keep: true, why: 'kept: no language evidence' };
+  const ruled = (keep: boolean, why: string, llr: number | null): TargetVerdict => ({ keep, why, llr, pending: false });
+  if (matchesTarget(g.tag, targets)) return ruled(g.confidence >= (cfg.strict ? cfg.min_confidence : 0), `target (conf ${pct(g.confidence)})`, cfg.strict ? null : LLR_BOUND);
+  if (cfg.strict) return ruled(false, `not a target (strict)`, null);
+  if (g.lang === 'und') return ruled(true, 'kept: no language evidence', 0);
   const share = Object.entries(g.shares ?? {}).find(([tag]) => matchesTarget(tag, targets));
-  if (share) return { keep: true, why: `kept: mixed document, target ${share[0]} share ${share[1]}` };
+  if (share) return ruled(true, `kept: mixed document, target ${share[0]} share ${share[1]}`, LLR_BOUND);
+  const llr = targetLogLikelihoodRatio(g, targets);
+  const need = logit(1 - cfg.min_confidence);
+  const low = cfg.target_prior === 'auto' ? PRIOR_FLOOR : cfg.target_prior;
+  const high = cfg.target_prior === 'auto' ? PRIOR_CAP : cfg.target_prior;
+  const p = sigmoid(llr + logit(low));
+  if (llr + logit(low) >= need) return ruled(true, `kept: P(target or confusable) ${pct(p)} >= ${pct(1 - cfg.min_confidence)} with the target prior ${low}`, llr);
+  const against = `${g.tag} (conf ${pct(g.confidence)}), P(target or confusable) ${p.toExponential(1)} with the target prior ${low}`;
+  if (llr + logit(high) < need) return ruled(false, cfg.target_prior === 'auto' ? `${against} (${sigmoid(llr + logit(high)).toExponential(1)} at ${high})` : against, llr);
+  return { keep: true, why: `pending: ${against}; the corpus prior decides (langid_prior)`, llr, pending: true };
+}
+
+/** log [P(target or confusable) / P(the rest)] under a uniform prior over the identifier's languages, corrected to even prior odds. */
+function targetLogLikelihoodRatio(g: LangGuess, targets: readonly string[]): number {
   const scripts = new Set(targets.map((t) => t.split('_')[1] ?? g.script));
   const near = scripts.has(g.script) ? g.focus.filter((c) => targets.some((t) => confusable(c.lang, languagePart(t)))) : [];
   const mass = Math.min(
@@ -53,10 +82,9 @@ export function targetVerdict(g: LangGuess, cfg: LangIdConfig): TargetVerdict {
     near.reduce((a, c) => a + c.p, 0),
   );
   const k = Math.max(1, near.length);
-  const odds = (mass / Math.max(1e-300, 1 - mass)) * (cfg.target_prior / (1 - cfg.target_prior)) * (Math.max(g.languages - k, 1) / k);
-  const p = odds / (1 + odds);
-  if (p >= 1 - cfg.min_confidence) return { keep: true, why: `kept: P(target or confusable) ${pct(p)} >= ${pct(1 - cfg.min_confidence)} with the target prior` };
-  return { keep: false, why: `${g.tag} (conf ${pct(g.confidence)}), P(target or confusable) ${p.toExponential(1)} with the target prior` };
+  const uniform = g.languages > 0 ? Math.max(g.languages - k, 1) / k : 1;
+  const llr = Math.log(mass) - Math.log(Math.max(1e-300, 1 - mass)) + Math.log(uniform);
+  return Math.max(-LLR_BOUND, Math.min(LLR_BOUND, llr));
 }
 
 function runnerUp(g: LangGuess): string {
@@ -75,8 +103,8 @@ function fastTextGuess(ft: FastTextIdentifier, text: string, focus: readonly str
   const candidates = cands.map((c) => ({ lang: c.lang, p: Math.round(c.p * 1000) / 1000 }));
   // A fastText model reports its top k only: a language outside them counts as improbable. Its
   // probabilities already carry its training data's priors, so no uniform prior is corrected
-  // (languages = the focus size + 1 leaves only the target prior's odds).
-  return { tag: `${top.lang}_${s}`, lang: top.lang, script: s, confidence: p, decidedBy: 'fasttext', candidates, shares: null, languages: focus.length + 1, focus: focused(cands, focus) };
+  // (languages 0 leaves only the target prior's odds).
+  return { tag: `${top.lang}_${s}`, lang: top.lang, script: s, confidence: p, decidedBy: 'fasttext', candidates, shares: null, languages: 0, focus: focused(cands, focus) };
 }
 
 /** Where a `builtin+fasttext` pair trusts fastText alone. */
@@ -122,6 +150,7 @@ export function langIdStage(cfg: LangIdConfig, env: StageEnv): Stage {
       const by: (string | null)[] = new Array(b.size).fill(null);
       const detail: (string | null)[] = new Array(b.size).fill(null);
       const shares: (string | null)[] = new Array(b.size).fill(null);
+      const llr: (number | null)[] = new Array(b.size).fill(null);
       for (let i = 0; i < b.size; i++) {
         const t = b.text[i];
         if (b.reason[i] !== null || t === null || t === undefined) continue;
@@ -132,9 +161,10 @@ export function langIdStage(cfg: LangIdConfig, env: StageEnv): Stage {
         shares[i] = g.shares ? JSON.stringify(g.shares) : null;
         const v = cfg.target.length > 0 ? targetVerdict(g, cfg) : null;
         detail[i] = v ? `${runnerUp(g)}; ${v.why}` : runnerUp(g);
+        llr[i] = v?.llr ?? null;
         if (decide && v && !v.keep) reject(b, i, 'lang_mismatch', `lang_pred=${v.why}, ${runnerUp(g)} (${g.decidedBy}); target ${cfg.target.join(',')}`);
       }
-      Object.assign(b.extra, { lang_pred: pred, lang_conf: conf, lang_by: by, lang_detail: detail, lang_shares: shares });
+      Object.assign(b.extra, { lang_pred: pred, lang_conf: conf, lang_by: by, lang_detail: detail, lang_shares: shares, lang_target_llr: llr });
       yield b satisfies Batch;
     }
   };

@@ -1,5 +1,6 @@
 import { duplicateIdStage } from './duplicate-ids.js';
 import { langIdReferenceStage } from './langid-reference.js';
+import { langIdPriorStage } from './langid-prior.js';
 import { qualityFitStage } from './quality-fit.js';
 import { augmentStage } from './augment.js';
 import type { BarrierStage } from './barrier.js';
@@ -14,6 +15,7 @@ export { STREAMING_STAGES } from './streaming.js';
 export const BARRIER_STAGES: BarrierStage<object>[] = [
   duplicateIdStage,
   langIdReferenceStage,
+  langIdPriorStage,
   qualityFitStage,
   lexicalDedupStage,
   embedStage,

@@ -27,6 +27,7 @@ export const STREAMING_STAGES: StageDefinition[] = [
       { name: 'lang_by', type: 'VARCHAR' },
       { name: 'lang_detail', type: 'VARCHAR' },
       { name: 'lang_shares', type: 'JSON' },
+      { name: 'lang_target_llr', type: 'DOUBLE' },
     ],
   },
   {

@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { identify, loadCld3 } from '../../src/langid/ensemble.js';
@@ -26,6 +26,30 @@ describe('language ID accuracy', () => {
     }
     // The tags do change (lid.176 is consulted), the decisions do not.
     expect(tagsDiffer).toBeGreaterThan(0);
+  });
+
+  it('a language that several focus codes name (swh for swh, swa, swc) counts once in a target decision', async () => {
+    const id = await loadCld3();
+    const focus = focusLanguages(['swh']);
+    expect(focus).toEqual(expect.arrayContaining(['swh', 'swa', 'swc']));
+    for (const r of fixture('sib200/kin_Latn').slice(0, 200)) {
+      const g = identify(id, r.text, focus);
+      const langs = g.focus.map((c) => c.lang);
+      expect(new Set(langs).size, r.text).toBe(langs.length);
+      expect(g.focus.reduce((a, c) => a + c.p, 0)).toBeLessThanOrEqual(1 + 1e-9);
+    }
+  });
+
+  it('Fante is Akan: Twi tweets the profiles call Fante are kept under target twi (ISO 639-3 macrolanguage aka)', async () => {
+    const id = await loadCld3();
+    const lid = await loadFastText(BUNDLED_LID176);
+    const cfg = LangIdSchema.parse({ target: ['twi'] });
+    const focus = focusLanguages(cfg.target);
+    const fante = fixture('afrisenti/twi')
+      .map((r) => identify(id, r.text, focus, lid))
+      .filter((g) => g.lang === 'fat');
+    expect(fante.length).toBeGreaterThan(0);
+    for (const g of fante) expect(targetVerdict(g, cfg).keep).toBe(true);
   });
 
   it('script detection', () => {
@@ -77,7 +101,7 @@ describe('corpus-adapted language ID with 300 reference sentences', () => {
     expect(kept!.swh).toBe(40);
     expect(kept!.other).toBeLessThanOrEqual(4);
     const [detail] = await target.q<{ d: string; l: string }>(`SELECT reason_detail AS d, lang_detail AS l FROM samples WHERE reason = 'lang_mismatch' LIMIT 1`);
-    expect(detail!.d).toMatch(/^lang_pred=\w+_\w+ \(conf [\d.]+\), P\(target or confusable\) [\d.e+-]+ with the target prior, runner-up/);
+    expect(detail!.d).toMatch(/^lang_pred=\w+_\w+ \(conf [\d.]+\), P\(target or confusable\) [\d.e+-]+ with the target prior 0\.5 \([\d.e+-]+ at 0\.99\), runner-up/);
     expect(detail!.l).toMatch(/^runner-up \w+ 0\.\d+; \w+_\w+/);
   });
 });
@@ -100,6 +124,38 @@ describe('language ID keeps the target language (regressions from real text)', (
     expect(await rejected(await targetRun(amh, 'amh_Ethi'))).toBeLessThanOrEqual(3);
     // The old rule (strict) is still there, and rejects what the default keeps.
     expect(await rejected(await targetRun(amh, 'amh_Ethi', ', strict: true'))).toBeGreaterThan(3);
+  });
+
+  it('target_prior auto: a corpus of Twi tweets keeps its weak rows (fitted prior > 0.9); a corpus mostly of other languages is judged at 0.5, as before', async () => {
+    const manifest = (run: Awaited<ReturnType<typeof targetRun>>) =>
+      JSON.parse(readFileSync(path.join(run.out, 'manifest.json'), 'utf8')) as { langid_prior?: { prior: number; estimate: number; pending: number; rejected: number } };
+    const rejectedIds = async (run: Awaited<ReturnType<typeof targetRun>>) => (await run.q<{ id: string }>(`SELECT id FROM samples WHERE reason = 'lang_mismatch' ORDER BY uid`)).map((r) => r.id);
+    const twi = fixture('afrisenti/twi')
+      .slice(0, 1500)
+      .map((r, i) => ({ ...r, id: `t${i}` }));
+    const auto = await targetRun(twi, 'twi');
+    const half = await targetRun(twi, 'twi', ', target_prior: 0.5');
+    expect(manifest(auto).langid_prior!.prior).toBeGreaterThan(0.9);
+    expect(manifest(half).langid_prior).toBeUndefined();
+    const lostAuto = await rejectedIds(auto);
+    const lostHalf = await rejectedIds(half);
+    expect(lostAuto.length).toBeLessThan(lostHalf.length);
+    expect(lostAuto.length).toBeLessThanOrEqual(twi.length * 0.01);
+    // Every row the fitted prior rejects, the fixed even prior rejects too.
+    expect(lostHalf).toEqual(expect.arrayContaining(lostAuto));
+    // The rows left to the prior say what it decided.
+    const [d] = await auto.q<{ pending: number; kept: number }>(
+      `SELECT count(*) FILTER (WHERE lang_detail LIKE '%pending: %')::INT AS pending, count(*) FILTER (WHERE lang_detail LIKE '%kept at the corpus prior%')::INT AS kept FROM samples`,
+    );
+    expect(d).toEqual({ pending: 0, kept: manifest(auto).langid_prior!.pending - manifest(auto).langid_prior!.rejected });
+
+    const others = ['hau_Latn', 'yor_Latn', 'wol_Latn', 'eng_Latn'].flatMap((l) => fixture(`sib200/${l}`).slice(0, 200));
+    const mixed = [...twi.slice(0, 200), ...others].map((r, i) => ({ ...r, id: `m${i}` }));
+    const mixedAuto = await targetRun(mixed, 'twi');
+    const mixedHalf = await targetRun(mixed, 'twi', ', target_prior: 0.5');
+    expect(manifest(mixedAuto).langid_prior!.estimate).toBeLessThan(0.5);
+    expect(manifest(mixedAuto).langid_prior!.prior).toBe(0.5);
+    expect(await rejectedIds(mixedAuto)).toEqual(await rejectedIds(mixedHalf));
   });
 
   it('long Yoruba documents without tone marks or under-dots are identified by chunks and kept', async () => {
