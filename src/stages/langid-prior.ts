@@ -1,6 +1,7 @@
 import { ALIVE } from '../core/reasons.js';
 import { fitTargetPrior, logit, PRIOR_FLOOR } from '../langid/target-prior.js';
 import type { BarrierContext, BarrierResult, BarrierStage } from './barrier.js';
+import { priorFitted } from './langid.js';
 
 export interface LangIdPriorManifest {
   /** The prior the pending rows were decided at. */
@@ -23,10 +24,7 @@ export interface LangIdPriorManifest {
  */
 export const langIdPriorStage: BarrierStage<LangIdPriorManifest> = {
   name: 'langid_prior',
-  enabled: (p) => {
-    const l = p.stages.langid;
-    return l.enabled && l.target.length > 0 && l.target_prior === 'auto' && l.action === 'reject' && !l.strict && l.reference === undefined;
-  },
+  enabled: (p) => p.stages.langid.enabled && priorFitted(p.stages.langid),
   writes: [],
   run: runPrior,
 };

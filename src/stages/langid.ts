@@ -64,13 +64,23 @@ export function targetVerdict(g: LangGuess, cfg: LangIdConfig): TargetVerdict {
   if (share) return ruled(true, `kept: mixed document, target ${share[0]} share ${share[1]}`, LLR_BOUND);
   const llr = targetLogLikelihoodRatio(g, targets);
   const need = logit(1 - cfg.min_confidence);
+  const fitted = priorFitted(cfg);
   const low = cfg.target_prior === 'auto' ? PRIOR_FLOOR : cfg.target_prior;
-  const high = cfg.target_prior === 'auto' ? PRIOR_CAP : cfg.target_prior;
+  const high = fitted ? PRIOR_CAP : low;
   const p = sigmoid(llr + logit(low));
   if (llr + logit(low) >= need) return ruled(true, `kept: P(target or confusable) ${pct(p)} >= ${pct(1 - cfg.min_confidence)} with the target prior ${low}`, llr);
   const against = `${g.tag} (conf ${pct(g.confidence)}), P(target or confusable) ${p.toExponential(1)} with the target prior ${low}`;
-  if (llr + logit(high) < need) return ruled(false, cfg.target_prior === 'auto' ? `${against} (${sigmoid(llr + logit(high)).toExponential(1)} at ${high})` : against, llr);
+  if (llr + logit(high) < need) return ruled(false, fitted ? `${against} (${sigmoid(llr + logit(high)).toExponential(1)} at ${high})` : against, llr);
   return { keep: true, why: `pending: ${against}; the corpus prior decides (langid_prior)`, llr, pending: true };
+}
+
+/**
+ * Whether the langid_prior stage fits the targets' prior and decides the rows left pending: with
+ * `auto`, when rows are rejected by this evidence (not tagged only, not by a reference model, not
+ * strict). Otherwise `auto` means the floor, 0.5.
+ */
+export function priorFitted(cfg: LangIdConfig): boolean {
+  return cfg.target.length > 0 && cfg.target_prior === 'auto' && cfg.action === 'reject' && !cfg.strict && cfg.reference === undefined;
 }
 
 /** log [P(target or confusable) / P(the rest)] under a uniform prior over the identifier's languages, corrected to even prior odds. */

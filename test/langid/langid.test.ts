@@ -52,6 +52,20 @@ describe('language ID accuracy', () => {
     for (const g of fante) expect(targetVerdict(g, cfg).keep).toBe(true);
   });
 
+  it('only a run that rejects by this evidence leaves rows to the fitted prior (not action: tag, strict or a reference model)', async () => {
+    const id = await loadCld3();
+    const focus = focusLanguages(['twi']);
+    const guesses = fixture('afrisenti/twi')
+      .slice(0, 600)
+      .map((r) => identify(id, r.text, focus));
+    const pending = (extra: object) => guesses.filter((g) => targetVerdict(g, LangIdSchema.parse({ target: ['twi'], ...extra })).pending).length;
+    expect(pending({})).toBeGreaterThan(0);
+    expect(pending({ action: 'tag' })).toBe(0);
+    expect(pending({ strict: true })).toBe(0);
+    expect(pending({ reference: { path: 'ref.txt', lang: 'twi_Latn' } })).toBe(0);
+    expect(pending({ target_prior: 0.5 })).toBe(0);
+  });
+
   it('script detection', () => {
     expect(scriptCounts('ሰላም ለዓለም').script).toBe('Ethi');
     expect(scriptCounts('Ọlọ́run dá ayé').script).toBe('Latn');
