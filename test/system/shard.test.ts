@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { selectionQuality } from '../../bench/eval/selection-quality.js';
@@ -100,5 +101,40 @@ describe('sharded runs (--shard i/n) and winnow merge', () => {
     console.log(`single: ${JSON.stringify(qa)}; merged: ${JSON.stringify(qb)}`);
     expect(Math.abs(qb.facility - qa.facility) / qa.facility).toBeLessThanOrEqual(0.02);
     expect(Math.abs(qb.accuracy - qa.accuracy) / qa.accuracy).toBeLessThanOrEqual(0.02);
+  }, 300_000);
+
+  it('with a language target, the merge fits the target prior over the whole job, as one process does', async () => {
+    const dir = tempDir('winnow-shard-langid-');
+    // Shards split by file: one shard holds only Twi, the other only English; the job is ~80% Twi.
+    const yaml = writePipeline(
+      dir,
+      `name: sharded-langid
+sources:
+  - name: mix
+    path: ${JSON.stringify(path.join(FIXTURES, '{afrisenti/twi,sib200/eng_Latn}.jsonl.gz'))}
+    columns: { text: text, id: id, lang: lang }
+stages:
+  langid: { target: [twi] }
+  embed: { enabled: false }
+  budget: { tokenizer: none }
+`,
+    );
+    const single = path.join(dir, 'single');
+    expect((await runCli(['run', yaml, '--out', single, '--quiet'])).code).toBe(0);
+    const shardDirs = [0, 1].map((i) => path.join(dir, `shard-${i}`));
+    for (const [i, out] of shardDirs.entries()) {
+      const r = await runCli(['run', yaml, '--shard', `${i}/2`, '--out', out, '--quiet']);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const merged = path.join(dir, 'merged');
+    const m = await runCli(['merge', ...shardDirs, '--out', merged, '--quiet']);
+    expect(m.code, m.stderr).toBe(0);
+    const outcome = (out: string) => queryStore<{ id: string; reason: string | null }>(path.join(out, 'results.duckdb'), `SELECT id, reason FROM samples WHERE reason = 'lang_mismatch' ORDER BY id`);
+    const prior = (out: string) => (JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8')) as { langid_prior: { prior: number } }).langid_prior.prior;
+    expect(prior(single)).toBeGreaterThan(0.5);
+    expect(prior(merged)).toBe(prior(single));
+    const a = await outcome(single);
+    expect(a.length).toBeGreaterThan(900);
+    expect(await outcome(merged)).toEqual(a);
   }, 300_000);
 });
