@@ -1,7 +1,7 @@
 import { ALIVE } from '../core/reasons.js';
 import { fitTargetPrior, logit, PRIOR_FLOOR } from '../langid/target-prior.js';
 import type { BarrierContext, BarrierResult, BarrierStage } from './barrier.js';
-import { priorFitted } from './langid.js';
+import { PENDING, priorFitted } from './langid.js';
 
 export interface LangIdPriorManifest {
   /** The prior the pending rows were decided at. */
@@ -50,7 +50,7 @@ async function runPrior(ctx: BarrierContext): Promise<BarrierResult<LangIdPriorM
   const out = `lang_target_llr < ${line}`;
   await c.run(
     `UPDATE samples SET
-       lang_detail = replace(lang_detail, 'pending: ', CASE WHEN ${out} THEN 'rejected at the corpus prior ${fit.prior}: ' ELSE 'kept at the corpus prior ${fit.prior}: ' END),
+       lang_detail = replace(lang_detail, '${PENDING}', CASE WHEN ${out} THEN 'rejected at the corpus prior ${fit.prior}: ' ELSE 'kept at the corpus prior ${fit.prior}: ' END),
        status = CASE WHEN ${out} THEN 'rejected' ELSE status END,
        reason = CASE WHEN ${out} THEN 'lang_mismatch' ELSE reason END,
        reason_detail = CASE WHEN ${out}

@@ -30,6 +30,9 @@ export interface TargetVerdict {
   pending: boolean;
 }
 
+/** How lang_detail opens the reason of a pending row; langid_prior replaces it with what it decided. */
+export const PENDING = 'pending: ';
+
 /** Beyond this the evidence is certain either way (and exp() stays finite). */
 export const LLR_BOUND = 500;
 
@@ -71,7 +74,7 @@ export function targetVerdict(g: LangGuess, cfg: LangIdConfig): TargetVerdict {
   if (llr + logit(low) >= need) return ruled(true, `kept: P(target or confusable) ${pct(p)} >= ${pct(1 - cfg.min_confidence)} with the target prior ${low}`, llr);
   const against = `${g.tag} (conf ${pct(g.confidence)}), P(target or confusable) ${p.toExponential(1)} with the target prior ${low}`;
   if (llr + logit(high) < need) return ruled(false, fitted ? `${against} (${sigmoid(llr + logit(high)).toExponential(1)} at ${high})` : against, llr);
-  return { keep: true, why: `pending: ${against}; the corpus prior decides (langid_prior)`, llr, pending: true };
+  return { keep: true, why: `${PENDING}${against}; the corpus prior decides (langid_prior)`, llr, pending: true };
 }
 
 /**
