@@ -71,6 +71,16 @@ describe('language ID accuracy', () => {
     expect(scriptCounts('Ọlọ́run dá ayé').script).toBe('Latn');
     expect(scriptCounts('Привет, мир').script).toBe('Cyrl');
     expect(scriptCounts('123 !!').script).toBe('Zyyy');
+    // ASCII letters take a fast path; letters beyond the BMP are one letter (a surrogate pair), not two.
+    const mixed = scriptCounts('Abc ሰላም 𝐀 é1_');
+    expect([mixed.letters, [...mixed.counts]]).toEqual([
+      8,
+      [
+        ['Latn', 4],
+        ['Ethi', 3],
+        ['Zyyy', 1],
+      ],
+    ]);
   });
 });
 
