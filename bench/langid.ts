@@ -6,7 +6,7 @@ import { confusable, languagePart, sameLanguage } from '../src/langid/codes.js';
 import { cld3Guess, francGuess, identify, loadCld3, type Cld3Identifier, type LangGuess } from '../src/langid/ensemble.js';
 import { BUNDLED_LID176, loadFastText, type FastTextIdentifier } from '../src/langid/fasttext.js';
 import { focusLanguages, targetVerdict, type TargetVerdict } from '../src/stages/langid.js';
-import { fitTargetPrior, logit, meanPosteriorOf } from '../src/langid/target-prior.js';
+import { evidenceNeeded, fitTargetPrior, meanPosteriorOf } from '../src/langid/target-prior.js';
 import { PROJECT_ROOT } from '../src/util/versions.js';
 import { legacyIdentify } from './langid-legacy.js';
 import { fmt, table, writeSection } from './report.js';
@@ -132,7 +132,7 @@ async function retentionSection(id: Cld3Identifier, lid: FastTextIdentifier): Pr
 
 /** A verdict at a fitted prior: the streaming stage's own, unless it left the row to the prior. */
 function keepsAt(v: TargetVerdict, prior: number, minConfidence: number): boolean {
-  return v.pending ? v.llr! + logit(prior) >= logit(1 - minConfidence) : v.keep;
+  return v.pending ? v.llr! >= evidenceNeeded(prior, minConfidence) : v.keep;
 }
 
 /** The prior langid_prior would fit over these verdicts' evidence. */

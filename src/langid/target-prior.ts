@@ -23,6 +23,15 @@ const MAX_ITERATIONS = 200;
 const TOLERANCE = 1e-6;
 
 export const logit = (p: number): number => Math.log(p / (1 - p));
+export const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
+
+/**
+ * The evidence (log likelihood ratio) a row needs to be kept at `prior`: its posterior must reach
+ * 1 - minConfidence. One rule for the streaming verdict, the langid_prior stage and the benchmark.
+ */
+export function evidenceNeeded(prior: number, minConfidence: number): number {
+  return logit(1 - minConfidence) - logit(prior);
+}
 
 /**
  * EM for the prior: `meanPosterior(a)` is the mean over the corpus of sigmoid(llr + a), the rows'
@@ -49,7 +58,7 @@ export async function fitTargetPrior(rows: number, meanPosterior: (a: number) =>
 export function meanPosteriorOf(llr: Float64Array): (a: number) => number {
   return (a) => {
     let sum = 0;
-    for (let i = 0; i < llr.length; i++) sum += 1 / (1 + Math.exp(-(llr[i]! + a)));
+    for (let i = 0; i < llr.length; i++) sum += sigmoid(llr[i]! + a);
     return sum / llr.length;
   };
 }

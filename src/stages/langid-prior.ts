@@ -1,5 +1,5 @@
 import { ALIVE } from '../core/reasons.js';
-import { fitTargetPrior, logit, PRIOR_FLOOR } from '../langid/target-prior.js';
+import { evidenceNeeded, fitTargetPrior, logit, PRIOR_FLOOR } from '../langid/target-prior.js';
 import type { BarrierContext, BarrierResult, BarrierStage } from './barrier.js';
 import { PENDING, priorFitted } from './langid.js';
 
@@ -38,10 +38,9 @@ async function runPrior(ctx: BarrierContext): Promise<BarrierResult<LangIdPriorM
   // One scan of one column per EM step: the evidence never leaves the store.
   const mean = async (a: number) => Number((await c.runAndReadAll(`SELECT fsum(1 / (1 + exp(-(lang_target_llr + ${a})))) / count(*) ${scored}`)).getRows()[0]![0]);
   const fit = await fitTargetPrior(rows, mean);
-  const need = logit(1 - cfg.min_confidence);
   // Alive rows below the line at the floor are the pending ones (the streaming stage kept the rest for good).
-  const pendingSql = `${ALIVE} AND lang_target_llr < ${need - logit(PRIOR_FLOOR)}`;
-  const line = need - logit(fit.prior);
+  const pendingSql = `${ALIVE} AND lang_target_llr < ${evidenceNeeded(PRIOR_FLOOR, cfg.min_confidence)}`;
+  const line = evidenceNeeded(fit.prior, cfg.min_confidence);
   const [[pending, rejected, alive]] = (
     await c.runAndReadAll(
       `SELECT count(*) FILTER (WHERE ${pendingSql})::INT, count(*) FILTER (WHERE ${pendingSql} AND lang_target_llr < ${line})::INT, count(*) FILTER (WHERE ${ALIVE})::INT FROM samples`,

@@ -4,7 +4,7 @@ import { confusable, confusableGroup, languagePart, sameLanguage } from '../lang
 import { focused, identify, loadCld3, type LangGuess } from '../langid/ensemble.js';
 import { BUNDLED_LID176, fastTextPath, loadFastText, type FastTextIdentifier } from '../langid/fasttext.js';
 import { scriptCounts } from '../langid/script.js';
-import { logit, PRIOR_CAP, PRIOR_FLOOR } from '../langid/target-prior.js';
+import { evidenceNeeded, logit, PRIOR_CAP, PRIOR_FLOOR, sigmoid } from '../langid/target-prior.js';
 import type { Stage, StageEnv } from './stage.js';
 
 /** Whether a predicted tag matches one of the target tags (a target without script matches any script). */
@@ -37,7 +37,6 @@ export const PENDING = 'pending: ';
 export const LLR_BOUND = 500;
 
 const pct = (p: number): string => p.toFixed(3);
-const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 
 /** The languages a target decision needs the probability of: the targets and their confusable relatives. */
 export function focusLanguages(targets: readonly string[]): string[] {
@@ -66,14 +65,13 @@ export function targetVerdict(g: LangGuess, cfg: LangIdConfig): TargetVerdict {
   const share = Object.entries(g.shares ?? {}).find(([tag]) => matchesTarget(tag, targets));
   if (share) return ruled(true, `kept: mixed document, target ${share[0]} share ${share[1]}`, LLR_BOUND);
   const llr = targetLogLikelihoodRatio(g, targets);
-  const need = logit(1 - cfg.min_confidence);
   const fitted = priorFitted(cfg);
   const low = cfg.target_prior === 'auto' ? PRIOR_FLOOR : cfg.target_prior;
   const high = fitted ? PRIOR_CAP : low;
   const p = sigmoid(llr + logit(low));
-  if (llr + logit(low) >= need) return ruled(true, `kept: P(target or confusable) ${pct(p)} >= ${pct(1 - cfg.min_confidence)} with the target prior ${low}`, llr);
+  if (llr >= evidenceNeeded(low, cfg.min_confidence)) return ruled(true, `kept: P(target or confusable) ${pct(p)} >= ${pct(1 - cfg.min_confidence)} with the target prior ${low}`, llr);
   const against = `${g.tag} (conf ${pct(g.confidence)}), P(target or confusable) ${p.toExponential(1)} with the target prior ${low}`;
-  if (llr + logit(high) < need) return ruled(false, fitted ? `${against} (${sigmoid(llr + logit(high)).toExponential(1)} at ${high})` : against, llr);
+  if (llr < evidenceNeeded(high, cfg.min_confidence)) return ruled(false, fitted ? `${against} (${sigmoid(llr + logit(high)).toExponential(1)} at ${high})` : against, llr);
   return { keep: true, why: `${PENDING}${against}; the corpus prior decides (langid_prior)`, llr, pending: true };
 }
 
