@@ -6,11 +6,14 @@ import { runDefaultInChild, type ChildResult } from './child.js';
 import { writeDistinctTextCorpus } from './corpus.js';
 import { fmt, table, writeSection } from './report.js';
 
+/** The run's memory budget (`execution.memory`): every size runs under the same one. */
+const MEMORY = process.env.WINNOW_BENCH_SCALE_MEMORY ?? '4GB';
+
 /** Phases worth a row in the table (checkpoints, emit and close are folded away). */
 const PHASES = ['stream', 'quality_fit', 'dedup', 'embed', 'select', 'budget', 'report'];
 
 /**
- * The default pipeline (`winnow run --input`, every default, auto memory budget) over generated lakes
+ * The default pipeline (`winnow run --input`, every default but a 4 GB memory budget) over generated lakes
  * of distinct short rows, each size in a fresh process: does it complete, how long, how much memory
  * per phase. Sizes from WINNOW_BENCH_SCALE_ROWS (default 1M,2M,4M); a size that fails is reported.
  */
@@ -24,7 +27,7 @@ export async function benchScale(sizes = (process.env.WINNOW_BENCH_SCALE_ROWS ??
     await writeDistinctTextCorpus(file, rows, 7);
     console.log(`  ${fmt(rows)} rows ...`);
     try {
-      runs.push({ rows, r: runDefaultInChild(file, path.join(dir, 'out'), {}) });
+      runs.push({ rows, r: runDefaultInChild(file, path.join(dir, 'out'), { execution: { memory: MEMORY } }) });
     } catch (err) {
       runs.push({
         rows,
@@ -54,8 +57,9 @@ export async function benchScale(sizes = (process.env.WINNOW_BENCH_SCALE_ROWS ??
 
 \`npm run bench -- scale\` (not part of \`npm run bench\`; sizes from \`WINNOW_BENCH_SCALE_ROWS\`): generated lakes of
 distinct short rows in 12 languages (\`writeDistinctTextCorpus\`: word-bigram walks over the SIB-200 fixtures,
-6-30 words; dedup keeps nearly all of them), the default pipeline with every default (memory budget \`auto\`,
-${fmt(totalmem() / 1e9, 1)} GB machine), each size in a fresh process. ${growth}
+6-30 words; dedup keeps nearly all of them), the default pipeline with every default but the memory budget
+(\`execution.memory: ${MEMORY}\`, so DuckDB's cap is half of it; ${fmt(totalmem() / 1e9, 1)} GB machine), each size in a fresh
+process. ${growth}
 
 ${table(head, [
   ['completed', ...cell(() => 'yes')],

@@ -354,6 +354,12 @@ export const SelectSchema = z
     neighbours: z.number().int().min(2).max(200).default(20),
     /** Rows to rank by the strategy; rows past it keep value 0 and go last. 0 ranks every row. */
     max_picks: z.number().int().min(0).default(0),
+    /**
+     * Pools larger than this are ranked in blocks of about this many rows (a fixed split of the rows by
+     * uid), one at a time, and the blocks' rankings merged: the stage's memory and time per row then
+     * stay those of one block, whatever the corpus. Part of the selection, unlike the memory budget.
+     */
+    block_rows: z.number().int().min(100).default(250_000),
     /** Label values `winnow label import` accepts, besides those already in the data. */
     labels: z.array(z.string().min(1)).default([]),
     /**
@@ -389,7 +395,7 @@ export const SelectSchema = z
       })
       .optional(),
   })
-  .default({ enabled: true, strategy: 'hybrid', neighbours: 20, max_picks: 0, labels: [], labelled_first: false, hybrid: { cold_start_per_class: 2, candidate_factor: 10 } });
+  .default({ enabled: true, strategy: 'hybrid', neighbours: 20, max_picks: 0, block_rows: 250_000, labels: [], labelled_first: false, hybrid: { cold_start_per_class: 2, candidate_factor: 10 } });
 
 const HttpGeneratorSchema = z.strictObject({
   kind: z.literal('http'),

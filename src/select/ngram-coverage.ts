@@ -14,11 +14,12 @@ const SLACK = 0.02;
 const COMMON_SHARE = 0.02;
 const COMMON_MIN = 50;
 /**
- * Picks made by (lazy) greedy; the rows after them are ordered by their last evaluated gain. Each
- * pick costs about 15 re-evaluations of ~40 us, so this bounds the stage at ~15 s whatever the pool:
- * budgets that take more rows than this get an approximate tail.
+ * Picks made by (lazy) greedy; the rows after them are ordered by their last evaluated gain. A pick
+ * costs more re-evaluations the larger the pool (27 at 50,000 short rows, ~110 at 250,000; ~1 us
+ * each on cached features), so this and the select stage's blocks bound the time per row: budgets
+ * that take more rows than this get an approximate tail.
  */
-const EXACT_PICKS = 20_000;
+export const EXACT_PICKS = 20_000;
 
 export interface CoverageResult {
   picks: Int32Array;
@@ -36,23 +37,21 @@ export interface CoverageResult {
  * much, so the set covers the language instead of repeating its commonest phrases. Lazy greedy on
  * marginal gain per character, what a token budget spends (a longer row repeats more of its own
  * n-grams, so this leans short; the budget's length quotas keep the selection's lengths the pool's).
- * `weight` (importance, uncertainty) scales a row's marginal gain. Features are hashed again when a
- * gain is re-evaluated instead of being kept: memory stays O(rows), not O(n-grams in the corpus).
+ * `weight` (importance, uncertainty) scales a row's marginal gain. Each row's uncommon features are
+ * kept, packed (~7 bytes per character of text), and the common ones left out of the gains.
  */
 export function coverageRank(texts: readonly string[], count: number, opts: { weight?: Float32Array; blocked?: Uint8Array } = {}): CoverageResult {
   const n = texts.length;
-  const counter = new NgramCounter(FEATURES);
+  const { start, packed } = rareFeatures(texts);
   const mass = new Float64Array(FEATURES.buckets);
-  const common = commonFeatures(texts, counter);
   const length = Float64Array.from(texts, (t) => Math.max(t.length, 1));
   let evaluations = 0;
-  const gainOf = (i: number, { ids, counts } = counter.count(texts[i]!)): number => {
+  const gainOf = (i: number): number => {
     evaluations++;
     let g = 0;
-    for (let k = 0; k < ids.length; k++) {
-      if (common[ids[k]!]) continue;
-      const m = mass[ids[k]!]!;
-      g += Math.sqrt(m + counts[k]!) - Math.sqrt(m);
+    for (let t = start[i]!; t < start[i + 1]!; t++) {
+      const m = mass[packed[t]! >>> COUNT_BITS]!;
+      g += Math.sqrt(m + (packed[t]! & COUNT_MASK)) - Math.sqrt(m);
     }
     return ((opts.weight?.[i] ?? 1) * g) / length[i]!;
   };
@@ -70,8 +69,7 @@ export function coverageRank(texts: readonly string[], count: number, opts: { we
       gains[made++] = bound;
       continue;
     }
-    const features = counter.count(texts[i]!);
-    const fresh = gainOf(i, features);
+    const fresh = gainOf(i);
     // Gains only shrink as the set grows, so a fresh gain still at the top is the true maximum; within
     // SLACK of it is taken too (each pick nicks every row's gain through the common n-grams, and exact
     // lazy greedy would re-evaluate nearly the whole pool each time).
@@ -79,12 +77,40 @@ export function coverageRank(texts: readonly string[], count: number, opts: { we
       heap.push(i, fresh);
       continue;
     }
-    const { ids, counts } = features;
-    for (let k = 0; k < ids.length; k++) mass[ids[k]!]! += counts[k]!;
+    for (let t = start[i]!; t < start[i + 1]!; t++) mass[packed[t]! >>> COUNT_BITS]! += packed[t]! & COUNT_MASK;
     picks[made] = i;
     gains[made++] = fresh;
   }
   return { picks, gain: gains, evaluations };
+}
+
+/** A feature's count in the low bits of its packed entry, its bucket (18 bits) above them. */
+const COUNT_BITS = 14;
+const COUNT_MASK = (1 << COUNT_BITS) - 1;
+
+/**
+ * Every row's features that are not common (see commonFeatures), in ascending bucket order, packed
+ * one per 32-bit word (bucket, count) and laid end to end: row i's are packed[start[i] .. start[i+1]).
+ * Hashed once: a row's gain is re-evaluated dozens of times, and hashing its text each time was
+ * nine tenths of the ranking's time.
+ */
+function rareFeatures(texts: readonly string[]): { start: Int32Array; packed: Uint32Array } {
+  const counter = new NgramCounter(FEATURES);
+  const common = commonFeatures(texts, counter);
+  const start = new Int32Array(texts.length + 1);
+  let packed = new Uint32Array(1 << 16);
+  let used = 0;
+  texts.forEach((text, i) => {
+    const { ids, counts } = counter.count(text);
+    if (used + ids.length > packed.length) {
+      const grown = new Uint32Array(Math.max(2 * packed.length, used + ids.length));
+      grown.set(packed.subarray(0, used));
+      packed = grown;
+    }
+    for (let k = 0; k < ids.length; k++) if (!common[ids[k]!]) packed[used++] = (ids[k]! << COUNT_BITS) | Math.min(counts[k]!, COUNT_MASK);
+    start[i + 1] = used;
+  });
+  return { start, packed: packed.slice(0, used) };
 }
 
 /**

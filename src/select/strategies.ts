@@ -168,12 +168,20 @@ async function trainingHybrid(ctx: SelectionContext, req: SelectRequest, blocked
   const opts = req.hybrid ?? DEFAULT_HYBRID;
   const warm = canProbe && req.labelled.length >= opts.coldStartPerClass * req.classes;
   const u = warm ? uncertainty(ctx, req, 3) : undefined;
-  const weight = new Float32Array(ctx.pool.n);
-  for (let i = 0; i < weight.length; i++) weight[i] = (req.importance?.[i] ?? 1) * (u ? 0.5 + 0.5 * u.margin[i]! : 1);
-  const r = coverageRank(req.texts, req.count, { weight, blocked });
+  const r = coverageRank(req.texts, req.count, { weight: coverageWeight(ctx.pool.n, req.importance, u?.margin), blocked });
   const typ = await ctx.typicality();
-  const by = u ? 'hybrid:uncertain-coverage' : 'hybrid:coverage';
+  const by = u ? UNCERTAIN_COVERAGE : 'hybrid:coverage';
   return Array.from(r.picks, (index, t) => ({ index, by, signals: { ...(u ? signalsOf(u, index) : {}), typicality: typ[index]!, gain: r.gain[t]! } }));
+}
+
+/** What the training-data hybrid calls the picks it weighed by uncertainty. */
+export const UNCERTAIN_COVERAGE = 'hybrid:uncertain-coverage';
+
+/** The training-data hybrid's weight of each row: its importance, times 1/2 + 1/2 its margin once the probes are warm. */
+export function coverageWeight(n: number, importance?: Float32Array, margin?: Float32Array): Float32Array {
+  const weight = new Float32Array(n);
+  for (let i = 0; i < n; i++) weight[i] = (importance?.[i] ?? 1) * (margin ? 0.5 + 0.5 * margin[i]! : 1);
+  return weight;
 }
 
 function uncertainty(ctx: SelectionContext, req: SelectRequest, members: number): Uncertainty {

@@ -6,23 +6,27 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { SelectConfig } from '../config/schema.js';
 import { ConfigError } from '../core/errors.js';
 import { quoteLiteral } from '../store/sql.js';
-import { importanceWeights, NgramBag, type ImportanceResult } from './importance.js';
+import { NgramBag } from './importance.js';
 
-export interface TargetImportance extends ImportanceResult {
+/** The two n-gram models importance weighs a row by: the wanted text's and the raw text's. */
+export interface ImportanceModel {
+  wanted: NgramBag;
+  raw: NgramBag;
   /** What the weights compare: `source:<name>`, `file:<path>` or `kept-vs-read`. */
   target: string;
   targetTexts: number;
 }
 
 /**
- * Importance weights of the pool rows (their texts, in pool order) for the configured target.
- * With a target, its texts against the pool's (DSIR). Without one, the rows kept so far against every
- * row read: what the filters kept is the best description of the wanted text there is, and a kept
- * row whose n-grams are those of rejected rows (junk, other languages, repeats) weighs less.
+ * The importance model of a pool (the rows of `pool`, a query of one column of texts) for the
+ * configured target. With a target, its texts against the pool's (DSIR). Without one, the rows kept
+ * so far against every row read: what the filters kept is the best description of the wanted text
+ * there is, and a kept row whose n-grams are those of rejected rows (junk, other languages, repeats)
+ * weighs less. Texts stream past: the pool's rows are weighed later, a block at a time.
  */
-export async function targetImportance(c: DuckDBConnection, texts: readonly string[], target: SelectConfig['target'], baseDir: string): Promise<TargetImportance> {
+export async function importanceModel(c: DuckDBConnection, pool: string, target: SelectConfig['target'], baseDir: string): Promise<ImportanceModel> {
   const poolBag = new NgramBag();
-  for (const t of texts) poolBag.add(t);
+  await streamTexts(c, pool, poolBag);
   // The pool is the raw side against a target, and the target side without one.
   let wanted = new NgramBag();
   let raw = poolBag;
@@ -40,7 +44,7 @@ export async function targetImportance(c: DuckDBConnection, texts: readonly stri
     label = 'kept-vs-read';
   }
   if (wanted.texts === 0) throw new ConfigError(`stages.select.target: ${label} holds no text to select toward; give a source with kept rows or a file with text lines`);
-  return { ...importanceWeights(texts, wanted, raw), target: label, targetTexts: wanted.texts };
+  return { wanted, raw, target: label, targetTexts: wanted.texts };
 }
 
 async function streamTexts(c: DuckDBConnection, sql: string, bag: NgramBag): Promise<void> {
