@@ -31,6 +31,7 @@ process.stdout.write(
     stages: s.stages.map((st) => ({ stage: st.stage, seconds: st.seconds })),
     phases: s.phases,
     phaseRss,
-    maxRssMB: process.resourceUsage().maxRSS / 1024,
+    // MB (10^6 bytes), as the phase_done events count them; maxRSS is in KiB.
+    maxRssMB: (process.resourceUsage().maxRSS * 1024) / 1e6,
   }) + '\n',
 );
