@@ -220,7 +220,7 @@ function poolBytes(rows: number, dim: number, neighbours: number, textChars: num
 /** Refuses to start (exit 4, naming the knob) when the pool cannot fit what the budget leaves beside DuckDB. */
 function checkPoolFits(ctx: BarrierContext, { rows, dim, textChars }: PoolShape, texts: boolean): void {
   const need = poolBytes(rows, dim, ctx.config.stages.select.neighbours, textChars);
-  checkFits(ctx.memory, 'select', need, `its pool of ${rows.toLocaleString('en-US')} rows x ${dim} dimensions (vectors, kNN graph${texts ? ', texts' : ''})`);
+  checkFits(ctx.memory, 'select', need, `its pool of ${rows.toLocaleString('en-US')} rows x ${dim} dimensions (vectors, kNN graph${texts ? ', texts and their n-grams' : ''})`);
 }
 
 /** The labels `winnow label import` accepts for this run: configured ones and those in the data. */

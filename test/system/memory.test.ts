@@ -72,11 +72,11 @@ describe('the memory budget (execution.memory, --memory, WINNOW_MEMORY)', () => 
     const reference = path.join(dir, 'reference');
     expect((await runCli(['run', yaml, '--out', reference, '--memory', '2GB'])).code).toBe(0);
     const out = path.join(dir, 'tight');
-    // DuckDB keeps its 1GB of a 1.1GB budget: the stream, dedup and embed fit; select's pool (vectors, graph, texts, kernels: ~130MB) does not.
+    // DuckDB keeps its 1GB of a 1.1GB budget: the stream, dedup and embed fit; select's pool (vectors, graph, texts and their n-grams, kernels: ~140MB) does not.
     const tight = await runCli(['run', yaml, '--out', out, '--memory', '1.1GB'], { logFormat: 'json' });
     expect(tight.code, tight.stderr).toBe(4);
     expect(tight.stderr).toMatch(
-      /stage select needs about 13\dMB for its pool of 6,\d{3} rows x 32 dimensions \(vectors, kNN graph, texts\), but the run's budget of 1\.1GB \(--memory: 1\.1GB\) leaves 100MB beside DuckDB's cap of 1GB/,
+      /stage select needs about 14\dMB for its pool of 6,\d{3} rows x 32 dimensions \(vectors, kNN graph, texts and their n-grams\), but the run's budget of 1\.1GB \(--memory: 1\.1GB\) leaves 100MB beside DuckDB's cap of 1GB/,
     );
     expect(tight.stderr).toContain('lower store.memory_limit or give the run more with --memory');
     // It stopped before the stage's work, not after: select never finished, the stages before it did.
