@@ -22,6 +22,11 @@ export interface PoolShape {
   textChars: number;
 }
 
+/** The rows of a pool: samples (alias s) with an embedding (alias e) that match `where`. */
+export function poolRows(where: string): string {
+  return `FROM samples s JOIN embeddings e USING (uid) WHERE ${where}`;
+}
+
 /**
  * Reads rows and their embeddings out of a run store into one (n x d) matrix, chunk by chunk.
  * `where` filters samples (alias s); rows come in uid order so the pool is deterministic.
@@ -30,7 +35,7 @@ export interface PoolShape {
 export async function readStorePool(conn: DuckDBConnection, where: string, opts: { texts?: boolean; ids?: boolean; check?: (shape: PoolShape) => void } = {}): Promise<StorePool> {
   const [[dimRaw]] = (await conn.runAndReadAll('SELECT dim FROM embedding_model')).getRows() as [[number]];
   const d = Number(dimRaw);
-  const sql = `SELECT s.uid, s.label, e.embedding, s.source::VARCHAR, ${opts.texts ? 's.text' : 'NULL AS text'}${opts.ids ? ', s.id' : ''} FROM samples s JOIN embeddings e USING (uid) WHERE ${where} ORDER BY s.uid`;
+  const sql = `SELECT s.uid, s.label, e.embedding, s.source::VARCHAR, ${opts.texts ? 's.text' : 'NULL AS text'}${opts.ids ? ', s.id' : ''} ${poolRows(where)} ORDER BY s.uid`;
   const [[rows, chars]] = (await conn.runAndReadAll(`SELECT count(*), coalesce(avg(length(text)), 0) FROM (${sql})`)).getRows() as [[bigint, number]];
   const n = Number(rows);
   opts.check?.({ rows: n, dim: d, textChars: Number(chars) });
@@ -75,7 +80,7 @@ export async function embeddingsFor(conn: DuckDBConnection, uids: readonly bigin
   const d = Number(dimRaw);
   const x = new Float32Array(uids.length * d);
   const pos = new Map(uids.map((u, i) => [u, i]));
-  const result = await conn.stream(`SELECT s.uid, e.embedding FROM samples s JOIN embeddings e USING (uid) WHERE ${where}`);
+  const result = await conn.stream(`SELECT s.uid, e.embedding ${poolRows(where)}`);
   for (;;) {
     const chunk = await result.fetchChunk();
     if (chunk === null || chunk.rowCount === 0) break;

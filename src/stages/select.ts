@@ -8,7 +8,7 @@ import { MatMulKernel } from '../onnx/kernels.js';
 import { applyLabels } from '../store/labels.js';
 import { appendChunks } from '../store/append.js';
 import { quoteLiteral } from '../store/sql.js';
-import { readStorePool, type PoolShape } from '../select/store-pool.js';
+import { poolRows, readStorePool, type PoolShape } from '../select/store-pool.js';
 import { coverageWeight, selectRows, SelectionContext, UNCERTAIN_COVERAGE } from '../select/strategies.js';
 import { coverageRank, EXACT_PICKS } from '../select/ngram-coverage.js';
 import { exactPrefixes, mergeBlocks, type BlockRanking } from '../select/blocks.js';
@@ -74,9 +74,9 @@ async function runSelect(ctx: BarrierContext): Promise<BarrierResult<SelectManif
   const where = greedi ? `${alive('s')} AND s.shard_candidate` : alive('s');
   // The training-data hybrid weighs rows by importance and measures the n-grams each adds: it needs the texts.
   const training = cfg.strategy === 'hybrid' && !cfg.labelled_first;
-  const [[rows]] = (await c.runAndReadAll(`SELECT count(*) FROM samples s JOIN embeddings e USING (uid) WHERE ${where}`)).getRows() as [[bigint]];
+  const [[rows]] = (await c.runAndReadAll(`SELECT count(*) ${poolRows(where)}`)).getRows() as [[bigint]];
   const blocks = Math.max(1, Math.ceil(Number(rows) / cfg.block_rows));
-  const model = training ? await importanceModel(c, `SELECT s.text FROM samples s JOIN embeddings e USING (uid) WHERE ${where}`, cfg.target, ctx.baseDir) : undefined;
+  const model = training ? await importanceModel(c, `SELECT s.text ${poolRows(where)}`, cfg.target, ctx.baseDir) : undefined;
   const kernel = await MatMulKernel.open(ctx.config.stages.embed.device === 'cuda' ? 'cuda' : 'cpu');
   const parts: BlockRanking<Signal>[] = [];
   try {
@@ -168,10 +168,10 @@ async function rerankHead(c: DuckDBConnection, where: string, merged: BlockRanki
   for (;;) {
     const chunk = await result.fetchChunk();
     if (chunk === null || chunk.rowCount === 0) break;
-    const texts_ = chunk.getColumnValues(1) as (string | null)[];
+    const values = chunk.getColumnValues(1) as (string | null)[];
     (chunk.getColumnValues(0) as bigint[]).forEach((u, r) => {
       const k = at.get(u);
-      if (k !== undefined) texts[k] = texts_[r] ?? '';
+      if (k !== undefined) texts[k] = values[r] ?? '';
     });
   }
   // Each row weighs what it weighed in its block: importance, and its margin where the block's probes were warm.
