@@ -66,14 +66,15 @@ export function memoryPlan(configured: string, storeLimit: string | undefined, o
  * says so at once instead of after the stage's minutes: what it needs, what the budget leaves beside
  * DuckDB's cap, and the knob to turn. The estimate is the stage's own (its arrays per row).
  */
-export function checkFits(plan: MemoryPlan, stage: string, need: number, what: string): void {
+export function checkFits(plan: MemoryPlan, stage: string, need: number, what: string, alternative?: string): void {
   const duckdb = parseSize(plan.duckdb, 'DuckDB cap');
   const left = plan.budget - duckdb;
   if (need <= left) return;
   const knob = plan.duckdbFixed ? 'lower store.memory_limit or give the run more with --memory' : `give the run more with --memory ${formatSize(Math.ceil((need + duckdb) / 1e9) * 1e9 * 1.25)}`;
   throw new OutOfMemoryError(
     `stage ${stage} needs about ${formatSize(need)} for ${what}, but the run's budget of ${formatSize(plan.budget)} (${plan.from}) leaves ${formatSize(Math.max(0, left))} beside DuckDB's cap of ${plan.duckdb}. ` +
-      `To go on, ${knob} (or WINNOW_MEMORY, or execution.memory in the config) and run the same command again: it resumes from its last checkpoint`,
+      `To go on, ${knob} (or WINNOW_MEMORY, or execution.memory in the config) and run the same command again: it resumes from its last checkpoint` +
+      (alternative ? `; or ${alternative}` : ''),
   );
 }
 

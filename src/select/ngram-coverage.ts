@@ -10,7 +10,7 @@ const FEATURES: HashingParams = { buckets: 1 << 18, minN: 3, maxN: 5, lowercase:
 
 /** Relative slack of the lazy evaluation: picks are within 2% of the best marginal gain. */
 const SLACK = 0.02;
-/** See commonFeatures. */
+/** See rareFeatures. */
 const COMMON_SHARE = 0.02;
 const COMMON_MIN = 50;
 /**
@@ -89,14 +89,18 @@ const COUNT_BITS = 14;
 const COUNT_MASK = (1 << COUNT_BITS) - 1;
 
 /**
- * Every row's features that are not common (see commonFeatures), in ascending bucket order, packed
- * one per 32-bit word (bucket, count) and laid end to end: row i's are packed[start[i] .. start[i+1]).
- * Hashed once: a row's gain is re-evaluated dozens of times, and hashing its text each time was
- * nine tenths of the ranking's time.
+ * Every row's features that are not common, in ascending bucket order, packed one per 32-bit word
+ * (bucket, count) and laid end to end: row i's are packed[start[i] .. start[i+1]). Hashed once: a
+ * row's gain is re-evaluated dozens of times, and hashing its text each time was nine tenths of the
+ * ranking's time. Common n-grams are those in more than COMMON_SHARE of the rows (and at least
+ * COMMON_MIN rows): any selection teaches them, and as each pick would nick the gain of nearly every
+ * row through them, lazy greedy would have to re-evaluate the whole pool after every pick. They are
+ * known only once every row is hashed, so all features are packed first (~8 bytes per character)
+ * and the common ones dropped in place (~6 left).
  */
 function rareFeatures(texts: readonly string[]): { start: Int32Array; packed: Uint32Array } {
   const counter = new NgramCounter(FEATURES);
-  const common = commonFeatures(texts, counter);
+  const df = new Int32Array(FEATURES.buckets);
   const start = new Int32Array(texts.length + 1);
   let packed = new Uint32Array(1 << 16);
   let used = 0;
@@ -107,20 +111,19 @@ function rareFeatures(texts: readonly string[]): { start: Int32Array; packed: Ui
       grown.set(packed.subarray(0, used));
       packed = grown;
     }
-    for (let k = 0; k < ids.length; k++) if (!common[ids[k]!]) packed[used++] = (ids[k]! << COUNT_BITS) | Math.min(counts[k]!, COUNT_MASK);
+    for (let k = 0; k < ids.length; k++) {
+      df[ids[k]!]!++;
+      packed[used++] = (ids[k]! << COUNT_BITS) | Math.min(counts[k]!, COUNT_MASK);
+    }
     start[i + 1] = used;
   });
-  return { start, packed: packed.slice(0, used) };
-}
-
-/**
- * N-grams in more than COMMON_SHARE of the rows (and at least COMMON_MIN rows): any selection teaches
- * them, and as each pick would nick the gain of nearly every row through them, lazy greedy would have
- * to re-evaluate the whole pool after every pick. Left out of the gains.
- */
-function commonFeatures(texts: readonly string[], counter: NgramCounter): Uint8Array {
-  const df = new Int32Array(FEATURES.buckets);
-  for (const t of texts) for (const id of counter.count(t).ids) df[id]!++;
   const cap = Math.max(COMMON_MIN, COMMON_SHARE * texts.length);
-  return Uint8Array.from(df, (v) => (v > cap ? 1 : 0));
+  let kept = 0;
+  for (let i = 0, from = 0; i < texts.length; i++) {
+    const end = start[i + 1]!;
+    for (let t = from; t < end; t++) if (df[packed[t]! >>> COUNT_BITS]! <= cap) packed[kept++] = packed[t]!;
+    from = end;
+    start[i + 1] = kept;
+  }
+  return { start, packed: packed.slice(0, kept) };
 }

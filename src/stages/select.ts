@@ -208,19 +208,23 @@ function taskSummary(parts: BlockRanking<Signal>[]): SelectManifest['tasks'] {
 
 /**
  * Bytes this stage holds in the process for a pool: per row the vector (4 per dimension), the kNN
- * graph (8 per neighbour), the text when the ranking reads it (2 per character, and ~7 for its packed
- * n-gram features: 176 per 110-character row) and ~400 for the row's ids, labels, signals and
+ * graph (8 per neighbour), the text when the ranking reads it (2 per character, and ~8 for its packed
+ * n-gram features while they are hashed: 880 bytes for a 110-character row) and ~400 for the row's ids, labels, signals and
  * rankings (~2 KB a row at 256 dimensions and 20 neighbours, as measured at 250,000 rows); plus
  * ~128 MB for the kernels' blocks (8M similarities) and k-means. Per block: blocks run one at a time.
  */
 function poolBytes(rows: number, dim: number, neighbours: number, textChars: number): number {
-  return rows * (4 * dim + 8 * neighbours + 9 * textChars + 400) + 128e6;
+  return rows * (4 * dim + 8 * neighbours + 10 * textChars + 400) + 128e6;
 }
 
 /** Refuses to start (exit 4, naming the knob) when the pool cannot fit what the budget leaves beside DuckDB. */
 function checkPoolFits(ctx: BarrierContext, { rows, dim, textChars }: PoolShape, texts: boolean): void {
-  const need = poolBytes(rows, dim, ctx.config.stages.select.neighbours, textChars);
-  checkFits(ctx.memory, 'select', need, `its pool of ${rows.toLocaleString('en-US')} rows x ${dim} dimensions (vectors, kNN graph${texts ? ', texts and their n-grams' : ''})`);
+  const { neighbours, block_rows } = ctx.config.stages.select;
+  const need = poolBytes(rows, dim, neighbours, textChars);
+  // Smaller blocks fit where more memory cannot be had, but they are a different selection (a new run), which
+  // is why the memory budget never sets them.
+  const smaller = `lower select.block_rows (now ${block_rows.toLocaleString('en-US')}: smaller blocks need less, and give a new selection, a new run)`;
+  checkFits(ctx.memory, 'select', need, `its pool of ${rows.toLocaleString('en-US')} rows x ${dim} dimensions (vectors, kNN graph${texts ? ', texts and their n-grams' : ''})`, smaller);
 }
 
 /** The labels `winnow label import` accepts for this run: configured ones and those in the data. */

@@ -79,6 +79,8 @@ describe('the memory budget (execution.memory, --memory, WINNOW_MEMORY)', () => 
       /stage select needs about 14\dMB for its pool of 6,\d{3} rows x 32 dimensions \(vectors, kNN graph, texts and their n-grams\), but the run's budget of 1\.1GB \(--memory: 1\.1GB\) leaves 100MB beside DuckDB's cap of 1GB/,
     );
     expect(tight.stderr).toContain('lower store.memory_limit or give the run more with --memory');
+    // The other way out changes the selection, and says so.
+    expect(tight.stderr).toContain('or lower select.block_rows (now 250,000: smaller blocks need less, and give a new selection, a new run)');
     // It stopped before the stage's work, not after: select never finished, the stages before it did.
     const done = events(tight.stderr)
       .filter((e) => e.event === 'phase_done')
