@@ -64,10 +64,18 @@ export class NgramBag {
   texts = 0;
 
   add(text: string): this {
-    const { ids, counts } = this.counter.count(text);
-    for (let k = 0; k < ids.length; k++) this.counts[ids[k]!]! += counts[k]!;
-    this.texts++;
+    NgramBag.addTo(text, this, null);
     return this;
+  }
+
+  /** Adds a text to one bag or two, hashing it once. */
+  static addTo(text: string, a: NgramBag | null, b: NgramBag | null): void {
+    const { ids, counts } = (a ?? b)!.counter.count(text);
+    for (const bag of [a, b]) {
+      if (!bag) continue;
+      for (let k = 0; k < ids.length; k++) bag.counts[ids[k]!]! += counts[k]!;
+      bag.texts++;
+    }
   }
 }
 

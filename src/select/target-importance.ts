@@ -7,6 +7,7 @@ import type { SelectConfig } from '../config/schema.js';
 import { ConfigError } from '../core/errors.js';
 import { quoteLiteral } from '../store/sql.js';
 import { NgramBag } from './importance.js';
+import { poolRows } from './store-pool.js';
 
 /** The two n-gram models importance weighs a row by: the wanted text's and the raw text's. */
 export interface ImportanceModel {
@@ -18,41 +19,45 @@ export interface ImportanceModel {
 }
 
 /**
- * The importance model of a pool (the rows of `pool`, a query of one column of texts) for the
+ * The importance model of a pool (the rows `where` picks among those with an embedding) for the
  * configured target. With a target, its texts against the pool's (DSIR). Without one, the rows kept
  * so far against every row read: what the filters kept is the best description of the wanted text
  * there is, and a kept row whose n-grams are those of rejected rows (junk, other languages, repeats)
  * weighs less. Texts stream past: the pool's rows are weighed later, a block at a time.
  */
-export async function importanceModel(c: DuckDBConnection, pool: string, target: SelectConfig['target'], baseDir: string): Promise<ImportanceModel> {
+export async function importanceModel(c: DuckDBConnection, where: string, target: SelectConfig['target'], baseDir: string): Promise<ImportanceModel> {
   const poolBag = new NgramBag();
-  await streamTexts(c, pool, poolBag);
-  // The pool is the raw side against a target, and the target side without one.
-  let wanted = new NgramBag();
-  let raw = poolBag;
-  let label: string;
-  if (target?.source !== undefined) {
-    await streamTexts(c, `SELECT text FROM samples WHERE ${ALIVE} AND source::VARCHAR = ${quoteLiteral(target.source)}`, wanted);
-    label = `source:${target.source}`;
-  } else if (target?.path !== undefined) {
-    for (const t of readTargetFile(path.resolve(baseDir, target.path))) wanted.add(t);
-    label = `file:${target.path}`;
-  } else {
-    wanted = poolBag;
-    raw = new NgramBag();
-    await streamTexts(c, 'SELECT text FROM samples WHERE text IS NOT NULL', raw);
-    label = 'kept-vs-read';
+  if (target?.source === undefined && target?.path === undefined) {
+    // Every row read, in one pass: a pool row is hashed once for both bags.
+    const raw = new NgramBag();
+    await streamTexts(c, `SELECT s.text, e.uid IS NOT NULL AND coalesce(${where}, false) FROM samples s LEFT JOIN embeddings e USING (uid) WHERE s.text IS NOT NULL`, raw, poolBag);
+    return checked({ wanted: poolBag, raw, target: 'kept-vs-read', targetTexts: poolBag.texts });
   }
-  if (wanted.texts === 0) throw new ConfigError(`stages.select.target: ${label} holds no text to select toward; give a source with kept rows or a file with text lines`);
-  return { wanted, raw, target: label, targetTexts: wanted.texts };
+  await streamTexts(c, `SELECT s.text, true ${poolRows(where)}`, null, poolBag);
+  const wanted = new NgramBag();
+  if (target.source !== undefined) {
+    await streamTexts(c, `SELECT text, true FROM samples WHERE ${ALIVE} AND source::VARCHAR = ${quoteLiteral(target.source)}`, null, wanted);
+    return checked({ wanted, raw: poolBag, target: `source:${target.source}`, targetTexts: wanted.texts });
+  }
+  for (const t of readTargetFile(path.resolve(baseDir, target.path!))) wanted.add(t);
+  return checked({ wanted, raw: poolBag, target: `file:${target.path}`, targetTexts: wanted.texts });
 }
 
-async function streamTexts(c: DuckDBConnection, sql: string, bag: NgramBag): Promise<void> {
+function checked(model: ImportanceModel): ImportanceModel {
+  if (model.wanted.texts === 0) throw new ConfigError(`stages.select.target: ${model.target} holds no text to select toward; give a source with kept rows or a file with text lines`);
+  return model;
+}
+
+/** Streams (text, flag) rows: each text goes into `all` (when given) and, when flagged, into `flagged`. */
+async function streamTexts(c: DuckDBConnection, sql: string, all: NgramBag | null, flagged: NgramBag): Promise<void> {
   const result = await c.stream(sql);
   for (;;) {
     const chunk = await result.fetchChunk();
     if (chunk === null || chunk.rowCount === 0) break;
-    for (const t of chunk.getColumnValues(0) as (string | null)[]) if (t) bag.add(t);
+    const flags = chunk.getColumnValues(1) as (boolean | null)[];
+    (chunk.getColumnValues(0) as (string | null)[]).forEach((t, r) => {
+      if (t) NgramBag.addTo(t, all, flags[r] ? flagged : null);
+    });
   }
 }
 

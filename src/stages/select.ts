@@ -76,7 +76,7 @@ async function runSelect(ctx: BarrierContext): Promise<BarrierResult<SelectManif
   const training = cfg.strategy === 'hybrid' && !cfg.labelled_first;
   const [[rows]] = (await c.runAndReadAll(`SELECT count(*) ${poolRows(where)}`)).getRows() as [[bigint]];
   const blocks = Math.max(1, Math.ceil(Number(rows) / cfg.block_rows));
-  const model = training ? await importanceModel(c, `SELECT s.text ${poolRows(where)}`, cfg.target, ctx.baseDir) : undefined;
+  const model = training ? await importanceModel(c, where, cfg.target, ctx.baseDir) : undefined;
   const kernel = await MatMulKernel.open(ctx.config.stages.embed.device === 'cuda' ? 'cuda' : 'cpu');
   const parts: BlockRanking<Signal>[] = [];
   try {
