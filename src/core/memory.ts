@@ -78,6 +78,11 @@ export function checkFits(plan: MemoryPlan, stage: string, need: number, what: s
   );
 }
 
+/** How many holdings of `need` bytes fit in what the budget leaves beside DuckDB's cap (at least 1: checkFits refuses less). */
+export function timesFits(plan: MemoryPlan, need: number): number {
+  return Math.max(1, Math.floor((plan.budget - parseSize(plan.duckdb, 'DuckDB cap')) / Math.max(1, need)));
+}
+
 export function isOutOfMemory(err: unknown): boolean {
   return err instanceof Error && !(err instanceof OutOfMemoryError) && /Out of Memory Error|could not allocate|failed to allocate|std::bad_alloc|Array buffer allocation failed/i.test(err.message);
 }

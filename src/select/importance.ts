@@ -33,7 +33,7 @@ export interface ImportanceResult {
  * mean, not DSIR's sum, so a row's weight does not grow with its length; the budget fill spends by
  * value, and a length-dependent weight would make the selection's lengths differ from the pool's.
  */
-export function importanceWeights(pool: readonly string[], target: NgramBag, raw: NgramBag): ImportanceResult {
+export function importanceWeights(pool: readonly string[], target: { counts: Float64Array<ArrayBufferLike> }, raw: { counts: Float64Array<ArrayBufferLike> }): ImportanceResult {
   const counter = new NgramCounter(FEATURES);
   const lr = logRatios(target.counts, raw.counts);
   const sums = new Float64Array(pool.length);
@@ -79,7 +79,7 @@ export class NgramBag {
   }
 }
 
-function logRatios(target: Float64Array, raw: Float64Array): Float64Array {
+function logRatios(target: Float64Array<ArrayBufferLike>, raw: Float64Array<ArrayBufferLike>): Float64Array {
   const b = target.length;
   let nt = 0;
   let nr = 0;

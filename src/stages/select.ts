@@ -1,23 +1,21 @@
-import { ALIVE, alive } from '../core/reasons.js';
-import { checkFits } from '../core/memory.js';
+import { availableParallelism } from 'node:os';
 import { BIGINT, DOUBLE, INTEGER, VARCHAR, type DuckDBConnection } from '@duckdb/node-api';
+import { ALIVE, alive } from '../core/reasons.js';
+import { checkFits, timesFits } from '../core/memory.js';
+import { openBlockWorkers, rankBlocks } from '../executors/block-pool.js';
 import { CharLm } from '../langid/char-lm.js';
 import { quantiles } from '../math/quantile.js';
-import { transposeDense } from '../math/linalg.js';
 import { MatMulKernel } from '../onnx/kernels.js';
 import { applyLabels } from '../store/labels.js';
 import { appendChunks } from '../store/append.js';
 import { quoteLiteral } from '../store/sql.js';
 import { poolRows, readStorePool, type PoolShape } from '../select/store-pool.js';
-import { coverageWeight, selectRows, SelectionContext, UNCERTAIN_COVERAGE } from '../select/strategies.js';
+import { coverageWeight, UNCERTAIN_COVERAGE } from '../select/strategies.js';
 import { coverageRank, EXACT_PICKS } from '../select/ngram-coverage.js';
 import { exactPrefixes, mergeBlocks, type BlockRanking } from '../select/blocks.js';
-import { labelTasks, type LabelTask } from '../select/label-tasks.js';
+import { labelTasks } from '../select/label-tasks.js';
+import { rankBlock, SIGNALS, type BlockInput, type Signal, type Signals } from '../select/rank-block.js';
 import { importanceModel, type ImportanceModel } from '../select/target-importance.js';
-import { importanceWeights } from '../select/importance.js';
-import { clusterEntropy, combineUncertainty, ensembleUncertainty, type Uncertainty } from '../select/uncertainty.js';
-import type { SelectConfig } from '../config/schema.js';
-import type { Pool } from '../select/pool.js';
 import { hasColumn, hasTable } from '../store/catalog.js';
 import type { BarrierContext, BarrierResult, BarrierStage } from './barrier.js';
 
@@ -28,8 +26,6 @@ import type { BarrierContext, BarrierResult, BarrierStage } from './barrier.js';
  * value (1 - rank / n) that the budget fill spends tokens in. Nothing is rejected here: the budget
  * decides what fits.
  */
-const SIGNALS = ['typicality', 'cluster_entropy', 'least_confidence', 'margin', 'entropy', 'bald', 'importance', 'surprise'] as const;
-
 export const selectStage: BarrierStage<SelectManifest> = {
   name: 'select',
   enabled: (p) => p.stages.select.enabled && p.stages.embed.enabled,
@@ -37,9 +33,6 @@ export const selectStage: BarrierStage<SelectManifest> = {
   writes: ['label_set', ...['select_rank', 'select_by', 'select_gain', 'select_value', 'surprise_flag', ...SIGNALS].map((c) => `samples.${c}`)],
   run: runSelect,
 };
-
-type Signal = (typeof SIGNALS)[number];
-type Signals = Record<Signal, Float32Array | null>;
 
 /** The select stage's part of manifest.json. */
 export interface SelectManifest {
@@ -77,15 +70,9 @@ async function runSelect(ctx: BarrierContext): Promise<BarrierResult<SelectManif
   const [[rows]] = (await c.runAndReadAll(`SELECT count(*) ${poolRows(where)}`)).getRows() as [[bigint]];
   const blocks = Math.max(1, Math.ceil(Number(rows) / cfg.block_rows));
   const model = training ? await importanceModel(c, where, cfg.target, ctx.baseDir) : undefined;
-  const kernel = await MatMulKernel.open(ctx.config.stages.embed.device === 'cuda' ? 'cuda' : 'cpu');
-  const parts: BlockRanking<Signal>[] = [];
-  try {
-    // Every blocks-th row by uid (input order): each block a sample of every source and part of the input,
-    // fixed by the config, so the blocks (and the selection) do not depend on the memory budget.
-    for (let b = 0; b < blocks; b++) parts.push(await rankBlock(ctx, blocks > 1 ? `${where} AND s.uid % ${blocks} = ${b}` : where, training, model, kernel));
-  } finally {
-    await kernel.release();
-  }
+  // Every blocks-th row by uid (input order): each block a sample of every source and part of the input,
+  // fixed by the config, so the blocks (and the selection) do not depend on the memory budget.
+  const parts = await rankAllBlocks(ctx, blocks, (b) => (blocks > 1 ? `${where} AND s.uid % ${blocks} = ${b}` : where), training, model);
   const merged = mergeBlocks(parts, cfg.max_picks);
   // The second round ranks at most one block's worth of rows: memory stays a block's at any corpus size.
   if (training && blocks > 1) await rerankHead(c, where, merged, exactPrefixes(parts, Math.max(1, Math.min(EXACT_PICKS, Math.floor(cfg.block_rows / blocks)))));
@@ -116,34 +103,50 @@ async function runSelect(ctx: BarrierContext): Promise<BarrierResult<SelectManif
   };
 }
 
-/** Reads one block of the pool and ranks it with every signal the strategy and the labels allow. */
-async function rankBlock(ctx: BarrierContext, where: string, training: boolean, model: ImportanceModel | undefined, kernel: MatMulKernel): Promise<BlockRanking<Signal>> {
-  const cfg = ctx.config.stages.select;
-  const sp = await readStorePool(ctx.store.conn, where, { texts: training, check: (shape) => checkPoolFits(ctx, shape, training) });
-  const n = sp.pool.n;
-  const tasks = labelTasks(sp.labels, sp.sources, new Map(ctx.config.sources.flatMap((s) => (s.label_set ? [[s.name, s.label_set] as const] : []))));
-  const signals: Signals = { typicality: null, cluster_entropy: null, least_confidence: null, margin: null, entropy: null, bald: null, importance: null, surprise: null };
-  const out: BlockRanking<Signal> = {
+/** Reads one block of the pool from the store: what its ranking needs, and the bytes it holds while ranked. */
+async function readBlock(ctx: BarrierContext, where: string, training: boolean, model: ImportanceModel | undefined): Promise<{ input: BlockInput; need: number }> {
+  let need = 0;
+  const sp = await readStorePool(ctx.store.conn, where, { texts: training, check: (shape) => (need = checkPoolFits(ctx, shape, training)) });
+  const labelSets = new Map(ctx.config.sources.flatMap((s) => (s.label_set ? [[s.name, s.label_set] as const] : [])));
+  const input: BlockInput = {
+    pool: sp.pool,
     uids: sp.uids,
-    rank: new Int32Array(n).fill(-1),
-    by: new Array<string | null>(n).fill(null),
-    gain: new Float32Array(n).fill(NaN),
-    signals,
-    first: 0,
-    tasks,
-    exact: true,
+    tasks: labelTasks(sp.labels, sp.sources, labelSets),
+    texts: sp.texts,
+    importance: model ? { wanted: model.wanted.counts, raw: model.raw.counts } : undefined,
+    select: ctx.config.stages.select,
+    seed: ctx.config.seed,
   };
-  if (n === 0) return out;
-  const sctx = new SelectionContext(sp.pool, kernel, ctx.config.seed, cfg.neighbours);
-  signals.typicality = await sctx.typicality();
-  out.exact = (await sctx.graph()).exact;
-  signals.cluster_entropy = await softClusterEntropy(sctx);
-  const u = taskUncertainty(sp.pool, tasks, ctx.config.seed, !cfg.labelled_first);
-  if (u) Object.assign(signals, { least_confidence: u.leastConfidence, margin: u.margin, entropy: u.entropy, bald: u.bald });
-  const texts = sp.texts;
-  if (texts && model) signals.importance = importanceWeights(texts, model.wanted, model.raw).weight;
-  out.first = await rankPool(sctx, cfg, tasks, u, { importance: signals.importance ?? undefined, texts }, ctx.config.seed, out);
-  return out;
+  return { input, need };
+}
+
+/**
+ * Ranks the blocks, several at once on worker threads when there are several blocks, cores and
+ * memory for more than one (each block's ranking is the same on any thread, so this never changes
+ * the selection): as many as `execution.workers` allows, and as fit beside DuckDB's cap.
+ */
+async function rankAllBlocks(ctx: BarrierContext, blocks: number, whereOf: (b: number) => string, training: boolean, model: ImportanceModel | undefined): Promise<BlockRanking<Signal>[]> {
+  const device = ctx.config.stages.embed.device === 'cuda' ? 'cuda' : 'cpu';
+  const first = await readBlock(ctx, whereOf(0), training, model);
+  const setting = ctx.config.execution.workers;
+  const cores = availableParallelism();
+  const concurrency = Math.max(1, Math.min(setting === 'auto' ? cores : setting, blocks, timesFits(ctx.memory, first.need)));
+  const read = async (b: number): Promise<BlockInput> => (b === 0 ? first : await readBlock(ctx, whereOf(b), training, model)).input;
+  const workers = concurrency > 1 ? openBlockWorkers(concurrency, device, cores) : null;
+  if (workers) {
+    ctx.log.info(`select: ranking ${blocks} blocks, ${concurrency} at a time on worker threads`);
+    try {
+      return await rankBlocks(blocks, concurrency, read, workers.rank);
+    } finally {
+      await workers.close();
+    }
+  }
+  const kernel = await MatMulKernel.open(device);
+  try {
+    return await rankBlocks(blocks, 1, read, (input) => rankBlock(input, kernel));
+  } finally {
+    await kernel.release();
+  }
 }
 
 /**
@@ -217,14 +220,15 @@ function poolBytes(rows: number, dim: number, neighbours: number, textChars: num
   return rows * (4 * dim + 8 * neighbours + 10 * textChars + 400) + 128e6;
 }
 
-/** Refuses to start (exit 4, naming the knob) when the pool cannot fit what the budget leaves beside DuckDB. */
-function checkPoolFits(ctx: BarrierContext, { rows, dim, textChars }: PoolShape, texts: boolean): void {
+/** Refuses to start (exit 4, naming the knob) when the pool cannot fit what the budget leaves beside DuckDB; else the bytes it needs. */
+function checkPoolFits(ctx: BarrierContext, { rows, dim, textChars }: PoolShape, texts: boolean): number {
   const { neighbours, block_rows } = ctx.config.stages.select;
   const need = poolBytes(rows, dim, neighbours, textChars);
   // Smaller blocks fit where more memory cannot be had, but they are a different selection (a new run), which
   // is why the memory budget never sets them.
   const smaller = `lower select.block_rows (now ${block_rows.toLocaleString('en-US')}: smaller blocks need less, and give a new selection, a new run)`;
   checkFits(ctx.memory, 'select', need, `its pool of ${rows.toLocaleString('en-US')} rows x ${dim} dimensions (vectors, kNN graph${texts ? ', texts and their n-grams' : ''})`, smaller);
+  return need;
 }
 
 /** The labels `winnow label import` accepts for this run: configured ones and those in the data. */
@@ -232,71 +236,6 @@ async function recordLabelSet(c: DuckDBConnection, labels: string[]): Promise<vo
   await c.run('CREATE TABLE label_set (label VARCHAR)');
   const known = [...new Set(labels)].sort();
   if (known.length > 0) await c.run(`INSERT INTO label_set VALUES ${known.map((l) => `(${quoteLiteral(l)})`).join(', ')}`);
-}
-
-/**
- * One probe ensemble per label task with two or more classes, combined. Bounded cost whatever the
- * number of labels: 5 members of at most 1,000 rows, 100 iterations each. Cross-fitted when labelled
- * rows are ranked with the rest, so their uncertainty is that of a probe that did not see them.
- */
-function taskUncertainty(pool: Pool, tasks: LabelTask[], seed: number, crossFit: boolean): Uncertainty | undefined {
-  const parts = tasks
-    .filter((t) => t.classes.length >= 2)
-    .map((t) => ensembleUncertainty(pool, t.labelled, t.y, t.classes.length, { members: 5, seed, maxTrain: 1000, maxIter: 100, crossFit: crossFit && t.labelled.length >= 10 }));
-  return parts.length > 0 ? combineUncertainty(parts) : undefined;
-}
-
-/**
- * Ranks the pool into `out`: every row by the strategy (labelled rows among them; their labels
- * train the probes), or with `labelled_first` the labelled rows first, in input order, and the
- * strategy's picks after them.
- */
-async function rankPool(
-  sctx: SelectionContext,
-  cfg: SelectConfig,
-  tasks: LabelTask[],
-  u: Uncertainty | undefined,
-  rows: { importance?: Float32Array; texts?: string[] },
-  seed: number,
-  out: { rank: Int32Array; by: (string | null)[]; gain: Float32Array },
-): Promise<number> {
-  const n = sctx.pool.n;
-  // One class space over all tasks: class ids offset per task (the probes themselves are per task).
-  let offset = 0;
-  const labelled: number[] = [];
-  const labels: number[] = [];
-  for (const t of tasks) {
-    t.labelled.forEach((i, k) => {
-      labelled.push(i);
-      labels.push(offset + t.y[k]!);
-    });
-    offset += t.classes.length;
-  }
-  const order = labelled.map((_, k) => k).sort((a, b) => labelled[a]! - labelled[b]!);
-  const req = { labelled: Int32Array.from(order, (k) => labelled[k]!), labels: Int32Array.from(order, (k) => labels[k]!) };
-  const first = cfg.labelled_first ? req.labelled : new Int32Array(0);
-  first.forEach((i, r) => {
-    out.rank[i] = r;
-    out.by[i] = 'labelled';
-  });
-  const want = Math.min(cfg.max_picks > 0 ? cfg.max_picks : n, n - first.length);
-  const picks = await selectRows(sctx, {
-    strategy: cfg.strategy,
-    count: want,
-    ...req,
-    classes: Math.max(offset, 1),
-    seed,
-    hybrid: { coldStartPerClass: cfg.hybrid.cold_start_per_class, candidateFactor: cfg.hybrid.candidate_factor },
-    uncertainty: u,
-    rankAll: !cfg.labelled_first,
-    ...rows,
-  });
-  picks.forEach((p, t) => {
-    out.rank[p.index] = first.length + t;
-    out.by[p.index] = p.by;
-    out.gain[p.index] = p.signals.gain ?? p.signals.distance ?? NaN;
-  });
-  return first.length;
 }
 
 /** Writes each row's rank, strategy, gain, value (1 - rank / n) and signals into samples. */
@@ -331,26 +270,6 @@ async function storeSelection(
       ${columns.map((s) => `, ${s} = r.${s}`).join('')}
     FROM select_result r WHERE samples.uid = r.uid; DROP TABLE select_result`);
   return columns;
-}
-
-/**
- * Entropy of each row's soft assignment to ~sqrt(n) k-means centroids (the clustering of the kNN
- * search up to 1M rows, fitted once), in blocks of rows.
- */
-async function softClusterEntropy(sctx: SelectionContext): Promise<Float32Array> {
-  const { pool, kernel } = sctx;
-  const { n, d } = pool;
-  const k = Math.max(2, Math.min(1000, Math.round(Math.sqrt(n))));
-  const out = new Float32Array(n);
-  if (n < 3) return out;
-  const { centroids } = await sctx.kmeans(k);
-  const ct = transposeDense(centroids, k, d);
-  const rows = Math.max(1, Math.floor((4 << 20) / k));
-  for (let s = 0; s < n; s += rows) {
-    const e = Math.min(n, s + rows);
-    out.set(clusterEntropy(await kernel.run(pool.x.subarray(s * d, e * d), e - s, d, ct, k), e - s, k), s);
-  }
-  return out;
 }
 
 /**

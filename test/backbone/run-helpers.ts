@@ -9,6 +9,8 @@ export interface RunResult {
   summary: RunSummary;
   out: string;
   warnings: string[];
+  /** The run's info messages. */
+  infos: string[];
   q: <T = Record<string, unknown>>(sql: string) => Promise<T[]>;
 }
 
@@ -26,7 +28,8 @@ export async function runYaml(dir: string, yaml: string, outName = 'out'): Promi
   const file = writePipeline(dir, stringify(doc));
   const out = path.join(dir, outName);
   const warnings: string[] = [];
-  const log: Logger = { ...silentLogger, warn: (m) => warnings.push(m) };
+  const infos: string[] = [];
+  const log: Logger = { ...silentLogger, warn: (m) => warnings.push(m), info: (m) => infos.push(m) };
   const summary = await runPipeline(loadPipelineFile(file), { outDir: out, log });
-  return { summary, out, warnings, q: (sql) => queryStore(path.join(out, 'results.duckdb'), sql) };
+  return { summary, out, warnings, infos, q: (sql) => queryStore(path.join(out, 'results.duckdb'), sql) };
 }
