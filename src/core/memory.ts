@@ -78,9 +78,14 @@ export function checkFits(plan: MemoryPlan, stage: string, need: number, what: s
   );
 }
 
-/** How many holdings of `need` bytes fit in what the budget leaves beside DuckDB's cap (at least 1: checkFits refuses less). */
+/**
+ * How many holdings of `need` bytes fit in what the budget leaves beside DuckDB's cap and what this
+ * process's JavaScript already holds (its heap and buffers: DuckDB's memory is not among them). At
+ * least 1: checkFits refuses less.
+ */
 export function timesFits(plan: MemoryPlan, need: number): number {
-  return Math.max(1, Math.floor((plan.budget - parseSize(plan.duckdb, 'DuckDB cap')) / Math.max(1, need)));
+  const { heapTotal, external } = process.memoryUsage();
+  return Math.max(1, Math.floor((plan.budget - parseSize(plan.duckdb, 'DuckDB cap') - heapTotal - external) / Math.max(1, need)));
 }
 
 export function isOutOfMemory(err: unknown): boolean {

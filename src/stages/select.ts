@@ -103,6 +103,9 @@ async function runSelect(ctx: BarrierContext): Promise<BarrierResult<SelectManif
   };
 }
 
+/** What a worker thread of the block executor holds beside its block: its own heap, module code and matrix kernel. */
+const WORKER_BYTES = 100e6;
+
 /** Reads one block of the pool from the store: what its ranking needs, and the bytes it holds while ranked. */
 async function readBlock(ctx: BarrierContext, where: string, training: boolean, model: ImportanceModel | undefined): Promise<{ input: BlockInput; need: number }> {
   let need = 0;
@@ -130,7 +133,8 @@ async function rankAllBlocks(ctx: BarrierContext, blocks: number, whereOf: (b: n
   const first = await readBlock(ctx, whereOf(0), training, model);
   const setting = ctx.config.execution.workers;
   const cores = availableParallelism();
-  const concurrency = Math.max(1, Math.min(setting === 'auto' ? cores : setting, blocks, timesFits(ctx.memory, first.need)));
+  // A worker thread holds its block plus its own heap and kernel (WORKER_BYTES); the first block, read, is counted twice.
+  const concurrency = Math.max(1, Math.min(setting === 'auto' ? cores : setting, blocks, timesFits(ctx.memory, first.need + WORKER_BYTES)));
   const read = async (b: number): Promise<BlockInput> => (b === 0 ? first : await readBlock(ctx, whereOf(b), training, model)).input;
   const workers = concurrency > 1 ? openBlockWorkers(concurrency, device, cores) : null;
   if (workers) {
