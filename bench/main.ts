@@ -12,6 +12,7 @@ import { benchSelect } from './select.js';
 import { benchShard } from './shard.js';
 import { benchValue } from './value.js';
 import { benchScale } from './scale.js';
+import { benchSelectBlocks } from './select-blocks.js';
 import { benchAugmentEval, benchSelectEval } from './select-eval.js';
 
 /** `npm run bench` runs every benchmark but `scale`; `npm run bench -- backbone` runs one. */
@@ -30,6 +31,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   lake: () => benchLake(),
   shard: () => benchShard(),
   e2e: () => benchE2e(),
+  selectblocks: () => benchSelectBlocks(),
   value: () => benchValue(),
   // Hours on a small machine: only when named.
   scale: () => benchScale(),

@@ -481,7 +481,8 @@ export const ExecutionSchema = z
   .strictObject({
     /**
      * Worker threads for the streaming stages: `auto` uses every core (fewer for an input too small
-     * to pay for them), 1 runs them on the main thread. Outputs are identical for any number, and
+     * to pay for them), 1 runs them on the main thread. Also how many of the select stage's blocks run
+     * at once (as memory allows). Outputs are identical for any number, and
      * changing it keeps a run's checkpoints (it is not part of the run's identity).
      */
     workers: z.union([z.literal('auto'), z.number().int().min(1).max(256)]).default('auto'),

@@ -25,8 +25,9 @@ export async function runBarriers(a: {
   role: RunRole;
   clock: PhaseClock;
   memory: MemoryPlan;
+  workers: number | 'auto';
 }): Promise<{ counters: StageCounters[]; manifest: BarrierManifests }> {
-  const { store, loaded, work, log, role, clock, memory } = a;
+  const { store, loaded, work, log, role, clock, memory, workers } = a;
   const progress = work.progress;
   const counters: StageCounters[] = [...progress.stream!.counters];
   const manifest: BarrierManifests = {};
@@ -35,7 +36,7 @@ export async function runBarriers(a: {
     if (!done) {
       log.event('stage_start', { stage: stage.name });
       const before = await storeObjects(store.conn);
-      const result = await stage.run({ store, config: loaded.config, baseDir: loaded.baseDir, artifactDir: work.modelDir, log, role, memory });
+      const result = await stage.run({ store, config: loaded.config, baseDir: loaded.baseDir, artifactDir: work.modelDir, log, role, memory, workers });
       checkWrites(stage, before, await storeObjects(store.conn), log);
       done = { name: stage.name, counters: result.counters, manifest: result.manifest };
       progress.barriers.push(done);

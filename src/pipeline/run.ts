@@ -137,7 +137,7 @@ async function runLocked(loaded: LoadedPipeline, opts: RunOptions, memory: Memor
     log.event('run_start', { run_id: progress.run_id, out_dir: outDir, files: plan.fingerprints.size });
     try {
       if (progress.phase === 'stream') await streamIntoStore({ store, plan, conn, loaded, opts, work, clock, previousStore: finals.store });
-      const { counters, manifest: barrierManifest } = await runBarriers({ store, loaded, work, log, role: plan.role, clock, memory });
+      const { counters, manifest: barrierManifest } = await runBarriers({ store, loaded, work, log, role: plan.role, clock, memory, workers: opts.workers ?? config.execution.workers });
       const { fileStats, rows } = progress.stream!;
       const counts = await checkedCounts(store, rows, log);
       await opts.onStore?.(store);

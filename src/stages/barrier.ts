@@ -20,6 +20,8 @@ export interface BarrierContext {
   role: 'run' | 'shard' | 'merge';
   /** The run's memory budget: a stage that holds the pool in this process checks it fits (checkFits) before it starts. */
   memory: MemoryPlan;
+  /** Worker threads a stage may use (`execution.workers`, or `--workers`): operational, never part of a result. */
+  workers: number | 'auto';
 }
 
 export interface BarrierResult<M extends object = Record<string, unknown>> {

@@ -130,12 +130,18 @@ async function readBlock(ctx: BarrierContext, where: string, training: boolean, 
  */
 async function rankAllBlocks(ctx: BarrierContext, blocks: number, whereOf: (b: number) => string, training: boolean, model: ImportanceModel | undefined): Promise<BlockRanking<Signal>[]> {
   const device = ctx.config.stages.embed.device === 'cuda' ? 'cuda' : 'cpu';
-  const first = await readBlock(ctx, whereOf(0), training, model);
-  const setting = ctx.config.execution.workers;
+  let first: { input: BlockInput; need: number } | null = await readBlock(ctx, whereOf(0), training, model);
+  const need = first.need;
+  const setting = ctx.workers;
   const cores = availableParallelism();
   // A worker thread holds its block plus its own heap and kernel (WORKER_BYTES); the first block, read, is counted twice.
-  const concurrency = Math.max(1, Math.min(setting === 'auto' ? cores : setting, blocks, timesFits(ctx.memory, first.need + WORKER_BYTES)));
-  const read = async (b: number): Promise<BlockInput> => (b === 0 ? first : await readBlock(ctx, whereOf(b), training, model)).input;
+  const concurrency = Math.max(1, Math.min(setting === 'auto' ? cores : setting, blocks, timesFits(ctx.memory, need + WORKER_BYTES)));
+  const read = async (b: number): Promise<BlockInput> => {
+    // Block 0 was read to size the executor; handed over once, it is not kept here.
+    const block = b === 0 ? first! : await readBlock(ctx, whereOf(b), training, model);
+    first = null;
+    return block.input;
+  };
   const workers = concurrency > 1 ? openBlockWorkers(concurrency, device, cores) : null;
   if (workers) {
     ctx.log.info(`select: ranking ${blocks} blocks, ${concurrency} at a time on worker threads`);

@@ -62,7 +62,7 @@ export function registerRun(program: Command): void {
     .option('--flops <c>', 'size the selection for C training FLOPs (compute-optimal)')
     .option('--rule <rule>', 'budget rule: chinchilla | chinchilla-fit | datablations')
     .option('--augment', 'fill part of a budget the real data cannot cover with augmentations (stages.augment)')
-    .option('--workers <n>', 'worker threads for the streaming stages: auto (default: every core, fewer for small inputs) or a number; 1 runs them on the main thread')
+    .option('--workers <n>', 'worker threads for the streaming stages and the select stage blocks: auto (default: every core, fewer for small inputs) or a number; 1 runs them on the main thread')
     .option('--memory <size>', MEMORY_HELP)
     .option('--json', 'print the run summary as JSON on stdout')
     .option('--quiet', 'no progress or summary on stderr')
