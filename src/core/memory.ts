@@ -68,7 +68,7 @@ export function memoryPlan(configured: string, storeLimit: string | undefined, o
  */
 export function checkFits(plan: MemoryPlan, stage: string, need: number, what: string, alternative?: string): void {
   const duckdb = parseSize(plan.duckdb, 'DuckDB cap');
-  const left = plan.budget - duckdb;
+  const left = besideDuckdb(plan);
   if (need <= left) return;
   const knob = plan.duckdbFixed ? 'lower store.memory_limit or give the run more with --memory' : `give the run more with --memory ${formatSize(Math.ceil((need + duckdb) / 1e9) * 1e9 * 1.25)}`;
   throw new OutOfMemoryError(
@@ -85,7 +85,12 @@ export function checkFits(plan: MemoryPlan, stage: string, need: number, what: s
  */
 export function timesFits(plan: MemoryPlan, need: number): number {
   const { heapTotal, external } = process.memoryUsage();
-  return Math.max(1, Math.floor((plan.budget - parseSize(plan.duckdb, 'DuckDB cap') - heapTotal - external) / Math.max(1, need)));
+  return Math.max(1, Math.floor((besideDuckdb(plan) - heapTotal - external) / Math.max(1, need)));
+}
+
+/** What the run's budget leaves beside DuckDB's cap. */
+function besideDuckdb(plan: MemoryPlan): number {
+  return plan.budget - parseSize(plan.duckdb, 'DuckDB cap');
 }
 
 export function isOutOfMemory(err: unknown): boolean {

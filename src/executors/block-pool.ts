@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Device } from '../onnx/runtime.js';
 import type { BlockRanking } from '../select/blocks.js';
-import type { BlockInput, Signal } from '../select/rank-block.js';
+import { inputTransferables, type BlockInput, type Signal } from '../select/rank-block.js';
 import { PROJECT_ROOT } from '../util/versions.js';
 import type { BlockWorkerInput } from './block-worker.js';
 
@@ -51,8 +51,7 @@ export function openBlockWorkers(workers: number, device: Device, cores: number)
       if (!w) return reject(new Error('block executor: more blocks sent than workers (internal)'));
       const id = next++;
       waiting.set(id, { resolve, reject, worker: w });
-      const bufs = [input.pool.x.buffer, input.uids.buffer, ...input.tasks.flatMap((t) => [t.labelled.buffer, t.y.buffer])];
-      w.postMessage({ id, input }, [...new Set(bufs)] as ArrayBuffer[]);
+      w.postMessage({ id, input }, inputTransferables(input));
     });
   const close = async (): Promise<void> => {
     closing = true;

@@ -141,8 +141,14 @@ async function softClusterEntropy(sctx: SelectionContext): Promise<Float32Array>
   return out;
 }
 
-/** The buffers of a ranking (and of its input's pool), moved rather than copied to another thread. */
-export function transferables(r: BlockRanking<Signal>): ArrayBuffer[] {
-  const bufs = [r.uids.buffer, r.rank.buffer, r.gain.buffer, ...Object.values(r.signals).flatMap((s) => (s ? [s.buffer] : [])), ...r.tasks.flatMap((t) => [t.labelled.buffer, t.y.buffer])];
-  return [...new Set(bufs)] as ArrayBuffer[];
+/** The buffers of a block's input, moved rather than copied to another thread. */
+export function inputTransferables(input: BlockInput): ArrayBuffer[] {
+  return unique([input.pool.x.buffer, input.uids.buffer, ...input.tasks.flatMap((t) => [t.labelled.buffer, t.y.buffer])]);
 }
+
+/** The buffers of a ranking, moved rather than copied back. */
+export function transferables(r: BlockRanking<Signal>): ArrayBuffer[] {
+  return unique([r.uids.buffer, r.rank.buffer, r.gain.buffer, ...Object.values(r.signals).flatMap((s) => (s ? [s.buffer] : [])), ...r.tasks.flatMap((t) => [t.labelled.buffer, t.y.buffer])]);
+}
+
+const unique = (bufs: ArrayBufferLike[]): ArrayBuffer[] => [...new Set(bufs)] as ArrayBuffer[];
