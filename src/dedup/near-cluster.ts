@@ -1,5 +1,7 @@
-import { sortedJaccard } from './shingle-set.js';
 import { UnionFind } from './union-find.js';
+
+/** How close two documents are, for the documents a loader was asked for. */
+export type PairScore = (a: number, b: number) => number;
 
 export interface NearClusterInput {
   /** Documents, indexed 0..n-1. */
@@ -10,23 +12,20 @@ export interface NearClusterInput {
   /** 1 for documents that take part (exact-duplicate representatives), 0 otherwise. */
   active: Uint8Array;
   threshold: number;
+  /** Whether a candidate pair must score at least `threshold` to merge (false: every candidate merges). */
+  verify: boolean;
   /**
-   * How candidate pairs are checked: `jaccard` loads the documents' shingle hashes and computes the
-   * true Jaccard; `signature` estimates it from 8-bit MinHash fingerprints held in memory (b-bit
-   * minwise hashing, Li & König 2010); `none` merges every candidate.
+   * What it takes to score pairs among these documents (shingles, MinHash fingerprints), loaded
+   * for at most about SLICE_DOCS documents at a time, so memory holds one slice, never the corpus.
    */
-  verify: 'jaccard' | 'signature' | 'none';
-  loadShingles: (docs: Int32Array) => Promise<Map<number, Uint32Array>>;
-  /** With `signature`: (n x numPerm) low bytes of each document's MinHash signature. */
-  fingerprints?: Uint8Array;
-  numPerm?: number;
+  loadScorer: (docs: Int32Array) => Promise<PairScore>;
 }
 
 export interface NearClusterResult {
   uf: UnionFind;
-  /** Jaccard (or NaN without verification) of the link that joined each document, else 0. */
+  /** Score (NaN without verification) of the first link each document took part in, else 0. */
   linkScore: Float32Array;
-  /** Index of the document each one was linked to, else -1. */
+  /** The document at the other end of that link, else -1. */
   linkedTo: Int32Array;
   candidatePairs: number;
   candidateDocs: number;
@@ -35,51 +34,104 @@ export interface NearClusterResult {
 /** Members linked to earlier members of an LSH bucket are checked against at most this many. */
 const MAX_CHECKS = 8;
 
-/** Documents whose shingles are held at once while verifying candidate pairs. */
+/** Documents whose scoring data is held at once while verifying candidate pairs. */
 const SLICE_DOCS = 50_000;
+
+/** LSH buckets with two or more members, their members end to end in one growing typed array. */
+class Buckets {
+  members: Int32Array = new Int32Array(1024);
+  ends: Int32Array = new Int32Array(256);
+  size = 0;
+  private used = 0;
+
+  add(from: number, to: number, docOf: (j: number) => number): void {
+    const need = this.used + (to - from);
+    if (need > this.members.length) this.members = grown(this.members, need);
+    for (let j = from; j < to; j++) this.members[this.used++] = docOf(j);
+    if (this.size === this.ends.length) this.ends = grown(this.ends, this.size + 1);
+    this.ends[this.size++] = this.used;
+  }
+
+  start(g: number): number {
+    return g === 0 ? 0 : this.ends[g - 1]!;
+  }
+}
+
+function grown(a: Int32Array, need: number): Int32Array {
+  const b = new Int32Array(Math.max(need, a.length * 2));
+  b.set(a);
+  return b;
+}
 
 /**
  * Near-duplicate clusters by MinHash LSH: documents sharing a band hash are candidates; a candidate
- * joins an earlier bucket member when their Jaccard reaches the threshold (or unchecked without
+ * joins an earlier bucket member when their score reaches the threshold (or unchecked without
  * verification); union-find turns links into clusters. Buckets come from a native sort of packed
- * (band hash, doc) 64-bit keys per band, so memory stays a few bytes per document and band.
+ * (band hash, doc) keys per band, so memory is a few bytes per document and band plus the members
+ * of buckets with two or more documents; pairs are scored a slice of documents at a time.
  */
 export async function clusterNear(input: NearClusterInput): Promise<NearClusterResult> {
-  const { n, bands } = input;
-  const uf = new UnionFind(n);
-  const linkScore = new Float32Array(n);
-  const linkedTo = new Int32Array(n).fill(-1);
-  const groups: Int32Array[] = [];
+  const { n } = input;
+  const buckets = bucketsOf(input);
   const isCandidate = new Uint8Array(n);
-  let candidatePairs = 0;
+  for (let j = 0; j < buckets.start(buckets.size); j++) isCandidate[buckets.members[j]!] = 1;
+  let candidateDocs = 0;
+  for (let i = 0; i < n; i++) candidateDocs += isCandidate[i]!;
+  const result: NearClusterResult = { uf: new UnionFind(n), linkScore: new Float32Array(n), linkedTo: new Int32Array(n).fill(-1), candidatePairs: 0, candidateDocs };
+  // Buckets are checked in band order, whatever the slicing, so the links do not depend on it.
+  for (let g0 = 0; g0 < buckets.size;) {
+    const needed = new Set<number>();
+    let g1 = g0;
+    while (g1 < buckets.size && (needed.size < SLICE_DOCS || g1 === g0)) {
+      for (let j = buckets.start(g1); j < buckets.ends[g1]!; j++) needed.add(buckets.members[j]!);
+      g1++;
+    }
+    const score = await input.loadScorer(Int32Array.from([...needed].sort((a, b) => a - b)));
+    for (let g = g0; g < g1; g++) linkBucket(buckets.members.subarray(buckets.start(g), buckets.ends[g]!), score, input, result);
+    g0 = g1;
+  }
+  return result;
+}
+
+/** Each member of one bucket against the earlier members, until it joins their cluster. */
+function linkBucket(members: Int32Array, score: PairScore, input: NearClusterInput, out: NearClusterResult): void {
+  const { uf, linkedTo, linkScore } = out;
+  for (let m = 1; m < members.length; m++) {
+    const doc = members[m]!;
+    let checks = 0;
+    for (let o = 0; o < m && checks < MAX_CHECKS; o++) {
+      const other = members[o]!;
+      if (uf.find(doc) === uf.find(other)) break;
+      checks++;
+      out.candidatePairs++;
+      const s = input.verify ? score(doc, other) : NaN;
+      if (input.verify && !(s >= input.threshold)) continue;
+      uf.union(doc, other);
+      // Both ends remember their first link, so every clustered document can say which pair put it there.
+      for (const [a, b] of [
+        [doc, other],
+        [other, doc],
+      ] as const) {
+        if (linkedTo[a] !== -1) continue;
+        linkedTo[a] = b;
+        linkScore[a] = s;
+      }
+      break;
+    }
+  }
+}
+
+/** Every LSH bucket with two or more active members, band by band. */
+function bucketsOf(input: NearClusterInput): Buckets {
+  const { n, bands } = input;
   let active = 0;
   for (let i = 0; i < n; i++) active += input.active[i]!;
-  // Without shingle loading, runs are checked as they come out of each band's sort: memory stays the
-  // sort keys, whatever the number of buckets.
-  const inline = input.verify !== 'jaccard';
-  const estimate = (a: number, b: number): number => {
-    if (input.verify === 'none') return NaN;
-    const p = input.numPerm!;
-    const fp = input.fingerprints!;
-    let same = 0;
-    for (let k = 0; k < p; k++) if (fp[a * p + k] === fp[b * p + k]) same++;
-    // Unrelated 8-bit values agree 1/256 of the time; correct for it.
-    return Math.max(0, (same / p - 1 / 256) / (1 - 1 / 256));
-  };
-  const link = (doc: number, other: number, score: number): boolean => {
-    if (input.verify !== 'none' && !(score >= input.threshold)) return false;
-    uf.union(doc, other);
-    if (linkedTo[doc] === -1) {
-      linkedTo[doc] = other;
-      linkScore[doc] = score;
-    }
-    return true;
-  };
   // (band hash, doc) packed into one exactly representable float64 (32 + 21 bits) sorts natively;
   // beyond 2^21 documents the packing needs 64-bit integers.
   const packed = n < 1 << 21;
   const keys = packed ? new Float64Array(active) : new BigUint64Array(active);
   const DOC = 2 ** 21;
+  const out = new Buckets();
   for (let b = 0; b < bands; b++) {
     let k = 0;
     if (packed) {
@@ -96,60 +148,9 @@ export async function clusterNear(input: NearClusterInput): Promise<NearClusterR
       const h = hashOf(s);
       let e = s + 1;
       while (e < keys.length && hashOf(e) === h) e++;
-      if (e - s > 1) {
-        if (inline) {
-          for (let m = s + 1; m < e; m++) {
-            const doc = docOf(m);
-            isCandidate[doc] = 1;
-            isCandidate[docOf(s)] = 1;
-            let checks = 0;
-            for (let o = s; o < m && checks < MAX_CHECKS; o++) {
-              const other = docOf(o);
-              if (uf.find(doc) === uf.find(other)) break;
-              checks++;
-              candidatePairs++;
-              if (link(doc, other, estimate(doc, other))) break;
-            }
-          }
-        } else {
-          const g = new Int32Array(e - s);
-          for (let j = s; j < e; j++) {
-            g[j - s] = docOf(j);
-            isCandidate[g[j - s]!] = 1;
-          }
-          groups.push(g);
-        }
-      }
+      if (e - s > 1) out.add(s, e, docOf);
       s = e;
     }
   }
-  let candidateDocs = 0;
-  for (let i = 0; i < n; i++) candidateDocs += isCandidate[i]!;
-  // Groups are verified in slices whose documents' shingles are loaded together, so memory holds the
-  // shingles of one slice (at most SLICE_DOCS documents), not of every candidate.
-  for (let g0 = 0; g0 < groups.length;) {
-    const needed = new Set<number>();
-    let g1 = g0;
-    while (g1 < groups.length && (needed.size < SLICE_DOCS || g1 === g0)) {
-      for (const d of groups[g1]!) needed.add(d);
-      g1++;
-    }
-    const shingles = await input.loadShingles(Int32Array.from([...needed].sort((a, b) => a - b)));
-    for (let gi = g0; gi < g1; gi++) {
-      const g = groups[gi]!;
-      for (let m = 1; m < g.length; m++) {
-        const doc = g[m]!;
-        let checks = 0;
-        for (let o = 0; o < m && checks < MAX_CHECKS; o++) {
-          const other = g[o]!;
-          if (uf.find(doc) === uf.find(other)) break;
-          checks++;
-          candidatePairs++;
-          if (link(doc, other, sortedJaccard(shingles.get(doc)!, shingles.get(other)!))) break;
-        }
-      }
-    }
-    g0 = g1;
-  }
-  return { uf, linkScore, linkedTo, candidatePairs, candidateDocs };
+  return out;
 }

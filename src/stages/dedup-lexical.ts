@@ -1,13 +1,13 @@
 import { ALIVE, alive } from '../core/reasons.js';
 import { xxh64 } from '@node-rs/xxhash';
-import { ARRAY, BIGINT, UBIGINT, UINTEGER, UTINYINT, VARCHAR, type DuckDBConnection } from '@duckdb/node-api';
+import { ARRAY, BIGINT, UBIGINT, UINTEGER, UTINYINT, VARCHAR, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { readArrayColumn, setArrayColumn } from '../embed/vector-chunk.js';
 import type { DedupConfig } from '../config/schema.js';
 import { dedupKey, type DedupKeyOptions } from '../dedup/dedup-key.js';
 import { bandHashes, MinHasher, optimalBands } from '../dedup/minhash.js';
-import { clusterNear } from '../dedup/near-cluster.js';
+import { clusterNear, type PairScore } from '../dedup/near-cluster.js';
 import { loadPrior, type NearParams, type PriorIndex } from '../dedup/prior.js';
-import { shingleHashes } from '../dedup/shingle-set.js';
+import { shingleHashes, sortedJaccard } from '../dedup/shingle-set.js';
 import { appendChunks, appendColumns, CHUNK_ROWS } from '../store/append.js';
 import type { BarrierContext, BarrierResult, BarrierStage } from './barrier.js';
 
@@ -50,15 +50,20 @@ export function nearParams(cfg: DedupConfig, seed: number): NearParams {
  */
 function exactRepresentatives(n: number, keyOf: (i: number) => bigint, better: (a: number, b: number) => boolean): Int32Array {
   const rep = Int32Array.from({ length: n }, (_, i) => i);
-  const packed = n < 2 ** 21;
-  const order = packed ? new Float64Array(n) : null;
-  const DOC = 2 ** 21;
-  let sorted: number[];
-  if (order) {
+  const sorted = new Int32Array(n);
+  if (n < 2 ** 21) {
+    const DOC = 2 ** 21;
+    const order = new Float64Array(n);
     for (let i = 0; i < n; i++) order[i] = Number(keyOf(i) >> 32n) * DOC + i;
     order.sort();
-    sorted = Array.from(order, (v) => v % DOC);
-  } else sorted = Array.from({ length: n }, (_, i) => i).sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : a - b));
+    for (let j = 0; j < n; j++) sorted[j] = order[j]! % DOC;
+  } else {
+    // Beyond 2^21 documents the pair needs 64-bit integers, still sorted natively.
+    const order = new BigUint64Array(n);
+    for (let i = 0; i < n; i++) order[i] = ((keyOf(i) >> 32n) << 32n) | BigInt(i);
+    order.sort();
+    for (let j = 0; j < n; j++) sorted[j] = Number(order[j]! & 0xffffffffn);
+  }
   for (let s = 0; s < n;) {
     const hi = keyOf(sorted[s]!) >> 32n;
     let e = s + 1;
@@ -81,9 +86,12 @@ interface Docs {
   n: number;
   uid: Float64Array;
   chars: Int32Array;
-  keyHash: bigint[];
+  keyHash: BigUint64Array;
   bandHashes: Uint32Array;
-  /** Low byte of each MinHash value (n x numPerm), for `verify: signature`. */
+  /**
+   * Low byte of each MinHash value (n x numPerm) where they are held: a shard writes them for its
+   * merge, a merge reads them back; otherwise empty, and candidates are re-signed when verified.
+   */
   fingerprints: Uint8Array;
 }
 
@@ -96,16 +104,17 @@ async function runLexicalDedup(ctx: BarrierContext): Promise<BarrierResult> {
   const hasher = new MinHasher(np.numPerm, np.shingle, np.seed);
   const prior: PriorIndex = cfg.against.length > 0 ? await loadPrior(c, cfg.against, ctx.baseDir, np) : { ids: [], keyHash: [], texts: [], bandHashes: null };
   const P = prior.ids.length;
-  const wantFingerprints = cfg.near.enabled && cfg.near.verify === 'signature';
-  let priorFingerprints: Uint8Array = new Uint8Array(0);
-  if (P > 0 && (prior.bandHashes === null || wantFingerprints)) {
-    if (prior.bandHashes === null) ctx.log.warn('stages.dedup.against: earlier runs used other MinHash settings; re-signing their kept texts');
-    const signed = signAll(prior.texts, hasher, np, keyOpts);
-    prior.bandHashes ??= signed.bands;
-    priorFingerprints = signed.fingerprints;
+  // Fingerprints of every row are held only where they cross processes (shard -> merge).
+  const shardPrints = cfg.near.enabled && cfg.near.verify === 'signature' && ctx.role === 'shard';
+  if (P > 0 && prior.bandHashes === null) {
+    ctx.log.warn('stages.dedup.against: earlier runs used other MinHash settings; re-signing their kept texts');
+    prior.bandHashes = signAll(prior.texts, hasher, np, keyOpts);
   }
-  const docs = ctx.role === 'merge' ? await readSignatures(ctx, np, cfg.near.enabled, wantFingerprints) : await signCurrent(ctx, hasher, np, keyOpts, cfg.near.enabled, wantFingerprints);
-  if (ctx.role === 'shard') await writeSignatures(ctx, docs, np, wantFingerprints);
+  const docs =
+    ctx.role === 'merge'
+      ? await readSignatures(ctx, np, cfg.near.enabled, cfg.near.enabled && cfg.near.verify === 'signature')
+      : await signCurrent(ctx, hasher, np, keyOpts, cfg.near.enabled, shardPrints);
+  if (ctx.role === 'shard') await writeSignatures(ctx, docs, np, shardPrints);
   const N = P + docs.n;
   const counters = { stage: 'dedup', in: docs.n, out: docs.n, rejected: {} as Record<string, number>, seconds: 0 };
 
@@ -130,17 +139,16 @@ async function runLexicalDedup(ctx: BarrierContext): Promise<BarrierResult> {
   const allBands = P === 0 ? docs.bandHashes : concat(new Uint32Array(N * np.bands), prior.bandHashes!, docs.bandHashes);
   const active = new Uint8Array(N);
   for (let i = 0; i < N; i++) active[i] = cfg.near.enabled && exactRep[i] === i ? 1 : 0;
-  const fingerprints = !wantFingerprints ? undefined : P === 0 ? docs.fingerprints : concat(new Uint8Array(N * np.numPerm), priorFingerprints, docs.fingerprints);
+  const texts = (ids: Int32Array): Promise<Map<number, string>> => candidateKeys(ctx, ids, P, prior, docs, keyOpts);
   const near = await clusterNear({
     n: N,
     bandHashes: allBands,
     bands: np.bands,
     active,
     threshold: cfg.near.threshold,
-    verify: cfg.near.verify,
-    fingerprints,
-    numPerm: np.numPerm,
-    loadShingles: (ids) => loadShingles(ctx, ids, P, prior, docs, keyOpts, np.shingle),
+    verify: cfg.near.verify !== 'none',
+    loadScorer: async (ids) =>
+      cfg.near.verify === 'jaccard' ? jaccardScore(await texts(ids), np.shingle) : cfg.near.verify === 'signature' ? fingerprintScore(ids, P, docs, hasher, texts) : () => NaN,
   });
 
   // The kept member of each near cluster, by policy.
@@ -156,58 +164,16 @@ async function runLexicalDedup(ctx: BarrierContext): Promise<BarrierResult> {
   };
   const clusterSize = new Int32Array(N);
   for (let i = 0; i < N; i++) clusterSize[finalRep(i)]!++;
-
-  // Results for the current run's rows.
-  await c.run(`CREATE TEMP TABLE dedup_result (uid BIGINT, dup_cluster BIGINT, dup_kind VARCHAR, dup_of_uid BIGINT, dup_of_prior VARCHAR, detail VARCHAR)`);
-  const app = await c.createAppender('dedup_result');
-  const resultTypes = [BIGINT, BIGINT, VARCHAR, BIGINT, VARCHAR, VARCHAR];
-  type Cols = [bigint[], (bigint | null)[], (string | null)[], (bigint | null)[], (string | null)[], (string | null)[]];
-  let cols: Cols = [[], [], [], [], [], []];
-  for (let j = 0; j < docs.n; j++) {
-    // Appended a chunk at a time: with many clusters, whole-run JS arrays would cost hundreds of MB.
-    if (cols[0].length >= CHUNK_ROWS) {
-      appendColumns(app, resultTypes, cols);
-      cols = [[], [], [], [], [], []];
-    }
-    const i = P + j;
+  const outcome = (i: number): Outcome | null => {
     const rep = finalRep(i);
-    if (clusterSize[rep]! < 2) continue;
-    const repUid = rep < P ? null : BigInt(docs.uid[rep - P]!);
-    const cluster = rep < P ? BigInt(-1 - rep) : repUid!;
-    let kind: string | null = null;
-    let detail: string | null = null;
-    if (rep !== i) {
-      if (exactRep[i] !== i) {
-        kind = 'exact';
-        detail = 'same dedup key';
-      } else {
-        kind = 'near';
-        const score = near.linkScore[i]!;
-        detail = Number.isNaN(score) ? 'LSH bucket (unverified)' : `jaccard${cfg.near.verify === 'signature' ? '~' : '='}${score.toFixed(3)}`;
-      }
-      counters.rejected[`${kind}_dup`] = (counters.rejected[`${kind}_dup`] ?? 0) + 1;
-      counters.out--;
-    }
-    cols[0].push(BigInt(docs.uid[j]!));
-    cols[1].push(cluster);
-    cols[2].push(kind);
-    cols[3].push(rep === i || rep < P ? null : repUid);
-    cols[4].push(rep < P && rep !== i ? prior.ids[rep]! : null);
-    cols[5].push(detail);
-  }
-  appendColumns(app, resultTypes, cols);
-  app.closeSync();
-  await addDupColumns(c);
-  await c.run(`
-    UPDATE samples SET
-      dup_cluster = r.dup_cluster,
-      dup_kind = r.dup_kind,
-      dup_of = coalesce(r.dup_of_prior, (SELECT s2.id FROM samples s2 WHERE s2.uid = r.dup_of_uid)),
-      status = CASE WHEN r.dup_kind IS NULL THEN samples.status ELSE 'rejected' END,
-      reason = CASE WHEN r.dup_kind IS NULL THEN samples.reason ELSE r.dup_kind || '_dup' END,
-      reason_detail = CASE WHEN r.dup_kind IS NULL THEN samples.reason_detail ELSE r.detail || ' with ' || coalesce(r.dup_of_prior, (SELECT s2.id FROM samples s2 WHERE s2.uid = r.dup_of_uid)) END
-    FROM dedup_result r WHERE samples.uid = r.uid`);
-  await c.run('DROP TABLE dedup_result');
+    if (clusterSize[rep]! < 2) return null;
+    if (rep === i) return { rep, kind: null, via: -1, detail: null };
+    // The pair that put the row in its cluster: its exact twin, else its first verified link.
+    if (exactRep[i] !== i) return { rep, kind: 'exact', via: exactRep[i]!, detail: 'same dedup key' };
+    const score = near.linkScore[i]!;
+    return { rep, kind: 'near', via: near.linkedTo[i]!, detail: Number.isNaN(score) ? 'LSH bucket (unverified)' : `jaccard${cfg.near.verify === 'signature' ? '~' : '='}${score.toFixed(3)}` };
+  };
+  await writeOutcomes(ctx, docs, prior, P, outcome, counters);
   await c.run(`CREATE VIEW dup_clusters AS
     SELECT dup_cluster AS cluster, count(*) AS size, count(*) FILTER (dup_kind IS NOT NULL) AS removed,
            list(DISTINCT dup_kind) FILTER (dup_kind IS NOT NULL) AS kinds,
@@ -231,31 +197,134 @@ async function runLexicalDedup(ctx: BarrierContext): Promise<BarrierResult> {
   };
 }
 
-function signAll(texts: string[], hasher: MinHasher, np: NearParams, keyOpts: DedupKeyOptions): { bands: Uint32Array; fingerprints: Uint8Array } {
+/** A current row in a cluster of two or more: its cluster's kept row, and for a removed row why. */
+interface Outcome {
+  rep: number;
+  kind: 'exact' | 'near' | null;
+  /** The row it duplicates directly (-1 for the kept row); the cluster's kept row may be further along. */
+  via: number;
+  detail: string | null;
+}
+
+/** samples.dup_* and the rejections, through a temporary table appended a chunk at a time. */
+async function writeOutcomes(
+  ctx: BarrierContext,
+  docs: Docs,
+  prior: PriorIndex,
+  P: number,
+  outcome: (i: number) => Outcome | null,
+  counters: { out: number; rejected: Record<string, number> },
+): Promise<void> {
+  const c = ctx.store.conn;
+  await c.run(`CREATE TEMP TABLE dedup_result (uid BIGINT, dup_cluster BIGINT, dup_kind VARCHAR, dup_of_uid BIGINT, dup_of_prior VARCHAR, via_uid BIGINT, via_prior VARCHAR, detail VARCHAR)`);
+  const app = await c.createAppender('dedup_result');
+  const types = [BIGINT, BIGINT, VARCHAR, BIGINT, VARCHAR, BIGINT, VARCHAR, VARCHAR];
+  const empty = (): DuckDBValue[][] => types.map(() => []);
+  const uidOf = (i: number): bigint | null => (i < P ? null : BigInt(docs.uid[i - P]!));
+  const priorId = (i: number): string | null => (i < P ? prior.ids[i]! : null);
+  let cols = empty();
+  for (let j = 0; j < docs.n; j++) {
+    // Appended a chunk at a time: with many clusters, whole-run JS arrays would cost hundreds of MB.
+    if (cols[0]!.length >= CHUNK_ROWS) {
+      appendColumns(app, types, cols);
+      cols = empty();
+    }
+    const o = outcome(P + j);
+    if (o === null) continue;
+    if (o.kind !== null) {
+      counters.rejected[`${o.kind}_dup`] = (counters.rejected[`${o.kind}_dup`] ?? 0) + 1;
+      counters.out--;
+    }
+    const removed = o.kind !== null;
+    const row: DuckDBValue[] = [
+      BigInt(docs.uid[j]!),
+      o.rep < P ? BigInt(-1 - o.rep) : uidOf(o.rep),
+      o.kind,
+      removed ? uidOf(o.rep) : null,
+      removed ? priorId(o.rep) : null,
+      removed ? uidOf(o.via) : null,
+      removed ? priorId(o.via) : null,
+      o.detail,
+    ];
+    row.forEach((v, k) => cols[k]!.push(v));
+  }
+  appendColumns(app, types, cols);
+  app.closeSync();
+  await addDupColumns(c);
+  await c.run(`
+    UPDATE samples SET
+      dup_cluster = r.dup_cluster,
+      dup_kind = r.dup_kind,
+      dup_of = r.dup_of,
+      status = CASE WHEN r.dup_kind IS NULL THEN samples.status ELSE 'rejected' END,
+      reason = CASE WHEN r.dup_kind IS NULL THEN samples.reason ELSE r.dup_kind || '_dup' END,
+      reason_detail = CASE WHEN r.dup_kind IS NULL THEN samples.reason_detail
+        ELSE r.detail || ' with ' || r.via || CASE WHEN r.via = r.dup_of THEN '' ELSE '; the cluster keeps ' || r.dup_of END END
+    FROM (SELECT d.uid, d.dup_cluster, d.dup_kind, d.detail, coalesce(d.dup_of_prior, o.id) AS dup_of, coalesce(d.via_prior, v.id) AS via
+          FROM dedup_result d LEFT JOIN samples o ON o.uid = d.dup_of_uid LEFT JOIN samples v ON v.uid = d.via_uid) r
+    WHERE samples.uid = r.uid`);
+  await c.run('DROP TABLE dedup_result');
+}
+
+function signAll(texts: string[], hasher: MinHasher, np: NearParams, keyOpts: DedupKeyOptions): Uint32Array {
   const bands = new Uint32Array(texts.length * np.bands);
-  const fingerprints = new Uint8Array(texts.length * np.numPerm);
   const sig = new Uint32Array(np.numPerm);
   texts.forEach((t, i) => {
     hasher.signature(dedupKey(t, keyOpts), sig);
     bandHashes(sig, np.bands, np.rows, bands, i * np.bands);
-    for (let k = 0; k < np.numPerm; k++) fingerprints[i * np.numPerm + k] = sig[k]! & 0xff;
   });
-  return { bands, fingerprints };
+  return bands;
+}
+
+/** True Jaccard of the candidates' hashed shingles. */
+function jaccardScore(keys: Map<number, string>, k: number): PairScore {
+  const shingles = new Map<number, Uint32Array>();
+  for (const [i, key] of keys) shingles.set(i, shingleHashes(key, k));
+  return (a, b) => sortedJaccard(shingles.get(a)!, shingles.get(b)!);
+}
+
+/**
+ * Jaccard estimated from the low bytes of the candidates' MinHash values (b-bit minwise hashing, Li &
+ * König 2010): held ones where a merge read them, else the candidates are signed again, which costs
+ * a signing of the candidates instead of numPerm bytes for every document.
+ */
+async function fingerprintScore(ids: Int32Array, P: number, docs: Docs, hasher: MinHasher, keys: (ids: Int32Array) => Promise<Map<number, string>>): Promise<PairScore> {
+  const p = hasher.numPerm;
+  const prints = new Map<number, Uint8Array>();
+  const held = docs.fingerprints.length > 0;
+  if (held) for (const i of ids) if (i >= P) prints.set(i, docs.fingerprints.subarray((i - P) * p, (i - P + 1) * p));
+  const sig = new Uint32Array(p);
+  for (const [i, key] of await keys(held ? ids.filter((i) => i < P) : ids)) {
+    hasher.signature(key, sig);
+    prints.set(
+      i,
+      Uint8Array.from(sig, (v) => v & 0xff),
+    );
+  }
+  return (a, b) => {
+    const fa = prints.get(a)!;
+    const fb = prints.get(b)!;
+    let same = 0;
+    for (let k = 0; k < p; k++) if (fa[k] === fb[k]) same++;
+    // Unrelated 8-bit values agree 1/256 of the time; correct for it.
+    return Math.max(0, (same / p - 1 / 256) / (1 - 1 / 256));
+  };
 }
 
 /** One pass over the alive rows: key hash, MinHash band hashes, length; memory is typed arrays. */
 async function signCurrent(ctx: BarrierContext, hasher: MinHasher, np: NearParams, keyOpts: DedupKeyOptions, near: boolean, keepFingerprints: boolean): Promise<Docs> {
   const reader = await ctx.store.instance.connect();
-  let cap = 1 << 16;
-  let uid: Float64Array = new Float64Array(cap);
-  let chars: Int32Array = new Int32Array(cap);
-  let bands: Uint32Array = new Uint32Array(near ? cap * np.bands : 0);
-  let prints: Uint8Array = new Uint8Array(keepFingerprints ? cap * np.numPerm : 0);
-  const keyHash: bigint[] = [];
   const sig = new Uint32Array(np.numPerm);
   let n = 0;
+  const total = Number((await reader.runAndReadAll(`SELECT count(*) FROM samples WHERE ${ALIVE}`)).getRows()[0]![0]);
+  // Sized from the count, so the arrays are never doubled (at 4M rows a doubling held old and new at once).
+  let cap = Math.max(1, total);
+  let uid: Float64Array = new Float64Array(cap);
+  let chars: Int32Array = new Int32Array(cap);
+  let keyHash: BigUint64Array = new BigUint64Array(cap);
+  let bands: Uint32Array = new Uint32Array(near ? cap * np.bands : 0);
+  let prints: Uint8Array = new Uint8Array(keepFingerprints ? cap * np.numPerm : 0);
   try {
-    const total = Number((await reader.runAndReadAll(`SELECT count(*) FROM samples WHERE ${ALIVE}`)).getRows()[0]![0]);
     const result = await reader.stream(`SELECT uid, text, text_chars FROM samples WHERE ${ALIVE} ORDER BY uid`);
     for (;;) {
       const chunk = await result.fetchChunk();
@@ -266,13 +335,16 @@ async function signCurrent(ctx: BarrierContext, hasher: MinHasher, np: NearParam
           cap *= 2;
           uid = grow(uid, new Float64Array(cap));
           chars = grow(chars, new Int32Array(cap));
+          const k = new BigUint64Array(cap);
+          k.set(keyHash);
+          keyHash = k;
           if (near) bands = grow(bands, new Uint32Array(cap * np.bands));
           if (keepFingerprints) prints = grow(prints, new Uint8Array(cap * np.numPerm));
         }
         const key = dedupKey(texts[r]!, keyOpts);
         uid[n] = Number(uids[r]!);
         chars[n] = lens[r]!;
-        keyHash.push(xxh64(key));
+        keyHash[n] = xxh64(key);
         if (near) {
           hasher.signature(key, sig);
           bandHashes(sig, np.bands, np.rows, bands, n * np.bands);
@@ -290,7 +362,7 @@ async function signCurrent(ctx: BarrierContext, hasher: MinHasher, np: NearParam
     n,
     uid: uid.subarray(0, n),
     chars: chars.subarray(0, n),
-    keyHash,
+    keyHash: keyHash.subarray(0, n),
     bandHashes: near ? bands.subarray(0, n * np.bands) : new Uint32Array(n * np.bands),
     fingerprints: prints.subarray(0, keepFingerprints ? n * np.numPerm : 0),
   };
@@ -307,7 +379,7 @@ async function writeSignatures(ctx: BarrierContext, docs: Docs, np: NearParams, 
       0,
       Array.from(docs.uid.subarray(off, off + n), (u) => BigInt(u)),
     );
-    chunk.setColumnValues(1, docs.keyHash.slice(off, off + n));
+    chunk.setColumnValues(1, Array.from(docs.keyHash.subarray(off, off + n)));
     setArrayColumn(chunk, 2, docs.bandHashes.subarray(off * np.bands, (off + n) * np.bands));
     setArrayColumn(chunk, 3, prints ? docs.fingerprints.subarray(off * np.numPerm, (off + n) * np.numPerm) : new Uint8Array(n * np.numPerm));
   });
@@ -323,7 +395,7 @@ async function readSignatures(ctx: BarrierContext, np: NearParams, near: boolean
     n,
     uid: new Float64Array(n),
     chars: new Int32Array(n),
-    keyHash: [],
+    keyHash: new BigUint64Array(n),
     bandHashes: new Uint32Array(n * np.bands),
     fingerprints: new Uint8Array(keepFingerprints ? n * np.numPerm : 0),
   };
@@ -340,7 +412,7 @@ async function readSignatures(ctx: BarrierContext, np: NearParams, near: boolean
     for (let r = 0; r < chunk.rowCount; r++, i++) {
       docs.uid[i] = Number(uids[r]!);
       docs.chars[i] = lens[r]!;
-      docs.keyHash.push(hashes[r]!);
+      docs.keyHash[i] = hashes[r]!;
     }
   }
   return docs;
@@ -357,12 +429,12 @@ function grow<T extends Float64Array | Int32Array | Uint32Array | Uint8Array>(fr
   return to;
 }
 
-/** Shingle hashes of candidate documents, reading the texts of current rows back from the store. */
-async function loadShingles(ctx: BarrierContext, ids: Int32Array, P: number, prior: PriorIndex, docs: Docs, keyOpts: DedupKeyOptions, k: number): Promise<Map<number, Uint32Array>> {
-  const out = new Map<number, Uint32Array>();
+/** The dedup keys of candidate documents, reading the texts of current rows back from the store. */
+async function candidateKeys(ctx: BarrierContext, ids: Int32Array, P: number, prior: PriorIndex, docs: Docs, keyOpts: DedupKeyOptions): Promise<Map<number, string>> {
+  const out = new Map<number, string>();
   const current: number[] = [];
   for (const i of ids) {
-    if (i < P) out.set(i, shingleHashes(dedupKey(prior.texts[i]!, keyOpts), k));
+    if (i < P) out.set(i, dedupKey(prior.texts[i]!, keyOpts));
     else current.push(i);
   }
   if (current.length === 0) return out;
@@ -376,7 +448,7 @@ async function loadShingles(ctx: BarrierContext, ids: Int32Array, P: number, pri
     const chunk = await result.fetchChunk();
     if (chunk === null || chunk.rowCount === 0) break;
     const [is, texts] = chunk.getColumns() as [bigint[], string[]];
-    for (let r = 0; r < chunk.rowCount; r++) out.set(Number(is[r]!), shingleHashes(dedupKey(texts[r]!, keyOpts), k));
+    for (let r = 0; r < chunk.rowCount; r++) out.set(Number(is[r]!), dedupKey(texts[r]!, keyOpts));
   }
   await c.run('DROP TABLE dedup_candidates');
   return out;
@@ -412,7 +484,7 @@ async function writeIndex(ctx: BarrierContext, docs: Docs, prior: PriorIndex, np
       0,
       Array.from(docs.uid.subarray(off, off + n), (u) => BigInt(u)),
     );
-    chunk.setColumnValues(1, docs.keyHash.slice(off, off + n));
+    chunk.setColumnValues(1, Array.from(docs.keyHash.subarray(off, off + n)));
     setArrayColumn(chunk, 2, docs.bandHashes.subarray(off * np.bands, (off + n) * np.bands));
   });
   bapp.closeSync();

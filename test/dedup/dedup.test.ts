@@ -53,6 +53,15 @@ describe('dedup on real data', () => {
     const [orphans] = await run.q<{ n: number }>(`SELECT count(*)::INT AS n FROM samples WHERE reason IN ('exact_dup', 'near_dup') AND (dup_of IS NULL OR dup_cluster IS NULL)`);
     expect(orphans!.n).toBe(0);
     expect(run.summary.counts.input).toBe(run.summary.counts.selected + run.summary.counts.rejected_total);
+    // A near duplicate names the pair that put it in its cluster, with a score at the threshold or above,
+    // and that row is in the same cluster (chains make the kept row another one).
+    const near = await run.q<{ detail: string; c: string; partner: string | null }>(
+      `SELECT s.reason_detail AS detail, s.dup_cluster::VARCHAR AS c, p.dup_cluster::VARCHAR AS partner
+       FROM samples s LEFT JOIN samples p ON p.id = regexp_extract(s.reason_detail, ' with (\\S+?)(;|$)', 1) WHERE s.reason = 'near_dup'`,
+    );
+    expect(near.length).toBeGreaterThan(100);
+    const weak = near.filter((r) => !(Number(/jaccard[~=]([0-9.]+)/.exec(r.detail)?.[1]) >= 0.7) || r.partner !== r.c);
+    expect(weak.slice(0, 3), `${weak.length} near_dup rows without a pair at the threshold in their cluster`).toEqual([]);
   });
 
   it('AfriSenti: every known exact duplicate (identical tweet text) is found', async () => {
