@@ -150,7 +150,7 @@ stages:
     expect(yorMean[0]!.a).toBeGreaterThan(yorMean[0]!.s);
   });
 
-  it('ranks a pool larger than block_rows a block at a time, interleaving the blocks, its head as diverse as one whole ranking', async () => {
+  it('ranks a pool larger than block_rows a block at a time, interleaving the blocks, its head as diverse as one whole ranking; the same under a tiny memory budget', async () => {
     const dir = tempDir();
     const rows = ['hau_Latn', 'yor_Latn', 'swh_Latn'].flatMap((l) =>
       fixture(`sib200/${l}`)
@@ -209,6 +209,11 @@ stages:
     expect(again.infos.filter((m) => m.includes('worker threads'))).toEqual([]);
     const order = (q: typeof whole.q) => q<{ id: string; r: number }>(`SELECT id, select_rank r, select_gain g, typicality t, cluster_entropy e, importance i FROM samples ORDER BY uid`);
     expect(await order(again.q)).toEqual(await order(blocked.q));
+    // A tiny memory budget (DuckDB's cap 150MB; nothing left for a second block beside it and this
+    // process's heap) ranks the blocks one at a time: the same selection. Memory is not part of it.
+    const tight = await runYaml(dir, yaml('block_rows: 300') + 'execution: { memory: 300MB }\n', 'tight');
+    expect(tight.infos.filter((m) => m.includes('worker threads'))).toEqual([]);
+    expect(await order(tight.q)).toEqual(await order(blocked.q));
   });
 
   it('names the key path of a reference to a source that does not exist', async () => {
