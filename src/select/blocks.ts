@@ -11,7 +11,7 @@ export interface BlockRanking<S extends string = string> {
   rank: Int32Array;
   by: (string | null)[];
   gain: Float32Array;
-  /** Signal columns by name (null: not computed); the merge keeps those every block has. */
+  /** Signal columns by name (null: not computed, e.g. uncertainty in a block without labels); merged as NaN there. */
   signals: Record<S, Float32Array | null>;
   /** Rows ranked first as labelled (`labelled_first`): ranks 0 .. first - 1. */
   first: number;
@@ -37,10 +37,11 @@ export function mergeBlocks<S extends string>(parts: BlockRanking<S>[], maxPicks
   const signals = Object.fromEntries(
     (Object.keys(parts[0]!.signals) as S[]).map((s) => [
       s,
-      parts.every((p) => p.signals[s])
+      // A block without the signal (no labels fell in it) must not erase it from the others' rows.
+      parts.some((p) => p.signals[s])
         ? cat(
             (m) => new Float32Array(m),
-            (p) => p.signals[s]!,
+            (p) => p.signals[s] ?? new Float32Array(p.uids.length).fill(NaN),
           )
         : null,
     ]),

@@ -192,7 +192,7 @@ async function rerankHead(c: DuckDBConnection, where: string, merged: BlockRanki
   const weight = coverageWeight(
     rows.length,
     importance ? Float32Array.from(rows, (i) => importance[i]!) : undefined,
-    margin ? Float32Array.from(rows, (i) => (merged.by[i] === UNCERTAIN_COVERAGE ? margin[i]! : 1)) : undefined,
+    margin ? Float32Array.from(rows, (i) => (merged.by[i] === UNCERTAIN_COVERAGE && Number.isFinite(margin[i]) ? margin[i]! : 1)) : undefined,
   );
   // Its exact picks lead; the other head rows keep their order behind them (exact within their
   // blocks, where this greedy's tail would order them by a stale bound).

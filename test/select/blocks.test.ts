@@ -43,6 +43,15 @@ describe('ranking a pool in blocks', () => {
     m.uids.forEach((u, i) => expect(m.signals.typicality![i]).toBe(Number(u)));
   });
 
+  it('keeps a signal some blocks lack (uncertainty in a block without labels) for the others, NaN where it is missing', () => {
+    const parts = [block(0, 3, 20, 1), block(1, 3, 20, 2), block(2, 3, 20, 3)];
+    parts[1]!.signals.typicality = null;
+    const m = mergeBlocks(parts, 0);
+    m.uids.forEach((u, i) => expect(m.signals.typicality![i]).toBe(u % 3n === 1n ? NaN : Number(u)));
+    for (const p of parts) p.signals.typicality = null;
+    expect(mergeBlocks(parts, 0).signals.typicality).toBeNull();
+  });
+
   it('puts labelled-first rows ahead in uid order and keeps only max_picks ranks', () => {
     const parts = [block(0, 2, 30, 4, 3), block(1, 2, 30, 5, 2)];
     const m = mergeBlocks(parts, 20);
