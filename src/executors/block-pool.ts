@@ -1,13 +1,12 @@
 import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Device } from '../onnx/runtime.js';
 import type { BlockRanking } from '../select/blocks.js';
 import { inputTransferables, type BlockInput, type Signal } from '../select/rank-block.js';
-import { PROJECT_ROOT } from '../util/versions.js';
 import type { BlockWorkerInput } from './block-worker.js';
+import { builtWorker, errorFromWorker, threadExited, type WorkerError } from './worker-thread.js';
 
-const WORKER_FILE = path.join(PROJECT_ROOT, 'dist', 'executors', 'block-worker.js');
+const WORKER_FILE = builtWorker('block-worker');
 
 export type RankFn = (input: BlockInput) => Promise<BlockRanking<Signal>>;
 
@@ -25,11 +24,11 @@ export function openBlockWorkers(workers: number, device: Device, cores: number)
   let closing = false;
   let next = 0;
   for (const w of pool) {
-    w.on('message', (m: { id: number; ranking?: BlockRanking<Signal>; error?: { name: string; message: string; stack?: string } }) => {
+    w.on('message', (m: { id: number; ranking?: BlockRanking<Signal>; error?: WorkerError }) => {
       const job = waiting.get(m.id)!;
       waiting.delete(m.id);
       idle.push(w);
-      if (m.error) job.reject(Object.assign(new Error(m.error.message), { name: m.error.name, stack: m.error.stack }));
+      if (m.error) job.reject(errorFromWorker(m.error));
       else job.resolve(m.ranking!);
     });
     const fail = (err: Error): void => {
@@ -42,7 +41,7 @@ export function openBlockWorkers(workers: number, device: Device, cores: number)
     w.on('error', fail);
     // A thread that ends while it ranks (killed by the runtime, out of memory) must fail the stage, not hang it.
     w.on('exit', (code) => {
-      if (!closing) fail(new Error(`a worker thread of the select stage exited (code ${code}); rerun resumes from the last checkpoint, or set --workers 1`));
+      if (!closing) fail(threadExited('the select stage', code));
     });
   }
   const rank: RankFn = (input) =>

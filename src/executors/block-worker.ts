@@ -2,6 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { MatMulKernel } from '../onnx/kernels.js';
 import { rankBlock, transferables, type BlockInput } from '../select/rank-block.js';
 import type { Device } from '../onnx/runtime.js';
+import { postableError } from './worker-thread.js';
 
 /**
  * A worker thread of the block executor: opens its own matrix kernel once, then ranks each block it
@@ -22,6 +23,6 @@ port.on('message', (msg: { id: number; input: BlockInput }) => {
     .then((k) => rankBlock(msg.input, k))
     .then(
       (r) => port.postMessage({ id: msg.id, ranking: r }, transferables(r)),
-      (err: Error) => port.postMessage({ id: msg.id, error: { name: err.name, message: err.message, stack: err.stack } }),
+      (err: Error) => port.postMessage({ id: msg.id, error: postableError(err) }),
     );
 });

@@ -1,20 +1,19 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Pipeline } from '../config/schema.js';
 import type { Batch } from '../core/batch.js';
 import { ConfigError } from '../core/errors.js';
 import { addCounts, countSource, countsOf, record, runStages, type BatchCounts, type StageCounters } from '../stages/runner.js';
 import type { Stage, StageContext } from '../stages/stage.js';
-import { PROJECT_ROOT } from '../util/versions.js';
 import type { WorkerInput } from './stage-worker.js';
+import { builtWorker, errorFromWorker, threadExited, type WorkerError } from './worker-thread.js';
 
 /** Input below this many bytes per extra worker is streamed on the main thread (starting workers costs more). */
 const BYTES_PER_WORKER = 4 << 20;
 /** Batches queued per worker: enough that a worker never waits while the main thread stores a batch. */
 const IN_FLIGHT_PER_WORKER = 4;
-const WORKER_FILE = path.join(PROJECT_ROOT, 'dist', 'executors', 'stage-worker.js');
+const WORKER_FILE = builtWorker('stage-worker');
 
 /**
  * How many worker threads run the streaming stages: the configured number, or with `auto` every
@@ -56,11 +55,11 @@ export function executeStreaming(
   let failure: Error | null = null;
   let closing = false;
   for (const w of workers) {
-    w.on('message', (m: { warn?: string; id?: number; batch?: Batch; counts?: BatchCounts; seconds?: number[]; error?: { name: string; message: string; stack?: string } }) => {
+    w.on('message', (m: { warn?: string; id?: number; batch?: Batch; counts?: BatchCounts; seconds?: number[]; error?: WorkerError }) => {
       if (m.warn !== undefined) return ctx.warn(m.warn);
       const job = waiting.get(m.id!)!;
       waiting.delete(m.id!);
-      if (m.error) return job.reject(Object.assign(new Error(m.error.message), { name: m.error.name, stack: m.error.stack }));
+      if (m.error) return job.reject(errorFromWorker(m.error));
       const batch = m.batch!;
       // The batch came back as a copy: carry the read counts over, then the stages'.
       record(batch, job.read[0]!);
@@ -79,7 +78,7 @@ export function executeStreaming(
     w.on('error', fail);
     // A thread that ends while batches wait (killed by the runtime, out of memory) must fail the run, not hang it.
     w.on('exit', (code) => {
-      if (!closing) fail(new Error(`a worker thread of the streaming stages exited (code ${code}); rerun resumes from the last checkpoint, or set --workers 1`));
+      if (!closing) fail(threadExited('the streaming stages', code));
     });
   }
   let next = 0;

@@ -3,6 +3,7 @@ import type { Pipeline } from '../config/schema.js';
 import type { Batch } from '../core/batch.js';
 import { runBatch } from '../stages/runner.js';
 import { STREAMING_STAGES } from '../stages/streaming.js';
+import { postableError } from './worker-thread.js';
 
 /**
  * A worker thread of the local executor: builds the pipeline's streaming stages once, then runs
@@ -22,6 +23,6 @@ const ctx = { seed: config.seed, warn: (msg: string) => port.postMessage({ warn:
 port.on('message', (msg: { id: number; batch: Batch }) => {
   runBatch(msg.batch, stages, ctx).then(
     (r) => port.postMessage({ id: msg.id, batch: r.batch, counts: r.counts, seconds: r.seconds }),
-    (err: Error) => port.postMessage({ id: msg.id, error: { name: err.name, message: err.message, stack: err.stack } }),
+    (err: Error) => port.postMessage({ id: msg.id, error: postableError(err) }),
   );
 });
