@@ -2,7 +2,7 @@ import { ALIVE } from '../core/reasons.js';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { xxh64 } from '@node-rs/xxhash';
-import { BIGINT, UBIGINT } from '@duckdb/node-api';
+import { BIGINT, UBIGINT, type DuckDBConnection } from '@duckdb/node-api';
 import type { EmbedConfig } from '../config/schema.js';
 import { embeddingCacheDir } from '../embed/cache-dir.js';
 import { pruneCache, touchCacheFile } from '../embed/cache-prune.js';
@@ -129,11 +129,16 @@ async function writeKeys(ctx: BarrierContext): Promise<void> {
   }
 }
 
-/** An even stride through the alive rows in ingest order: deterministic and spread over all sources. */
+/**
+ * An even stride through the alive rows in ingest order: deterministic and spread over all sources.
+ * Only uids go through the window (a window over the texts held every text in memory: 1.7 GB at 4M rows).
+ */
 async function fitSample(ctx: BarrierContext, size: number): Promise<string[]> {
-  const r = await ctx.store.conn.runAndReadAll(
-    `WITH a AS (SELECT text, row_number() OVER (ORDER BY uid) - 1 AS i, count(*) OVER () AS n FROM samples WHERE ${ALIVE})
-     SELECT text FROM a WHERE i % greatest(1, ceil(n / ${size}))::BIGINT = 0 ORDER BY i LIMIT ${size}`,
+  const c = ctx.store.conn;
+  const n = Number((await c.runAndReadAll(`SELECT count(*) FROM samples WHERE ${ALIVE}`)).getRows()[0]![0]);
+  const r = await c.runAndReadAll(
+    `WITH a AS (SELECT uid, row_number() OVER (ORDER BY uid) - 1 AS i FROM samples WHERE ${ALIVE})
+     SELECT s.text FROM a JOIN samples s USING (uid) WHERE a.i % greatest(1, ceil(${n} / ${size}))::BIGINT = 0 ORDER BY a.i LIMIT ${size}`,
   );
   return r.getRows().map((row) => String(row[0]));
 }
@@ -155,6 +160,25 @@ async function attachCache(ctx: BarrierContext, cfg: EmbedConfig, encoder: Encod
   }
 }
 
+/** Rows read at once while embedding: their texts are all DuckDB sorts at a time. */
+const READ_ROWS = 65_536;
+
+/**
+ * The `total` texts to embed (embed_todo's keys with their first row's text) in order, READ_ROWS at a time
+ * in chunks of 2,048. One query over every text (group, then sort by first uid) held all of them in
+ * DuckDB: 2.5 GB at 4M rows, over its cap. A window's rows are a contiguous uid range, so DuckDB
+ * reads only that range of samples.
+ */
+async function* textsToEmbed(reader: DuckDBConnection, total: number): AsyncGenerator<[bigint, string][]> {
+  for (let a = 0; a < total; a += READ_ROWS) {
+    const b = a + READ_ROWS;
+    const [[lo, hi]] = (await reader.runAndReadAll(`SELECT min(uid), max(uid) FROM embed_todo WHERE i >= ${a} AND i < ${b}`)).getRows() as [[bigint, bigint]];
+    const r = await reader.runAndReadAll(`SELECT t.key, s.text FROM embed_todo t JOIN samples s USING (uid) WHERE t.i >= ${a} AND t.i < ${b} AND s.uid BETWEEN ${lo} AND ${hi} ORDER BY t.i`);
+    const rows = r.getRows() as [bigint, string][];
+    for (let k = 0; k < rows.length; k += 2048) yield rows.slice(k, k + 2048);
+  }
+}
+
 /** Embeds the distinct texts not found in the cache, in length-sorted batches, appending as they finish. */
 async function encodeMissing(ctx: BarrierContext, cfg: EmbedConfig, encoder: Encoder): Promise<number> {
   const c = ctx.store.conn;
@@ -162,8 +186,7 @@ async function encodeMissing(ctx: BarrierContext, cfg: EmbedConfig, encoder: Enc
   const app = await c.createAppender('embedding_vectors');
   const types = [UBIGINT, arrayType(cfg.dtype, encoder.dim)];
   let encoded = 0;
-  const missing = `FROM embed_keys WHERE key NOT IN (SELECT key FROM embedding_vectors)`;
-  const total = Number((await c.runAndReadAll(`SELECT count(DISTINCT key) ${missing}`)).getRows()[0]![0]);
+  let total = 0;
   const append = (keys: bigint[], vectors: Float32Array): void => {
     const d = encoder.dim;
     appendChunks(app, types, keys.length, (chunk, off, n) => {
@@ -175,10 +198,11 @@ async function encodeMissing(ctx: BarrierContext, cfg: EmbedConfig, encoder: Enc
     ctx.log.progress('embed', encoded, { done: encoded, total, unit: 'rows' });
   };
   try {
-    const result = await reader.stream(
-      `SELECT k.key, arg_min(s.text, s.uid) AS text FROM embed_keys k JOIN samples s USING (uid)
-       WHERE k.key NOT IN (SELECT key FROM embedding_vectors) GROUP BY k.key ORDER BY min(s.uid)`,
-    );
+    // Each distinct text missing from the cache once, by its first row (uid order), numbered in that order.
+    await reader.run(`CREATE TEMP TABLE embed_todo AS
+      SELECT key, uid, row_number() OVER (ORDER BY uid) - 1 AS i
+      FROM (SELECT key, min(uid) AS uid FROM embed_keys WHERE key NOT IN (SELECT key FROM embedding_vectors) GROUP BY key) ORDER BY i`);
+    total = Number((await reader.runAndReadAll('SELECT count(*) FROM embed_todo')).getRows()[0]![0]);
     const windowSize = cfg.batch_size * 16;
     let keys: bigint[] = [];
     let texts: string[] = [];
@@ -205,14 +229,10 @@ async function encodeMissing(ctx: BarrierContext, cfg: EmbedConfig, encoder: Enc
       keys = [];
       texts = [];
     };
-    for (;;) {
-      const chunk = await result.fetchChunk();
-      if (chunk === null || chunk.rowCount === 0) break;
-      const k = chunk.getColumnValues(0) as bigint[];
-      const t = chunk.getColumnValues(1) as string[];
-      for (let i = 0; i < k.length; i++) {
-        keys.push(k[i]!);
-        texts.push(t[i]!);
+    for await (const rows of textsToEmbed(reader, total)) {
+      for (const [k, t] of rows) {
+        keys.push(k);
+        texts.push(t);
       }
       if (keys.length >= windowSize) await flushWindow();
     }
