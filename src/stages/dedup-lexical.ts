@@ -317,13 +317,13 @@ async function signCurrent(ctx: BarrierContext, hasher: MinHasher, np: NearParam
   const sig = new Uint32Array(np.numPerm);
   let n = 0;
   const total = Number((await reader.runAndReadAll(`SELECT count(*) FROM samples WHERE ${ALIVE}`)).getRows()[0]![0]);
-  // Sized from the count, so the arrays are never doubled (at 4M rows a doubling held old and new at once).
-  let cap = Math.max(1, total);
-  let uid: Float64Array = new Float64Array(cap);
-  let chars: Int32Array = new Int32Array(cap);
-  let keyHash: BigUint64Array = new BigUint64Array(cap);
-  let bands: Uint32Array = new Uint32Array(near ? cap * np.bands : 0);
-  let prints: Uint8Array = new Uint8Array(keepFingerprints ? cap * np.numPerm : 0);
+  // Sized from the count on this same connection (nothing writes samples during a barrier stage), so the
+  // arrays are never grown: at 4M rows a doubling held old and new copies at once.
+  const uid = new Float64Array(total);
+  const chars = new Int32Array(total);
+  const keyHash = new BigUint64Array(total);
+  const bands = new Uint32Array(near ? total * np.bands : 0);
+  const prints = new Uint8Array(keepFingerprints ? total * np.numPerm : 0);
   try {
     const result = await reader.stream(`SELECT uid, text, text_chars FROM samples WHERE ${ALIVE} ORDER BY uid`);
     for (;;) {
@@ -331,16 +331,7 @@ async function signCurrent(ctx: BarrierContext, hasher: MinHasher, np: NearParam
       if (chunk === null || chunk.rowCount === 0) break;
       const [uids, texts, lens] = chunk.getColumns() as [bigint[], string[], number[]];
       for (let r = 0; r < chunk.rowCount; r++) {
-        if (n === cap) {
-          cap *= 2;
-          uid = grow(uid, new Float64Array(cap));
-          chars = grow(chars, new Int32Array(cap));
-          const k = new BigUint64Array(cap);
-          k.set(keyHash);
-          keyHash = k;
-          if (near) bands = grow(bands, new Uint32Array(cap * np.bands));
-          if (keepFingerprints) prints = grow(prints, new Uint8Array(cap * np.numPerm));
-        }
+        if (n === total) throw new Error(`dedup: more alive rows than the ${total} counted before signing (internal)`);
         const key = dedupKey(texts[r]!, keyOpts);
         uid[n] = Number(uids[r]!);
         chars[n] = lens[r]!;
@@ -422,11 +413,6 @@ function concat<T extends Uint32Array | Uint8Array>(into: T, a: T, b: T): T {
   into.set(a, 0);
   into.set(b, a.length);
   return into;
-}
-
-function grow<T extends Float64Array | Int32Array | Uint32Array | Uint8Array>(from: T, to: T): T {
-  to.set(from);
-  return to;
 }
 
 /** The dedup keys of candidate documents, reading the texts of current rows back from the store. */

@@ -51,7 +51,7 @@ async function runEmbed(ctx: BarrierContext): Promise<BarrierResult> {
   const encoder = await openEncoder(cfg, {
     baseDir: ctx.baseDir,
     seed: ctx.config.seed,
-    sample: () => fitSample(ctx, cfg.builtin.fit_sample),
+    sample: () => fitSample(ctx, alive, cfg.builtin.fit_sample),
     saveDir: ctx.artifactDir,
     notice: ctx.log.info,
   });
@@ -130,13 +130,11 @@ async function writeKeys(ctx: BarrierContext): Promise<void> {
 }
 
 /**
- * An even stride through the alive rows in ingest order: deterministic and spread over all sources.
+ * An even stride through the `n` alive rows in ingest order: deterministic and spread over all sources.
  * Only uids go through the window (a window over the texts held every text in memory: 1.7 GB at 4M rows).
  */
-async function fitSample(ctx: BarrierContext, size: number): Promise<string[]> {
-  const c = ctx.store.conn;
-  const n = Number((await c.runAndReadAll(`SELECT count(*) FROM samples WHERE ${ALIVE}`)).getRows()[0]![0]);
-  const r = await c.runAndReadAll(
+async function fitSample(ctx: BarrierContext, n: number, size: number): Promise<string[]> {
+  const r = await ctx.store.conn.runAndReadAll(
     `WITH a AS (SELECT uid, row_number() OVER (ORDER BY uid) - 1 AS i FROM samples WHERE ${ALIVE})
      SELECT s.text FROM a JOIN samples s USING (uid) WHERE a.i % greatest(1, ceil(${n} / ${size}))::BIGINT = 0 ORDER BY a.i LIMIT ${size}`,
   );
