@@ -151,15 +151,25 @@ export function identify(id: Cld3Identifier | null, raw: string, focus: readonly
   const n = t.langs.length;
   const cands = posterior(t.langs, t.scores, focus);
   if (cands[0]!.p >= CONFIDENT || id === null) return guess(script, cands, 'trigram', n, focus);
-  // cld3 can only move the two-member decision to a plausible candidate it knows; the ensemble always asks it.
-  const c = lid || cands.some((x) => x.p >= PLAUSIBLE && cld3Knows(x.lang)) ? cld3Guess(id, text) : null;
-  const two = withCld3(cands, c);
-  if (!lid) return guess(script, two.cands, two.by, n, focus);
+  if (!lid) {
+    // cld3 can only move the two-member decision to a plausible candidate it knows.
+    const two = withCld3(cands, cands.some((x) => x.p >= PLAUSIBLE && cld3Knows(x.lang)) ? cld3Guess(id, text) : null);
+    return guess(script, two.cands, two.by, n, focus);
+  }
+  // The cheaper member first: where the trigram model and lid.176 together are confident, cld3 (the
+  // slowest member, ~80 us a call) could only move the confidence, and is not asked. A target
+  // decision always asks it, since its evidence is the two-member posterior below.
+  const ft = lid.predict(text, 5).filter((x) => x.script === null || x.script === script);
+  if (focus.length === 0) {
+    const fast = combine(t, script, ft, null, focus);
+    if (fast[0]!.p >= CONFIDENT) return guess(script, fast, 'trigram+lid', n, focus);
+  }
+  const c = cld3Guess(id, text);
   // The tag is the three members'; a target decision keeps the two-member posterior: lid.176 does
   // not know most low-resource languages (Twi, Tsonga, Bambara), and mistakes registers of some it
   // names (SIB-200 Yoruba: 0.09 alone), so its evidence must not reject them. Using it where it names
   // the target rejected more Kinyarwanda under a Swahili target, and lost 1.1% of Yoruba.
-  return { ...guess(script, combine(t, script, text, c!, lid, focus), 'ensemble', n, focus), focus: focused(two.cands, focus) };
+  return { ...guess(script, combine(t, script, ft, c, focus), 'ensemble', n, focus), focus: focused(withCld3(cands, c).cands, focus) };
 }
 
 /** cld3's evidence on the trigram posterior: its pick, when plausible there, weighted up by its odds. */
@@ -203,8 +213,11 @@ function indicesOf(langs: readonly string[], script: string, code: string): numb
   return ix;
 }
 
-/** The three identifiers' posterior (see ENSEMBLE) for a text the trigram model alone is not sure of. */
-function combine(t: TrigramScores, script: string, text: string, c: ReturnType<typeof cld3Guess>, lid: FastTextIdentifier, focus: readonly string[]): Candidate[] {
+/**
+ * The identifiers' posterior (see ENSEMBLE) for a text the trigram model alone is not sure of: the
+ * trigram scores with lid.176's predictions `ft` (of the text's script), and cld3's pick unless null.
+ */
+function combine(t: TrigramScores, script: string, ft: readonly Candidate[], c: ReturnType<typeof cld3Guess> | null, focus: readonly string[]): Candidate[] {
   const n = t.langs.length;
   let max = -Infinity;
   for (const v of t.scores) if (v > max) max = v;
@@ -212,7 +225,6 @@ function combine(t: TrigramScores, script: string, text: string, c: ReturnType<t
   const keep = new Uint8Array(n);
   for (let i = 0; i < n; i++) if (ENSEMBLE.beta * (t.scores[i]! - max) > -REACH) keep[i] = 1;
   for (const f of focus) for (const i of indicesOf(t.langs, script, f)) keep[i] = 1;
-  const ft = lid.predict(text, 5).filter((x) => x.script === null || x.script === script);
   // lid.176's evidence per candidate; a language it names that is no candidate joins `outside`.
   const lidLog = new Float64Array(n).fill(Math.log(Math.min(ft.at(-1)?.p ?? 1, 1e-3)));
   const extra: { lang: string; lidLog: number }[] = [];
@@ -221,9 +233,9 @@ function combine(t: TrigramScores, script: string, text: string, c: ReturnType<t
     if (ix.length === 0) extra.push({ lang: f.lang, lidLog: Math.log(f.p) });
     for (const i of ix) lidLog[i] = Math.max(lidLog[i]!, Math.log(f.p));
   }
-  const cld3Bonus = c.probability >= ENSEMBLE.cld3Min ? ENSEMBLE.cld3 * Math.log(cld3Odds(c.probability)) : 0;
+  const cld3Bonus = c !== null && c.probability >= ENSEMBLE.cld3Min ? ENSEMBLE.cld3 * Math.log(cld3Odds(c.probability)) : 0;
   const bonus = new Float64Array(n);
-  if (cld3Bonus > 0) for (const i of indicesOf(t.langs, script, c.lang)) bonus[i] = cld3Bonus;
+  if (c !== null && cld3Bonus > 0) for (const i of indicesOf(t.langs, script, c.lang)) bonus[i] = cld3Bonus;
   const langs: string[] = [];
   const score: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -233,7 +245,7 @@ function combine(t: TrigramScores, script: string, text: string, c: ReturnType<t
   }
   for (const x of extra) {
     langs.push(x.lang);
-    score.push(ENSEMBLE.outside + ENSEMBLE.lid * x.lidLog + (sameLanguage(c.lang, x.lang) ? cld3Bonus : 0));
+    score.push(ENSEMBLE.outside + ENSEMBLE.lid * x.lidLog + (c !== null && sameLanguage(c.lang, x.lang) ? cld3Bonus : 0));
   }
   let top = -Infinity;
   for (const v of score) if (v > top) top = v;

@@ -28,6 +28,31 @@ describe('language ID accuracy', () => {
     expect(tagsDiffer).toBeGreaterThan(0);
   });
 
+  it('cld3, the slowest member, is asked only where the trigram model and lid.176 together are unsure, and always for a target', async () => {
+    const real = await loadCld3();
+    let calls = 0;
+    const counting = { findLanguage: (t: string) => (calls++, real.findLanguage(t)) };
+    const lid = await loadFastText(BUNDLED_LID176);
+    const rows = [...fixture('sib200/quy_Latn').slice(0, 150), ...fixture('sib200/eng_Latn').slice(0, 150)];
+    const by = new Map<string, number>();
+    for (const r of rows) {
+      const before = calls;
+      const g = identify(counting, r.text, [], lid);
+      by.set(g.decidedBy, (by.get(g.decidedBy) ?? 0) + 1);
+      // Only the ensemble's decisions used cld3, and every one of them did.
+      expect(calls - before, `${g.decidedBy}: ${r.text}`).toBe(g.decidedBy === 'ensemble' ? 1 : 0);
+      if (g.decidedBy === 'trigram+lid') expect(g.confidence).toBeGreaterThanOrEqual(0.9);
+    }
+    // Both cheaper outcomes occur on this slice (Quechua sentences are often unsure by trigrams alone).
+    expect(by.get('trigram+lid') ?? 0).toBeGreaterThan(0);
+    expect(by.get('ensemble') ?? 0).toBeGreaterThan(0);
+    calls = 0;
+    const focus = focusLanguages(['quy']);
+    const unsure = rows.filter((r) => identify(null, r.text).confidence < 0.9);
+    for (const r of unsure) identify(counting, r.text, focus, lid);
+    expect(calls).toBe(unsure.length);
+  });
+
   it('a language that several focus codes name (swh for swh, swa, swc) counts once in a target decision', async () => {
     const id = await loadCld3();
     const focus = focusLanguages(['swh']);
