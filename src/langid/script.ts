@@ -41,21 +41,46 @@ export interface ScriptCounts {
   counts: Map<string, number>;
 }
 
-/** The script of one letter ('Zyyy' for scripts winnow does not tell apart). */
+/** The script of a character ('Zyyy' for scripts winnow does not tell apart, and for common punctuation). */
 export function scriptOf(ch: string): string {
   const c = ch.charCodeAt(0);
   if (c < 0x80) return 'Latn';
+  return ch.length === 1 ? SCRIPT_NAMES[(bmpClass(c) & SCRIPT_BITS) - 1]! : regexScript(ch);
+}
+
+function regexScript(ch: string): string {
   // Latin first: most text here is Latin, and one regex test decides it.
   for (const [code, re] of SCRIPTS) if (re.test(ch)) return code;
   return 'Zyyy';
+}
+
+/**
+ * Per UTF-16 unit of the Basic Multilingual Plane, filled on first sight: 0 not seen, else 1 + the
+ * index of its script in SCRIPT_NAMES, with IS_LETTER set for letters. A regex test per character
+ * was most of scriptCounts' time on Ethiopic and other non-Latin documents, whose texts repeat few
+ * distinct characters.
+ */
+const BMP = new Uint8Array(0x10000);
+const IS_LETTER = 0x80;
+const SCRIPT_BITS = 0x7f;
+const SCRIPT_NAMES = [...SCRIPTS.map(([code]) => code), 'Zyyy'];
+
+function bmpClass(c: number): number {
+  let k = BMP[c]!;
+  if (k === 0) {
+    const ch = String.fromCharCode(c);
+    k = (1 + SCRIPT_NAMES.indexOf(regexScript(ch))) | (LETTER.test(ch) ? IS_LETTER : 0);
+    BMP[c] = k;
+  }
+  return k;
 }
 
 /** Counts letters by script: the cheap first signal of language ID and of the wrong-script filter. */
 export function scriptCounts(text: string): ScriptCounts {
   const counts = new Map<string, number>();
   let letters = 0;
-  // ASCII letters are Latin and decided by their code alone: most text here is Latin, and a regex
-  // test per character was most of language ID's time on documents. The map keeps first-seen order.
+  // ASCII letters are Latin and decided by their code alone: most text here is Latin. The map
+  // keeps first-seen order.
   let ascii = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -65,13 +90,19 @@ export function scriptCounts(text: string): ScriptCounts {
       }
       continue;
     }
+    let name: string;
     const next = c >= 0xd800 && c <= 0xdbff ? text.charCodeAt(i + 1) : 0;
-    const wide = next >= 0xdc00 && next <= 0xdfff;
-    const ch = wide ? text.slice(i, i + 2) : text[i]!;
-    if (wide) i++;
-    if (!LETTER.test(ch)) continue;
+    if (next >= 0xdc00 && next <= 0xdfff) {
+      const ch = text.slice(i, i + 2);
+      i++;
+      if (!LETTER.test(ch)) continue;
+      name = regexScript(ch);
+    } else {
+      const k = bmpClass(c);
+      if ((k & IS_LETTER) === 0) continue;
+      name = SCRIPT_NAMES[(k & SCRIPT_BITS) - 1]!;
+    }
     letters++;
-    const name = scriptOf(ch);
     counts.set(name, (counts.get(name) ?? 0) + 1);
   }
   if (ascii > 0) counts.set('Latn', counts.get('Latn')! + ascii);

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { identify, loadCld3 } from '../../src/langid/ensemble.js';
-import { scriptCounts } from '../../src/langid/script.js';
+import { scriptCounts, scriptOf } from '../../src/langid/script.js';
 import { fixture, runCli, tempDir, writeJsonl } from '../helpers.js';
 import { BUNDLED_LID176, loadFastText } from '../../src/langid/fasttext.js';
 import { LangIdSchema } from '../../src/config/schema.js';
@@ -106,6 +106,15 @@ describe('language ID accuracy', () => {
         ['Zyyy', 1],
       ],
     ]);
+    // Characters are classified once and remembered: punctuation of a script keeps its script but
+    // is no letter, asked twice in either order.
+    for (let k = 0; k < 2; k++) {
+      expect(scriptOf('።')).toBe('Ethi');
+      expect(scriptOf('—')).toBe('Zyyy');
+      expect(scriptCounts('ሰላም። ። —').letters).toBe(3);
+      expect(scriptOf('ा')).toBe('Deva');
+      expect(scriptCounts('नमस्ते').counts.get('Deva')).toBe(4);
+    }
   });
 });
 
