@@ -16,9 +16,15 @@ export interface NearClusterInput {
   verify: boolean;
   /**
    * What it takes to score pairs among these documents (shingles, MinHash fingerprints), loaded
-   * for at most about SLICE_DOCS documents at a time, so memory holds one slice, never the corpus.
+   * for at most about `sliceDocs` documents at a time, so memory holds one slice.
    */
   loadScorer: (docs: Int32Array) => Promise<PairScore>;
+  /**
+   * Documents whose scoring data may be held at once (the caller sizes it from the memory budget).
+   * A corpus whose candidates all fit is loaded once; in smaller slices a document in the buckets of
+   * several slices (up to one per band) is loaded once per slice: the same links, more work.
+   */
+  sliceDocs: number;
 }
 
 export interface NearClusterResult {
@@ -33,9 +39,6 @@ export interface NearClusterResult {
 
 /** Members linked to earlier members of an LSH bucket are checked against at most this many. */
 const MAX_CHECKS = 8;
-
-/** Documents whose scoring data is held at once while verifying candidate pairs. */
-const SLICE_DOCS = 50_000;
 
 /** LSH buckets with two or more members, their members end to end in one growing typed array. */
 class Buckets {
@@ -82,7 +85,7 @@ export async function clusterNear(input: NearClusterInput): Promise<NearClusterR
   for (let g0 = 0; g0 < buckets.size;) {
     const needed = new Set<number>();
     let g1 = g0;
-    while (g1 < buckets.size && (needed.size < SLICE_DOCS || g1 === g0)) {
+    while (g1 < buckets.size && (needed.size < input.sliceDocs || g1 === g0)) {
       for (let j = buckets.start(g1); j < buckets.ends[g1]!; j++) needed.add(buckets.members[j]!);
       g1++;
     }

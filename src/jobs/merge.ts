@@ -92,7 +92,7 @@ export async function assembleShards(
     const extra = extraColumns.map((n) => `, ${quoteIdent(n)}`).join('');
     const dedupReasons = `reason IN ('exact_dup', 'near_dup')`;
     const hasSignatures = await hasTable(c, 'dedup_signatures', alias(0));
-    if (hasSignatures) await c.run(`CREATE TABLE dedup_signatures AS SELECT * FROM ${alias(0)}.dedup_signatures LIMIT 0`);
+    if (hasSignatures) await c.run(`CREATE TABLE dedup_signatures AS SELECT uid, key_hash, bands FROM ${alias(0)}.dedup_signatures LIMIT 0`);
     for (const k of shards.keys()) {
       await c.run(`INSERT INTO samples SELECT m.uid, id, source, file, "row", lang, label, text, text_chars, meta,
           CASE WHEN ${dedupReasons} THEN 'selected' ELSE status END,
@@ -101,7 +101,7 @@ export async function assembleShards(
         FROM ${alias(k)}.samples s JOIN uid_map m ON m.shard = ${k} AND m.old_uid = s.uid ORDER BY m.uid`);
       await c.run(`INSERT INTO quarantine SELECT m.uid, q.source, q.file, q."row", q.reason, q.detail, q.raw FROM ${alias(k)}.quarantine q JOIN uid_map m ON m.shard = ${k} AND m.old_uid = q.uid`);
       if (hasSignatures) {
-        await c.run(`INSERT INTO dedup_signatures SELECT m.uid, g.key_hash, g.bands, g.prints FROM ${alias(k)}.dedup_signatures g JOIN uid_map m ON m.shard = ${k} AND m.old_uid = g.uid`);
+        await c.run(`INSERT INTO dedup_signatures SELECT m.uid, g.key_hash, g.bands FROM ${alias(k)}.dedup_signatures g JOIN uid_map m ON m.shard = ${k} AND m.old_uid = g.uid`);
       }
     }
     await c.run(`ALTER TABLE samples ADD COLUMN shard_candidate BOOLEAN DEFAULT false`);

@@ -1,11 +1,12 @@
 import { ALIVE, alive } from '../core/reasons.js';
 import { xxh64 } from '@node-rs/xxhash';
-import { ARRAY, BIGINT, UBIGINT, UINTEGER, UTINYINT, VARCHAR, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { ARRAY, BIGINT, UBIGINT, UINTEGER, VARCHAR, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { readArrayColumn, setArrayColumn } from '../embed/vector-chunk.js';
 import type { DedupConfig } from '../config/schema.js';
 import { dedupKey, type DedupKeyOptions } from '../dedup/dedup-key.js';
 import { bandHashes, MinHasher, optimalBands } from '../dedup/minhash.js';
 import { clusterNear, type PairScore } from '../dedup/near-cluster.js';
+import { timesFits } from '../core/memory.js';
 import { loadPrior, type NearParams, type PriorIndex } from '../dedup/prior.js';
 import { shingleHashes, sortedJaccard } from '../dedup/shingle-set.js';
 import { appendChunks, appendColumns, CHUNK_ROWS } from '../store/append.js';
@@ -88,11 +89,6 @@ interface Docs {
   chars: Int32Array;
   keyHash: BigUint64Array;
   bandHashes: Uint32Array;
-  /**
-   * Low byte of each MinHash value (n x numPerm) where they are held: a shard writes them for its
-   * merge, a merge reads them back; otherwise empty, and candidates are re-signed when verified.
-   */
-  fingerprints: Uint8Array;
 }
 
 async function runLexicalDedup(ctx: BarrierContext): Promise<BarrierResult> {
@@ -104,17 +100,12 @@ async function runLexicalDedup(ctx: BarrierContext): Promise<BarrierResult> {
   const hasher = new MinHasher(np.numPerm, np.shingle, np.seed);
   const prior: PriorIndex = cfg.against.length > 0 ? await loadPrior(c, cfg.against, ctx.baseDir, np) : { ids: [], keyHash: [], texts: [], bandHashes: null };
   const P = prior.ids.length;
-  // Fingerprints of every row are held only where they cross processes (shard -> merge).
-  const shardPrints = cfg.near.enabled && cfg.near.verify === 'signature' && ctx.role === 'shard';
   if (P > 0 && prior.bandHashes === null) {
     ctx.log.warn('stages.dedup.against: earlier runs used other MinHash settings; re-signing their kept texts');
     prior.bandHashes = signAll(prior.texts, hasher, np, keyOpts);
   }
-  const docs =
-    ctx.role === 'merge'
-      ? await readSignatures(ctx, np, cfg.near.enabled, cfg.near.enabled && cfg.near.verify === 'signature')
-      : await signCurrent(ctx, hasher, np, keyOpts, cfg.near.enabled, shardPrints);
-  if (ctx.role === 'shard') await writeSignatures(ctx, docs, np, shardPrints);
+  const docs = ctx.role === 'merge' ? await readSignatures(ctx, np, cfg.near.enabled) : await signCurrent(ctx, hasher, np, keyOpts, cfg.near.enabled);
+  if (ctx.role === 'shard') await writeSignatures(ctx, docs, np);
   const N = P + docs.n;
   const counters = { stage: 'dedup', in: docs.n, out: docs.n, rejected: {} as Record<string, number>, seconds: 0 };
 
@@ -141,14 +132,14 @@ async function runLexicalDedup(ctx: BarrierContext): Promise<BarrierResult> {
   for (let i = 0; i < N; i++) active[i] = cfg.near.enabled && exactRep[i] === i ? 1 : 0;
   const texts = (ids: Int32Array): Promise<Map<number, string>> => candidateKeys(ctx, ids, P, prior, docs, keyOpts);
   const near = await clusterNear({
+    sliceDocs: scorerSlice(ctx, cfg.near.verify, np, docs),
     n: N,
     bandHashes: allBands,
     bands: np.bands,
     active,
     threshold: cfg.near.threshold,
     verify: cfg.near.verify !== 'none',
-    loadScorer: async (ids) =>
-      cfg.near.verify === 'jaccard' ? jaccardScore(await texts(ids), np.shingle) : cfg.near.verify === 'signature' ? fingerprintScore(ids, P, docs, hasher, texts) : () => NaN,
+    loadScorer: async (ids) => (cfg.near.verify === 'jaccard' ? jaccardScore(await texts(ids), np.shingle) : cfg.near.verify === 'signature' ? fingerprintScore(ids, hasher, texts) : () => NaN),
   });
 
   // The kept member of each near cluster, by policy.
@@ -285,34 +276,60 @@ function jaccardScore(keys: Map<number, string>, k: number): PairScore {
 
 /**
  * Jaccard estimated from the low bytes of the candidates' MinHash values (b-bit minwise hashing, Li &
- * König 2010): held ones where a merge read them, else the candidates are signed again, which costs
- * a signing of the candidates instead of numPerm bytes for every document.
+ * König 2010). The candidates are signed again from their texts, which costs a signing of the
+ * candidates instead of numPerm bytes held for every document (or written by every shard for its merge).
  */
-async function fingerprintScore(ids: Int32Array, P: number, docs: Docs, hasher: MinHasher, keys: (ids: Int32Array) => Promise<Map<number, string>>): Promise<PairScore> {
+async function fingerprintScore(ids: Int32Array, hasher: MinHasher, keys: (ids: Int32Array) => Promise<Map<number, string>>): Promise<PairScore> {
   const p = hasher.numPerm;
-  const prints = new Map<number, Uint8Array>();
-  const held = docs.fingerprints.length > 0;
-  if (held) for (const i of ids) if (i >= P) prints.set(i, docs.fingerprints.subarray((i - P) * p, (i - P + 1) * p));
+  // One flat array in the order of `ids` (sorted), found by binary search: no object per document.
+  const prints = new Uint8Array(ids.length * p);
+  const slot = (i: number): number => {
+    let lo = 0;
+    let hi = ids.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (ids[mid]! < i) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo * p;
+  };
   const sig = new Uint32Array(p);
-  for (const [i, key] of await keys(held ? ids.filter((i) => i < P) : ids)) {
+  for (const [i, key] of await keys(ids)) {
     hasher.signature(key, sig);
-    prints.set(
-      i,
-      Uint8Array.from(sig, (v) => v & 0xff),
-    );
+    const at = slot(i);
+    for (let k = 0; k < p; k++) prints[at + k] = sig[k]! & 0xff;
   }
   return (a, b) => {
-    const fa = prints.get(a)!;
-    const fb = prints.get(b)!;
+    const fa = slot(a);
+    const fb = slot(b);
     let same = 0;
-    for (let k = 0; k < p; k++) if (fa[k] === fb[k]) same++;
+    for (let k = 0; k < p; k++) if (prints[fa + k] === prints[fb + k]) same++;
     // Unrelated 8-bit values agree 1/256 of the time; correct for it.
     return Math.max(0, (same / p - 1 / 256) / (1 - 1 / 256));
   };
 }
 
+/** Never fewer documents than this per slice of candidate scoring, whatever the budget. */
+const MIN_SLICE = 50_000;
+
+/**
+ * Documents per slice of candidate scoring: half of what the memory budget leaves (beside DuckDB's
+ * cap and what this process holds) over the bytes a document's scoring data takes. On a corpus full
+ * of near duplicates most documents are candidates in every band; slices of a fixed 50,000 signed
+ * each of them up to once per band (18 times), 5.7x the dedup time of holding them at 200,000 rows.
+ */
+function scorerSlice(ctx: BarrierContext, verify: string, np: NearParams, docs: Docs): number {
+  let chars = 0;
+  for (let i = 0; i < docs.n; i++) chars += docs.chars[i]!;
+  // Every candidate's key text (up to 2 bytes a character) in a Map, and its fingerprint (numPerm
+  // bytes) or its shingles (4 bytes each, about one per character, a typed array each).
+  const mean = chars / Math.max(1, docs.n);
+  const perDoc = 2 * mean + 80 + (verify === 'jaccard' ? 4 * mean + 100 : np.numPerm);
+  return Math.max(MIN_SLICE, Math.floor(timesFits(ctx.memory, perDoc) / 2));
+}
+
 /** One pass over the alive rows: key hash, MinHash band hashes, length; memory is typed arrays. */
-async function signCurrent(ctx: BarrierContext, hasher: MinHasher, np: NearParams, keyOpts: DedupKeyOptions, near: boolean, keepFingerprints: boolean): Promise<Docs> {
+async function signCurrent(ctx: BarrierContext, hasher: MinHasher, np: NearParams, keyOpts: DedupKeyOptions, near: boolean): Promise<Docs> {
   const reader = await ctx.store.instance.connect();
   const sig = new Uint32Array(np.numPerm);
   let n = 0;
@@ -323,7 +340,6 @@ async function signCurrent(ctx: BarrierContext, hasher: MinHasher, np: NearParam
   const chars = new Int32Array(total);
   const keyHash = new BigUint64Array(total);
   const bands = new Uint32Array(near ? total * np.bands : 0);
-  const prints = new Uint8Array(keepFingerprints ? total * np.numPerm : 0);
   try {
     const result = await reader.stream(`SELECT uid, text, text_chars FROM samples WHERE ${ALIVE} ORDER BY uid`);
     for (;;) {
@@ -339,7 +355,6 @@ async function signCurrent(ctx: BarrierContext, hasher: MinHasher, np: NearParam
         if (near) {
           hasher.signature(key, sig);
           bandHashes(sig, np.bands, np.rows, bands, n * np.bands);
-          if (keepFingerprints) for (let k = 0; k < np.numPerm; k++) prints[n * np.numPerm + k] = sig[k]! & 0xff;
         }
         n++;
       }
@@ -355,16 +370,18 @@ async function signCurrent(ctx: BarrierContext, hasher: MinHasher, np: NearParam
     chars: chars.subarray(0, n),
     keyHash: keyHash.subarray(0, n),
     bandHashes: near ? bands.subarray(0, n * np.bands) : new Uint32Array(n * np.bands),
-    fingerprints: prints.subarray(0, keepFingerprints ? n * np.numPerm : 0),
   };
 }
 
-/** Every alive row's signature, so `winnow merge` can cluster across shards without signing again. */
-async function writeSignatures(ctx: BarrierContext, docs: Docs, np: NearParams, prints: boolean): Promise<void> {
+/**
+ * Every alive row's key hash and band hashes, so `winnow merge` can cluster across shards without
+ * signing every row again (it signs only the candidate pairs' rows, to verify them).
+ */
+async function writeSignatures(ctx: BarrierContext, docs: Docs, np: NearParams): Promise<void> {
   const c = ctx.store.conn;
-  await c.run(`CREATE TABLE dedup_signatures (uid BIGINT, key_hash UBIGINT, bands UINTEGER[${np.bands}], prints UTINYINT[${np.numPerm}])`);
+  await c.run(`CREATE TABLE dedup_signatures (uid BIGINT, key_hash UBIGINT, bands UINTEGER[${np.bands}])`);
   const app = await c.createAppender('dedup_signatures');
-  const types = [BIGINT, UBIGINT, ARRAY(UINTEGER, np.bands), ARRAY(UTINYINT, np.numPerm)];
+  const types = [BIGINT, UBIGINT, ARRAY(UINTEGER, np.bands)];
   appendChunks(app, types, docs.n, (chunk, off, n) => {
     chunk.setColumnValues(
       0,
@@ -372,15 +389,14 @@ async function writeSignatures(ctx: BarrierContext, docs: Docs, np: NearParams, 
     );
     chunk.setColumnValues(1, Array.from(docs.keyHash.subarray(off, off + n)));
     setArrayColumn(chunk, 2, docs.bandHashes.subarray(off * np.bands, (off + n) * np.bands));
-    setArrayColumn(chunk, 3, prints ? docs.fingerprints.subarray(off * np.numPerm, (off + n) * np.numPerm) : new Uint8Array(n * np.numPerm));
   });
   app.closeSync();
 }
 
 /** The shards' signatures of the alive rows (merged and renumbered by `winnow merge`), in uid order. */
-async function readSignatures(ctx: BarrierContext, np: NearParams, near: boolean, keepFingerprints: boolean): Promise<Docs> {
+async function readSignatures(ctx: BarrierContext, np: NearParams, near: boolean): Promise<Docs> {
   const c = ctx.store.conn;
-  const sql = `SELECT s.uid, s.text_chars, g.key_hash, g.bands, g.prints FROM samples s JOIN dedup_signatures g USING (uid) WHERE ${alive('s')} ORDER BY s.uid`;
+  const sql = `SELECT s.uid, s.text_chars, g.key_hash, g.bands FROM samples s JOIN dedup_signatures g USING (uid) WHERE ${alive('s')} ORDER BY s.uid`;
   const n = Number((await c.runAndReadAll(`SELECT count(*) FROM (${sql})`)).getRows()[0]![0]);
   const docs: Docs = {
     n,
@@ -388,7 +404,6 @@ async function readSignatures(ctx: BarrierContext, np: NearParams, near: boolean
     chars: new Int32Array(n),
     keyHash: new BigUint64Array(n),
     bandHashes: new Uint32Array(n * np.bands),
-    fingerprints: new Uint8Array(keepFingerprints ? n * np.numPerm : 0),
   };
   const result = await c.stream(sql);
   let i = 0;
@@ -399,7 +414,6 @@ async function readSignatures(ctx: BarrierContext, np: NearParams, near: boolean
     const lens = chunk.getColumnValues(1) as number[];
     const hashes = chunk.getColumnValues(2) as bigint[];
     if (near) docs.bandHashes.set(readArrayColumn(chunk, 3), i * np.bands);
-    if (keepFingerprints) docs.fingerprints.set(readArrayColumn(chunk, 4), i * np.numPerm);
     for (let r = 0; r < chunk.rowCount; r++, i++) {
       docs.uid[i] = Number(uids[r]!);
       docs.chars[i] = lens[r]!;

@@ -2,7 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dedupKey } from '../../src/dedup/dedup-key.js';
-import { optimalBands } from '../../src/dedup/minhash.js';
+import { bandHashes, MinHasher, optimalBands } from '../../src/dedup/minhash.js';
+import { clusterNear, type NearClusterResult } from '../../src/dedup/near-cluster.js';
 import { scoreClusters } from '../../bench/eval/dedup-quality.js';
 import { fixture, tempDir, writeJsonl } from '../helpers.js';
 import { runYaml } from '../backbone/run-helpers.js';
@@ -22,6 +23,68 @@ describe('dedup key and LSH parameters', () => {
     const recallLeaning = optimalBands(0.7, 128, 0.2, 0.8);
     expect(recallLeaning.bands * recallLeaning.rows).toBeLessThanOrEqual(128);
     expect(recallLeaning.rows).toBeLessThan(9);
+  });
+});
+
+describe('near-duplicate clustering in slices', () => {
+  it('links do not depend on the slice size; when every candidate fits, each is loaded once', async () => {
+    // Windows of 6-20 words from SIB-200 sentences: most rows are near another (as in a scraped lake).
+    const words = fixture('sib200/swh_Latn')
+      .slice(0, 40)
+      .map((r) => r.text.split(' '));
+    const texts: string[] = [];
+    for (let i = 0; i < 1500; i++) {
+      const w = words[i % words.length]!;
+      const start = (i * 7) % Math.max(1, w.length - 6);
+      texts.push(w.slice(start, start + 6 + (i % 15)).join(' '));
+    }
+    const { bands, rows } = optimalBands(0.7, 128, 0.2, 0.8);
+    const hasher = new MinHasher(128, 5, 1);
+    const all = new Uint32Array(texts.length * bands);
+    const sigs = texts.map((t, i) => {
+      const sig = new Uint32Array(128);
+      hasher.signature(dedupKey(t, KEY), sig);
+      bandHashes(sig, bands, rows, all, i * bands);
+      return sig;
+    });
+    const run = async (sliceDocs: number): Promise<{ r: NearClusterResult; loads: number; calls: number }> => {
+      let loads = 0;
+      let calls = 0;
+      const r = await clusterNear({
+        n: texts.length,
+        bandHashes: all,
+        bands,
+        active: new Uint8Array(texts.length).fill(1),
+        threshold: 0.7,
+        verify: true,
+        sliceDocs,
+        loadScorer: async (ids) => {
+          calls++;
+          loads += ids.length;
+          const held = new Set(ids);
+          return (a, b) => {
+            if (!held.has(a) || !held.has(b)) throw new Error(`pair ${a}-${b} scored outside its slice`);
+            let same = 0;
+            for (let k = 0; k < 128; k++) if (sigs[a]![k] === sigs[b]![k]) same++;
+            return same / 128;
+          };
+        },
+      });
+      return { r, loads, calls };
+    };
+    const whole = await run(1_000_000);
+    const sliced = await run(100);
+    expect(whole.r.candidatePairs).toBeGreaterThan(500);
+    expect(whole.calls).toBe(1);
+    expect(whole.loads).toBe(whole.r.candidateDocs);
+    // Small slices load a candidate once per slice whose buckets hold it: more loads, the same links.
+    expect(sliced.calls).toBeGreaterThan(10);
+    expect(sliced.loads).toBeGreaterThan(2 * whole.loads);
+    const roots = (r: NearClusterResult) => texts.map((_, i) => r.uf.find(i));
+    expect(roots(sliced.r)).toEqual(roots(whole.r));
+    expect([...sliced.r.linkedTo]).toEqual([...whole.r.linkedTo]);
+    expect([...sliced.r.linkScore]).toEqual([...whole.r.linkScore]);
+    expect(sliced.r.candidatePairs).toBe(whole.r.candidatePairs);
   });
 });
 
