@@ -35,6 +35,8 @@ export interface NearClusterResult {
   linkedTo: Int32Array;
   candidatePairs: number;
   candidateDocs: number;
+  /** Documents the scorer was loaded for, summed over slices (candidateDocs when they all fit one). */
+  loadedDocs: number;
 }
 
 /** Members linked to earlier members of an LSH bucket are checked against at most this many. */
@@ -80,7 +82,7 @@ export async function clusterNear(input: NearClusterInput): Promise<NearClusterR
   for (let j = 0; j < buckets.start(buckets.size); j++) isCandidate[buckets.members[j]!] = 1;
   let candidateDocs = 0;
   for (let i = 0; i < n; i++) candidateDocs += isCandidate[i]!;
-  const result: NearClusterResult = { uf: new UnionFind(n), linkScore: new Float32Array(n), linkedTo: new Int32Array(n).fill(-1), candidatePairs: 0, candidateDocs };
+  const result: NearClusterResult = { uf: new UnionFind(n), linkScore: new Float32Array(n), linkedTo: new Int32Array(n).fill(-1), candidatePairs: 0, candidateDocs, loadedDocs: 0 };
   // Buckets are checked in band order, whatever the slicing, so the links do not depend on it.
   for (let g0 = 0; g0 < buckets.size;) {
     const needed = new Set<number>();
@@ -90,6 +92,7 @@ export async function clusterNear(input: NearClusterInput): Promise<NearClusterR
       g1++;
     }
     const score = await input.loadScorer(Int32Array.from([...needed].sort((a, b) => a - b)));
+    result.loadedDocs += needed.size;
     for (let g = g0; g < g1; g++) linkBucket(buckets.members.subarray(buckets.start(g), buckets.ends[g]!), score, input, result);
     g0 = g1;
   }

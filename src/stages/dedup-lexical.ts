@@ -89,6 +89,11 @@ interface Docs {
   chars: Int32Array;
   keyHash: BigUint64Array;
   bandHashes: Uint32Array;
+  /**
+   * Low byte of each MinHash value (n x numPerm) when the memory budget holds them easily (see
+   * HOLD_SHARE), so verifying a candidate pair signs nothing again; else empty.
+   */
+  fingerprints: Uint8Array;
 }
 
 async function runLexicalDedup(ctx: BarrierContext): Promise<BarrierResult> {
@@ -104,7 +109,8 @@ async function runLexicalDedup(ctx: BarrierContext): Promise<BarrierResult> {
     ctx.log.warn('stages.dedup.against: earlier runs used other MinHash settings; re-signing their kept texts');
     prior.bandHashes = signAll(prior.texts, hasher, np, keyOpts);
   }
-  const docs = ctx.role === 'merge' ? await readSignatures(ctx, np, cfg.near.enabled) : await signCurrent(ctx, hasher, np, keyOpts, cfg.near.enabled);
+  const docs =
+    ctx.role === 'merge' ? await readSignatures(ctx, np, cfg.near.enabled) : await signCurrent(ctx, hasher, np, keyOpts, cfg.near.enabled, cfg.near.enabled && cfg.near.verify === 'signature');
   if (ctx.role === 'shard') await writeSignatures(ctx, docs, np);
   const N = P + docs.n;
   const counters = { stage: 'dedup', in: docs.n, out: docs.n, rejected: {} as Record<string, number>, seconds: 0 };
@@ -139,7 +145,8 @@ async function runLexicalDedup(ctx: BarrierContext): Promise<BarrierResult> {
     active,
     threshold: cfg.near.threshold,
     verify: cfg.near.verify !== 'none',
-    loadScorer: async (ids) => (cfg.near.verify === 'jaccard' ? jaccardScore(await texts(ids), np.shingle) : cfg.near.verify === 'signature' ? fingerprintScore(ids, hasher, texts) : () => NaN),
+    loadScorer: async (ids) =>
+      cfg.near.verify === 'jaccard' ? jaccardScore(await texts(ids), np.shingle) : cfg.near.verify === 'signature' ? fingerprintScore(ids, hasher, texts, docs.fingerprints, P) : () => NaN,
   });
 
   // The kept member of each near cluster, by policy.
@@ -183,6 +190,10 @@ async function runLexicalDedup(ctx: BarrierContext): Promise<BarrierResult> {
       earlier_rows: P,
       candidate_docs: near.candidateDocs,
       candidate_pairs: near.candidatePairs,
+      // How the candidates were verified: this run's fingerprints held, or the candidates' texts
+      // read back and signed (or shingled) again, scored_docs of them over all slices.
+      fingerprints_held: docs.fingerprints.length > 0,
+      scored_docs: near.loadedDocs,
       removed: counters.rejected,
     },
   };
@@ -276,38 +287,50 @@ function jaccardScore(keys: Map<number, string>, k: number): PairScore {
 
 /**
  * Jaccard estimated from the low bytes of the candidates' MinHash values (b-bit minwise hashing, Li &
- * König 2010). The candidates are signed again from their texts, which costs a signing of the
- * candidates instead of numPerm bytes held for every document (or written by every shard for its merge).
+ * König 2010): this run's from `held` when signCurrent kept them, the others signed again from their
+ * texts (which costs a signing of the candidates, not numPerm bytes for every document).
  */
-async function fingerprintScore(ids: Int32Array, hasher: MinHasher, keys: (ids: Int32Array) => Promise<Map<number, string>>): Promise<PairScore> {
+async function fingerprintScore(ids: Int32Array, hasher: MinHasher, keys: (ids: Int32Array) => Promise<Map<number, string>>, held: Uint8Array, P: number): Promise<PairScore> {
   const p = hasher.numPerm;
-  // One flat array in the order of `ids` (sorted), found by binary search: no object per document.
-  const prints = new Uint8Array(ids.length * p);
+  const isHeld = (i: number): boolean => held.length > 0 && i >= P;
+  const signed = held.length > 0 ? ids.filter((i) => i < P) : ids;
+  // One flat array in the order of `signed` (sorted), found by binary search: no object per document.
+  const prints = new Uint8Array(signed.length * p);
   const slot = (i: number): number => {
     let lo = 0;
-    let hi = ids.length - 1;
+    let hi = signed.length - 1;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (ids[mid]! < i) lo = mid + 1;
+      if (signed[mid]! < i) lo = mid + 1;
       else hi = mid;
     }
     return lo * p;
   };
   const sig = new Uint32Array(p);
-  for (const [i, key] of await keys(ids)) {
+  for (const [i, key] of await keys(signed)) {
     hasher.signature(key, sig);
     const at = slot(i);
     for (let k = 0; k < p; k++) prints[at + k] = sig[k]! & 0xff;
   }
   return (a, b) => {
-    const fa = slot(a);
-    const fb = slot(b);
+    const xa = isHeld(a) ? held : prints;
+    const xb = isHeld(b) ? held : prints;
+    const fa = isHeld(a) ? (a - P) * p : slot(a);
+    const fb = isHeld(b) ? (b - P) * p : slot(b);
     let same = 0;
-    for (let k = 0; k < p; k++) if (prints[fa + k] === prints[fb + k]) same++;
+    for (let k = 0; k < p; k++) if (xa[fa + k] === xb[fb + k]) same++;
     // Unrelated 8-bit values agree 1/256 of the time; correct for it.
     return Math.max(0, (same / p - 1 / 256) / (1 - 1 / 256));
   };
 }
+
+/**
+ * Every document's fingerprint is held when numPerm bytes a document are at most this share of what
+ * the memory budget leaves beside DuckDB and this process: 128 MB per million rows under the
+ * default budget, skipping a second signing of the candidates; not under a tight budget (at 4M rows
+ * and 4 GB they would be 512 MB of the ~2 GB left), where candidates are signed again instead.
+ */
+const HOLD_SHARE = 1 / 8;
 
 /** Never fewer documents than this per slice of candidate scoring, whatever the budget. */
 const MIN_SLICE = 50_000;
@@ -324,12 +347,12 @@ function scorerSlice(ctx: BarrierContext, verify: string, np: NearParams, docs: 
   // Every candidate's key text (up to 2 bytes a character) in a Map, and its fingerprint (numPerm
   // bytes) or its shingles (4 bytes each, about one per character, a typed array each).
   const mean = chars / Math.max(1, docs.n);
-  const perDoc = 2 * mean + 80 + (verify === 'jaccard' ? 4 * mean + 100 : np.numPerm);
+  const perDoc = verify === 'signature' && docs.fingerprints.length > 0 ? 8 : 2 * mean + 80 + (verify === 'jaccard' ? 4 * mean + 100 : np.numPerm);
   return Math.max(MIN_SLICE, Math.floor(timesFits(ctx.memory, perDoc) / 2));
 }
 
 /** One pass over the alive rows: key hash, MinHash band hashes, length; memory is typed arrays. */
-async function signCurrent(ctx: BarrierContext, hasher: MinHasher, np: NearParams, keyOpts: DedupKeyOptions, near: boolean): Promise<Docs> {
+async function signCurrent(ctx: BarrierContext, hasher: MinHasher, np: NearParams, keyOpts: DedupKeyOptions, near: boolean, mayHold: boolean): Promise<Docs> {
   const reader = await ctx.store.instance.connect();
   const sig = new Uint32Array(np.numPerm);
   let n = 0;
@@ -340,6 +363,8 @@ async function signCurrent(ctx: BarrierContext, hasher: MinHasher, np: NearParam
   const chars = new Int32Array(total);
   const keyHash = new BigUint64Array(total);
   const bands = new Uint32Array(near ? total * np.bands : 0);
+  const hold = mayHold && total * np.numPerm <= HOLD_SHARE * timesFits(ctx.memory, 1);
+  const prints = new Uint8Array(hold ? total * np.numPerm : 0);
   try {
     const result = await reader.stream(`SELECT uid, text, text_chars FROM samples WHERE ${ALIVE} ORDER BY uid`);
     for (;;) {
@@ -355,6 +380,7 @@ async function signCurrent(ctx: BarrierContext, hasher: MinHasher, np: NearParam
         if (near) {
           hasher.signature(key, sig);
           bandHashes(sig, np.bands, np.rows, bands, n * np.bands);
+          if (hold) for (let k = 0; k < np.numPerm; k++) prints[n * np.numPerm + k] = sig[k]! & 0xff;
         }
         n++;
       }
@@ -370,6 +396,7 @@ async function signCurrent(ctx: BarrierContext, hasher: MinHasher, np: NearParam
     chars: chars.subarray(0, n),
     keyHash: keyHash.subarray(0, n),
     bandHashes: near ? bands.subarray(0, n * np.bands) : new Uint32Array(n * np.bands),
+    fingerprints: prints.subarray(0, hold ? n * np.numPerm : 0),
   };
 }
 
@@ -404,6 +431,7 @@ async function readSignatures(ctx: BarrierContext, np: NearParams, near: boolean
     chars: new Int32Array(n),
     keyHash: new BigUint64Array(n),
     bandHashes: new Uint32Array(n * np.bands),
+    fingerprints: new Uint8Array(0),
   };
   const result = await c.stream(sql);
   let i = 0;

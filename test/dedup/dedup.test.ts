@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dedupKey } from '../../src/dedup/dedup-key.js';
@@ -77,6 +77,7 @@ describe('near-duplicate clustering in slices', () => {
     expect(whole.r.candidatePairs).toBeGreaterThan(500);
     expect(whole.calls).toBe(1);
     expect(whole.loads).toBe(whole.r.candidateDocs);
+    expect(whole.r.loadedDocs).toBe(whole.loads);
     // Small slices load a candidate once per slice whose buckets hold it: more loads, the same links.
     expect(sliced.calls).toBeGreaterThan(10);
     expect(sliced.loads).toBeGreaterThan(2 * whole.loads);
@@ -125,6 +126,25 @@ describe('dedup on real data', () => {
     expect(near.length).toBeGreaterThan(100);
     const weak = near.filter((r) => !(Number(/jaccard[~=]([0-9.]+)/.exec(r.detail)?.[1]) >= 0.7) || r.partner !== r.c);
     expect(weak.slice(0, 3), `${weak.length} near_dup rows without a pair at the threshold in their cluster`).toEqual([]);
+  });
+
+  it('fingerprints held (default budget) or signed again from the texts (tight budget): the same clusters, links and details', async () => {
+    const dir = tempDir();
+    writeJsonl(path.join(dir, 'docs.jsonl'), fixture('neardup-sentences/docs'));
+    const yaml = (memory: string) =>
+      `sources:\n  - { name: d, path: docs.jsonl, columns: { id: id, lang: lang } }\nexecution: { memory: ${memory} }\nstages:\n  filters: { min_chars: 1 }\n  embed: { enabled: false }\n  select: { enabled: false }\n`;
+    const runs = [await runYaml(dir, yaml('auto'), 'held'), await runYaml(dir, yaml('64MB'), 'tight')];
+    const [held, tight] = runs.map(
+      (r) => JSON.parse(readFileSync(path.join(r.out, 'manifest.json'), 'utf8')) as { dedup: { fingerprints_held: boolean; scored_docs: number; candidate_pairs: number } },
+    );
+    expect(held!.dedup.fingerprints_held).toBe(true);
+    expect(tight!.dedup.fingerprints_held).toBe(false);
+    expect(tight!.dedup.scored_docs).toBeGreaterThan(0);
+    expect(tight!.dedup.candidate_pairs).toBe(held!.dedup.candidate_pairs);
+    const outcomes = runs.map((r) => r.q<{ id: string; reason: string | null }>(`SELECT id, status, reason, reason_detail, dup_cluster::VARCHAR AS c, dup_kind, dup_of FROM samples ORDER BY id`));
+    const [a, b] = await Promise.all(outcomes);
+    expect(a!.filter((r) => r.reason === 'near_dup').length).toBeGreaterThan(100);
+    expect(b).toEqual(a);
   });
 
   it('AfriSenti: every known exact duplicate (identical tweet text) is found', async () => {
