@@ -11,7 +11,7 @@ import { fmt, table, writeSection } from './report.js';
  * one per core, each in its own process: rows/s end to end and of the streaming phase, peak RSS,
  * seconds per stage and phase.
  */
-export async function benchE2e(rows = Number(process.env.WINNOW_BENCH_E2E_ROWS ?? 200_000)): Promise<void> {
+export async function benchE2e(rows = Number(process.env.WINNOW_BENCH_E2E_ROWS ?? 1_000_000)): Promise<void> {
   const dir = path.join(PROJECT_ROOT, '.bench', 'e2e');
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
