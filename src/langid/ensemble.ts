@@ -169,7 +169,7 @@ export function identify(id: Cld3Identifier | null, raw: string, focus: readonly
   // not know most low-resource languages (Twi, Tsonga, Bambara), and mistakes registers of some it
   // names (SIB-200 Yoruba: 0.09 alone), so its evidence must not reject them. Using it where it names
   // the target rejected more Kinyarwanda under a Swahili target, and lost 1.1% of Yoruba.
-  return { ...guess(script, combine(t, script, ft, c, focus), 'ensemble', n, focus), focus: focused(withCld3(cands, c).cands, focus) };
+  return { ...guess(script, combine(t, script, ft, c, focus), 'ensemble', n, focus), focus: focus.length > 0 ? focused(withCld3(cands, c).cands, focus) : [] };
 }
 
 /** cld3's evidence on the trigram posterior: its pick, when plausible there, weighted up by its odds. */

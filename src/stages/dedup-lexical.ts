@@ -313,10 +313,13 @@ async function fingerprintScore(ids: Int32Array, hasher: MinHasher, keys: (ids: 
     for (let k = 0; k < p; k++) prints[at + k] = sig[k]! & 0xff;
   }
   return (a, b) => {
-    const xa = isHeld(a) ? held : prints;
-    const xb = isHeld(b) ? held : prints;
-    const fa = isHeld(a) ? (a - P) * p : slot(a);
-    const fb = isHeld(b) ? (b - P) * p : slot(b);
+    // Per pair on a hot path: no tuple per call.
+    const ha = isHeld(a);
+    const hb = isHeld(b);
+    const xa = ha ? held : prints;
+    const xb = hb ? held : prints;
+    const fa = ha ? (a - P) * p : slot(a);
+    const fb = hb ? (b - P) * p : slot(b);
     let same = 0;
     for (let k = 0; k < p; k++) if (xa[fa + k] === xb[fb + k]) same++;
     // Unrelated 8-bit values agree 1/256 of the time; correct for it.

@@ -11,7 +11,7 @@ import type { Encoder } from '../embed/encoder.js';
 import { toHalfArray } from '../embed/float16.js';
 import { openEncoder } from '../embed/open-encoder.js';
 import { arrayType, setArrayColumn } from '../embed/vector-chunk.js';
-import { appendChunks, appendColumns } from '../store/append.js';
+import { appendChunks, appendColumns, CHUNK_ROWS } from '../store/append.js';
 import { quoteLiteral } from '../store/sql.js';
 import { mapConcurrent } from './concurrency.js';
 import type { BarrierContext, BarrierResult, BarrierStage } from './barrier.js';
@@ -162,10 +162,10 @@ async function attachCache(ctx: BarrierContext, cfg: EmbedConfig, encoder: Encod
 const READ_ROWS = 65_536;
 
 /**
- * The `total` texts to embed (embed_todo's keys with their first row's text) in order, READ_ROWS at a time
- * in chunks of 2,048. One query over every text (group, then sort by first uid) held all of them in
- * DuckDB: 2.5 GB at 4M rows, over its cap. A window's rows are a contiguous uid range, so DuckDB
- * reads only that range of samples.
+ * The `total` texts to embed (embed_todo's keys with their first row's text) in order, READ_ROWS at
+ * a time in chunks of CHUNK_ROWS (what DuckDB's stream gave before). One query over every text
+ * (group, then sort by first uid) held all of them in DuckDB: 2.5 GB at 4M rows, over its cap. A
+ * window's rows are a contiguous uid range, so DuckDB reads only that range of samples.
  */
 async function* textsToEmbed(reader: DuckDBConnection, total: number): AsyncGenerator<[bigint, string][]> {
   for (let a = 0; a < total; a += READ_ROWS) {
@@ -173,7 +173,7 @@ async function* textsToEmbed(reader: DuckDBConnection, total: number): AsyncGene
     const [[lo, hi]] = (await reader.runAndReadAll(`SELECT min(uid), max(uid) FROM embed_todo WHERE i >= ${a} AND i < ${b}`)).getRows() as [[bigint, bigint]];
     const r = await reader.runAndReadAll(`SELECT t.key, s.text FROM embed_todo t JOIN samples s USING (uid) WHERE t.i >= ${a} AND t.i < ${b} AND s.uid BETWEEN ${lo} AND ${hi} ORDER BY t.i`);
     const rows = r.getRows() as [bigint, string][];
-    for (let k = 0; k < rows.length; k += 2048) yield rows.slice(k, k + 2048);
+    for (let k = 0; k < rows.length; k += CHUNK_ROWS) yield rows.slice(k, k + CHUNK_ROWS);
   }
 }
 
