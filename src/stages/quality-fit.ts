@@ -42,12 +42,18 @@ function appliesSql(r: AdaptiveRule, c: QualityConfig): string {
   return 'chars > 0';
 }
 
-/** A group's fitted threshold for one rule (before clamping), and how many rows it was fitted on. */
+/**
+ * A group's aggregates for one rule: its quartiles and median from one aggregate state (a list;
+ * each state holds every value of its group, three would hold them three times), and its row count.
+ */
+function groupAggSql({ r, i }: Rule): string {
+  return `quantile_cont(${r.measure}, [0.25, 0.5, 0.75]) FILTER (a${i}) AS q${i}, count(*) FILTER (a${i}) AS n${i}`;
+}
+
+/** A group's fitted threshold for one rule (before clamping), its median, and how many rows it was fitted on. */
 function fittedSql({ r, i }: Rule, c: QualityConfig): string {
-  const f = `FILTER (a${i})`;
-  const q = (p: number): string => `quantile_cont(${r.measure}, ${p}) ${f}`;
-  const fitted = r.side === 'max' ? `${q(0.75)} + ${c.adapt.k} * (${q(0.75)} - ${q(0.25)})` : `${q(0.25)} - ${c.adapt.k} * (${q(0.75)} - ${q(0.25)})`;
-  return `${fitted} AS f${i}, median(${r.measure}) ${f} AS m${i}, count(*) ${f} AS n${i}`;
+  const fitted = r.side === 'max' ? `q${i}[3] + ${c.adapt.k} * (q${i}[3] - q${i}[1])` : `q${i}[1] - ${c.adapt.k} * (q${i}[3] - q${i}[1])`;
+  return `${fitted} AS f${i}, q${i}[2] AS m${i}, n${i}`;
 }
 
 /** Per row, the threshold of one rule: its language's when it can be fitted (enough rows, a typical row that passes the default), else its script's, else the default. */
@@ -65,19 +71,32 @@ async function fitQuality(ctx: BarrierContext): Promise<BarrierResult> {
   const rules: Rule[] = ADAPTIVE_RULES.map((r, i) => ({ r, i })).filter(({ r }) => c[r.key] !== null);
   const langPred = (await hasColumn(conn, 'samples', 'lang_pred')) ? 'lang_pred' : 'NULL';
   const num = (k: string, type: string): string => `(quality->>'${k}')::${type} AS ${k}`;
-  await conn.run(`
-    CREATE OR REPLACE TEMP TABLE qf_rows AS
-      SELECT uid, source::VARCHAR AS source, file::VARCHAR AS file, coalesce(lang, ${langPred}) AS g, quality->>'script' AS s, ${num('words', 'INT')}, ${num('chars', 'INT')}, ${num('alphabetic_words', 'INT')},
+  // Each alive row's measures and which rules apply to it, read from the JSON column as needed.
+  const rows = `SELECT *, ${rules.map(({ r, i }) => `(${appliesSql(r, c)}) AS a${i}`).join(', ')} FROM (
+      SELECT uid, source, file, coalesce(lang, ${langPred}) AS g, quality->>'script' AS s, ${num('words', 'INT')}, ${num('chars', 'INT')}, ${num('alphabetic_words', 'INT')},
         ${[...new Set(rules.map(({ r }) => r.measure))].map((m) => num(m, 'DOUBLE')).join(', ')}
-      FROM samples WHERE ${ALIVE} AND quality IS NOT NULL;
-    CREATE OR REPLACE TEMP TABLE qf_rows2 AS SELECT *, ${rules.map(({ r, i }) => `(${appliesSql(r, c)}) AS a${i}`).join(', ')} FROM qf_rows;
-    CREATE OR REPLACE TEMP TABLE qf_file_lang AS SELECT source, file, g, count(*) AS rows, ${rules.map((x) => fittedSql(x, c)).join(', ')} FROM qf_rows2 WHERE g IS NOT NULL GROUP BY ALL;
-    CREATE OR REPLACE TEMP TABLE qf_file_script AS SELECT source, file, s, count(*) AS rows, ${rules.map((x) => fittedSql(x, c)).join(', ')} FROM qf_rows2 GROUP BY ALL;
-    CREATE OR REPLACE TEMP TABLE qf_lang AS SELECT g, count(*) AS rows, ${rules.map((x) => fittedSql(x, c)).join(', ')} FROM qf_rows2 WHERE g IS NOT NULL GROUP BY g;
-    CREATE OR REPLACE TEMP TABLE qf_script AS SELECT s, count(*) AS rows, ${rules.map((x) => fittedSql(x, c)).join(', ')} FROM qf_rows2 GROUP BY s;
+      FROM samples WHERE ${ALIVE} AND quality IS NOT NULL)`;
+  // Only a row that fails a rule's default or its outer bound (whichever is looser) can fail its
+  // clamped threshold, so thresholds are computed for those rows alone (a few percent of a corpus).
+  const mayFail = rules
+    .map(({ r, i }) => `(a${i} AND ${r.measure} ${r.side === 'max' ? `> ${Math.min(c[r.key]!, c.adapt.outer[r.key])}` : `< ${Math.max(c[r.key]!, c.adapt.outer[r.key])}`})`)
+    .join(' OR ');
+  // Every group of every level in one pass over the rows, none of them held: materializing the rows
+  // first (and a threshold string per row) was most of the run's peak memory at 1M rows.
+  // GROUPING's bits, source file g s: 1 = (source, file, g), 2 = (source, file, s), 13 = (g), 14 = (s).
+  const level = (name: string, id: number, keys: string, where = ''): string =>
+    `CREATE OR REPLACE TEMP VIEW ${name} AS SELECT ${keys}, rows, ${rules.map((x) => fittedSql(x, c)).join(', ')} FROM qf_groups WHERE gid = ${id}${where};`;
+  await conn.run(`
+    CREATE OR REPLACE TEMP TABLE qf_groups AS
+      SELECT source, file, g, s, GROUPING(source, file, g, s) AS gid, count(*) AS rows, ${rules.map(groupAggSql).join(', ')}
+      FROM (${rows}) GROUP BY GROUPING SETS ((source, file, g), (source, file, s), (g), (s));
+    ${level('qf_file_lang', 1, 'source, file, g', ' AND g IS NOT NULL')}
+    ${level('qf_file_script', 2, 'source, file, s')}
+    ${level('qf_lang', 13, 'g', ' AND g IS NOT NULL')}
+    ${level('qf_script', 14, 's')}
     CREATE OR REPLACE TEMP TABLE qf_thr AS
       SELECT r.*, ${rules.map((x) => thresholdSql(x, c)).join(', ')}
-      FROM qf_rows2 r LEFT JOIN qf_file_lang fl ON fl.source = r.source AND fl.file = r.file AND fl.g = r.g LEFT JOIN qf_file_script fs ON fs.source = r.source AND fs.file = r.file AND fs.s = r.s LEFT JOIN qf_lang l ON l.g = r.g LEFT JOIN qf_script sc ON sc.s = r.s;`);
+      FROM (SELECT * FROM (${rows}) WHERE ${mayFail}) r LEFT JOIN qf_file_lang fl ON fl.source = r.source AND fl.file = r.file AND fl.g = r.g LEFT JOIN qf_file_script fs ON fs.source = r.source AND fs.file = r.file AND fs.s = r.s LEFT JOIN qf_lang l ON l.g = r.g LEFT JOIN qf_script sc ON sc.s = r.s;`);
   const before = await aliveCount(ctx);
   const rejected: Record<string, number> = {};
   // One rule at a time, in the order of the streaming verdict, so the first failed check decides.
@@ -93,7 +112,7 @@ async function fitQuality(ctx: BarrierContext): Promise<BarrierResult> {
     if (n > 0) rejected[r.reason] = (rejected[r.reason] ?? 0) + n;
   }
   const groups = await groupThresholds(ctx, rules);
-  await conn.run('DROP TABLE qf_rows; DROP TABLE qf_rows2; DROP TABLE qf_file_lang; DROP TABLE qf_file_script; DROP TABLE qf_lang; DROP TABLE qf_script; DROP TABLE qf_thr');
+  await conn.run('DROP VIEW qf_file_lang; DROP VIEW qf_file_script; DROP VIEW qf_lang; DROP VIEW qf_script; DROP TABLE qf_groups; DROP TABLE qf_thr');
   const out = before - Object.values(rejected).reduce((a, b) => a + b, 0);
   return { counters: { stage: 'quality_fit', in: before, out, rejected, seconds: (performance.now() - t0) / 1000 }, manifest: { groups } };
 }
