@@ -10,6 +10,7 @@ import { timesFits } from '../core/memory.js';
 import { loadPrior, type NearParams, type PriorIndex } from '../dedup/prior.js';
 import { shingleHashes, sortedJaccard } from '../dedup/shingle-set.js';
 import { appendChunks, appendColumns, CHUNK_ROWS } from '../store/append.js';
+import { rowsByUid, uidRanges, UID_WINDOW } from '../store/uid-windows.js';
 import type { BarrierContext, BarrierResult, BarrierStage } from './barrier.js';
 
 /**
@@ -253,19 +254,26 @@ async function writeOutcomes(
   appendColumns(app, types, cols);
   app.closeSync();
   await addDupColumns(c);
-  await c.run(`
-    UPDATE samples SET
-      dup_cluster = r.dup_cluster,
-      dup_kind = r.dup_kind,
-      dup_of = r.dup_of,
-      status = CASE WHEN r.dup_kind IS NULL THEN samples.status ELSE 'rejected' END,
-      reason = CASE WHEN r.dup_kind IS NULL THEN samples.reason ELSE r.dup_kind || '_dup' END,
-      reason_detail = CASE WHEN r.dup_kind IS NULL THEN samples.reason_detail
-        ELSE r.detail || ' with ' || r.via || CASE WHEN r.via = r.dup_of THEN '' ELSE '; the cluster keeps ' || r.dup_of END END
-    FROM (SELECT d.uid, d.dup_cluster, d.dup_kind, d.detail, coalesce(d.dup_of_prior, o.id) AS dup_of, coalesce(d.via_prior, v.id) AS via
-          FROM dedup_result d LEFT JOIN samples o ON o.uid = d.dup_of_uid LEFT JOIN samples v ON v.uid = d.via_uid) r
-    WHERE samples.uid = r.uid`);
+  await applyOutcomes(c);
   await c.run('DROP TABLE dedup_result');
+}
+
+/** Writes dedup_result into samples, a window of uids at a time (see uidRanges). */
+async function applyOutcomes(c: DuckDBConnection): Promise<void> {
+  for await (const [a, b] of uidRanges(c, 'dedup_result', 2 * UID_WINDOW)) {
+    await c.run(`
+      UPDATE samples SET
+        dup_cluster = r.dup_cluster,
+        dup_kind = r.dup_kind,
+        dup_of = r.dup_of,
+        status = CASE WHEN r.dup_kind IS NULL THEN samples.status ELSE 'rejected' END,
+        reason = CASE WHEN r.dup_kind IS NULL THEN samples.reason ELSE r.dup_kind || '_dup' END,
+        reason_detail = CASE WHEN r.dup_kind IS NULL THEN samples.reason_detail
+          ELSE r.detail || ' with ' || r.via || CASE WHEN r.via = r.dup_of THEN '' ELSE '; the cluster keeps ' || r.dup_of END END
+      FROM (SELECT d.uid, d.dup_cluster, d.dup_kind, d.detail, coalesce(d.dup_of_prior, o.id) AS dup_of, coalesce(d.via_prior, v.id) AS via
+            FROM (SELECT * FROM dedup_result WHERE uid >= ${a} AND uid < ${b}) d LEFT JOIN samples o ON o.uid = d.dup_of_uid LEFT JOIN samples v ON v.uid = d.via_uid) r
+      WHERE samples.uid = r.uid`);
+  }
 }
 
 function signAll(texts: string[], hasher: MinHasher, np: NearParams, keyOpts: DedupKeyOptions): Uint32Array {
@@ -369,16 +377,12 @@ async function signCurrent(ctx: BarrierContext, hasher: MinHasher, np: NearParam
   const hold = mayHold && total * np.numPerm <= HOLD_SHARE * timesFits(ctx.memory, 1);
   const prints = new Uint8Array(hold ? total * np.numPerm : 0);
   try {
-    const result = await reader.stream(`SELECT uid, text, text_chars FROM samples WHERE ${ALIVE} ORDER BY uid`);
-    for (;;) {
-      const chunk = await result.fetchChunk();
-      if (chunk === null || chunk.rowCount === 0) break;
-      const [uids, texts, lens] = chunk.getColumns() as [bigint[], string[], number[]];
-      for (let r = 0; r < chunk.rowCount; r++) {
+    for await (const rows of rowsByUid(reader, 'uid, text, text_chars', ALIVE)) {
+      for (const [u, text, len] of rows as [bigint, string, number][]) {
         if (n === total) throw new Error(`dedup: more alive rows than the ${total} counted before signing (internal)`);
-        const key = dedupKey(texts[r]!, keyOpts);
-        uid[n] = Number(uids[r]!);
-        chars[n] = lens[r]!;
+        const key = dedupKey(text, keyOpts);
+        uid[n] = Number(u);
+        chars[n] = len;
         keyHash[n] = xxh64(key);
         if (near) {
           hasher.signature(key, sig);
