@@ -3,7 +3,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { LoadedPipeline } from '../config/load.js';
-import { isOutOfMemory, memoryPlan, outOfMemory, type MemoryPlan } from '../core/memory.js';
+import { isOutOfMemory, limitHeapGrowth, memoryPlan, outOfMemory, type MemoryPlan } from '../core/memory.js';
 import { removeStalePartials } from '../emit/atomic.js';
 import { commitOutputs, finishCommit } from '../emit/commit.js';
 import { acquireLock, takeoverMessage } from '../jobs/lock.js';
@@ -86,6 +86,7 @@ export async function runPipeline(loaded: LoadedPipeline, opts: RunOptions): Pro
   checkOutDir(outDir, loaded.config, loaded.baseDir);
   const made = !existsSync(outDir);
   const memory = memoryPlan(loaded.config.execution.memory, loaded.config.store.memory_limit, opts.memory);
+  limitHeapGrowth();
   const lock = opts.lockHeld ? null : await acquireLock(outDir, `winnow run ${loaded.origin}`);
   if (lock?.tookOverFrom) opts.log.warn(takeoverMessage(lock.tookOverFrom));
   let failed = false;
