@@ -1,8 +1,9 @@
-import { parentPort, workerData } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
 import { MatMulKernel } from '../onnx/kernels.js';
-import { rankBlock, transferables, type BlockInput } from '../select/rank-block.js';
+import { rankBlock, transferables, type BlockInput, type Signal } from '../select/rank-block.js';
+import type { BlockRanking } from '../select/blocks.js';
 import type { Device } from '../onnx/runtime.js';
-import { postableError } from './worker-thread.js';
+import { serveTasks } from './task-pool.js';
 
 /**
  * A worker thread of the block executor: opens its own matrix kernel once, then ranks each block it
@@ -15,14 +16,9 @@ export interface BlockWorkerInput {
 }
 
 const { device, threads } = workerData as BlockWorkerInput;
-const port = parentPort!;
 const kernel = MatMulKernel.open(device, threads);
 
-port.on('message', (msg: { id: number; input: BlockInput }) => {
-  kernel
-    .then((k) => rankBlock(msg.input, k))
-    .then(
-      (r) => port.postMessage({ id: msg.id, ranking: r }, transferables(r)),
-      (err: Error) => port.postMessage({ id: msg.id, error: postableError(err) }),
-    );
+serveTasks<BlockInput, BlockRanking<Signal>>(async (input) => {
+  const ranking = await rankBlock(input, await kernel);
+  return { output: ranking, transfer: transferables(ranking) };
 });

@@ -1,16 +1,19 @@
 import { ALIVE, alive } from '../core/reasons.js';
-import { xxh64 } from '@node-rs/xxhash';
 import { ARRAY, BIGINT, UBIGINT, UINTEGER, VARCHAR, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { readArrayColumn, setArrayColumn } from '../embed/vector-chunk.js';
 import type { DedupConfig } from '../config/schema.js';
 import { dedupKey, type DedupKeyOptions } from '../dedup/dedup-key.js';
-import { bandHashes, MinHasher, optimalBands } from '../dedup/minhash.js';
+import { MinHasher, optimalBands } from '../dedup/minhash.js';
 import { clusterNear, type PairScore } from '../dedup/near-cluster.js';
 import { timesFits } from '../core/memory.js';
 import { loadPrior, type NearParams, type PriorIndex } from '../dedup/prior.js';
 import { shingleHashes, sortedJaccard } from '../dedup/shingle-set.js';
 import { appendChunks, appendColumns, CHUNK_ROWS } from '../store/append.js';
 import { rowsByUid, uidRanges, UID_WINDOW } from '../store/uid-windows.js';
+import { signTexts, type SignParams, type Signed } from '../dedup/sign.js';
+import { openTaskPool, runConcurrent } from '../executors/task-pool.js';
+import { builtWorker } from '../executors/worker-thread.js';
+import { availableParallelism } from 'node:os';
 import type { BarrierContext, BarrierResult, BarrierStage } from './barrier.js';
 
 /**
@@ -108,7 +111,7 @@ async function runLexicalDedup(ctx: BarrierContext): Promise<BarrierResult> {
   const P = prior.ids.length;
   if (P > 0 && prior.bandHashes === null) {
     ctx.log.warn('stages.dedup.against: earlier runs used other MinHash settings; re-signing their kept texts');
-    prior.bandHashes = signAll(prior.texts, hasher, np, keyOpts);
+    prior.bandHashes = signTexts(prior.texts, { ...np, key: keyOpts, near: true, hold: false }, hasher).bands;
   }
   const docs =
     ctx.role === 'merge' ? await readSignatures(ctx, np, cfg.near.enabled) : await signCurrent(ctx, hasher, np, keyOpts, cfg.near.enabled, cfg.near.enabled && cfg.near.verify === 'signature');
@@ -276,16 +279,6 @@ async function applyOutcomes(c: DuckDBConnection): Promise<void> {
   }
 }
 
-function signAll(texts: string[], hasher: MinHasher, np: NearParams, keyOpts: DedupKeyOptions): Uint32Array {
-  const bands = new Uint32Array(texts.length * np.bands);
-  const sig = new Uint32Array(np.numPerm);
-  texts.forEach((t, i) => {
-    hasher.signature(dedupKey(t, keyOpts), sig);
-    bandHashes(sig, np.bands, np.rows, bands, i * np.bands);
-  });
-  return bands;
-}
-
 /** True Jaccard of the candidates' hashed shingles. */
 function jaccardScore(keys: Map<number, string>, k: number): PairScore {
   const shingles = new Map<number, Uint32Array>();
@@ -362,11 +355,19 @@ function scorerSlice(ctx: BarrierContext, verify: string, np: NearParams, docs: 
   return Math.max(MIN_SLICE, Math.floor(timesFits(ctx.memory, perDoc) / 2));
 }
 
-/** One pass over the alive rows: key hash, MinHash band hashes, length; memory is typed arrays. */
+/** Below this many rows signing stays on the main thread: starting threads costs more than it saves. */
+const SIGN_POOL_MIN_ROWS = 100_000;
+const SIGN_WORKER = builtWorker('sign-worker');
+
+/**
+ * One pass over the alive rows: key hash, MinHash band hashes, length; memory is typed arrays.
+ * Windows of texts are signed on worker threads (`execution.workers`), each window's results
+ * written at its own rows, so the arrays are the same for any number of workers.
+ */
 async function signCurrent(ctx: BarrierContext, hasher: MinHasher, np: NearParams, keyOpts: DedupKeyOptions, near: boolean, mayHold: boolean): Promise<Docs> {
   const reader = await ctx.store.instance.connect();
-  const sig = new Uint32Array(np.numPerm);
   let n = 0;
+  let signedRows = 0;
   const total = Number((await reader.runAndReadAll(`SELECT count(*) FROM samples WHERE ${ALIVE}`)).getRows()[0]![0]);
   // Sized from the count on this same connection (nothing writes samples during a barrier stage), so the
   // arrays are never grown: at 4M rows a doubling held old and new copies at once.
@@ -376,26 +377,34 @@ async function signCurrent(ctx: BarrierContext, hasher: MinHasher, np: NearParam
   const bands = new Uint32Array(near ? total * np.bands : 0);
   const hold = mayHold && total * np.numPerm <= HOLD_SHARE * timesFits(ctx.memory, 1);
   const prints = new Uint8Array(hold ? total * np.numPerm : 0);
+  const params: SignParams = { ...np, key: keyOpts, near, hold };
+  const threads = ctx.workers === 'auto' ? availableParallelism() : ctx.workers;
+  const pool = threads > 1 && total >= SIGN_POOL_MIN_ROWS ? openTaskPool<string[], Signed>(SIGN_WORKER, params, threads, 'the dedup stage') : null;
+  const sign = async (texts: string[], at: number): Promise<void> => {
+    const s = pool ? await pool.run(texts) : signTexts(texts, params, hasher);
+    keyHash.set(s.keyHash, at);
+    bands.set(s.bands, at * np.bands);
+    prints.set(s.prints, at * np.numPerm);
+    signedRows += texts.length;
+    ctx.log.progress('dedup', signedRows, { done: signedRows, total, unit: 'rows' });
+  };
   try {
-    for await (const rows of rowsByUid(reader, 'uid, text, text_chars', ALIVE)) {
-      for (const [u, text, len] of rows as [bigint, string, number][]) {
-        if (n === total) throw new Error(`dedup: more alive rows than the ${total} counted before signing (internal)`);
-        const key = dedupKey(text, keyOpts);
-        uid[n] = Number(u);
-        chars[n] = len;
-        keyHash[n] = xxh64(key);
-        if (near) {
-          hasher.signature(key, sig);
-          bandHashes(sig, np.bands, np.rows, bands, n * np.bands);
-          if (hold) for (let k = 0; k < np.numPerm; k++) prints[n * np.numPerm + k] = sig[k]! & 0xff;
-        }
-        n++;
+    const windows = (async function* () {
+      for await (const rows of rowsByUid(reader, 'uid, text_chars, text', ALIVE)) {
+        if (n + rows.length > total) throw new Error(`dedup: more alive rows than the ${total} counted before signing (internal)`);
+        rows.forEach((r, k) => {
+          uid[n + k] = Number(r[0] as bigint);
+          chars[n + k] = r[1] as number;
+        });
+        yield { texts: rows.map((r) => r[2] as string), at: n };
+        n += rows.length;
       }
-      ctx.log.progress('dedup', n, { done: n, total, unit: 'rows' });
-    }
+    })();
+    await runConcurrent(windows, pool?.size ?? 1, (w) => sign(w.texts, w.at));
     ctx.log.endProgress();
   } finally {
     reader.closeSync();
+    await pool?.close();
   }
   return {
     n,
