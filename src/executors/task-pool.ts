@@ -1,6 +1,12 @@
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { parentPort, Worker, type Transferable } from 'node:worker_threads';
 import { errorFromWorker, postableError, threadExited, type WorkerError } from './worker-thread.js';
+
+/** Threads a barrier stage may use: `execution.workers`, with `auto` every core. */
+export function threadCount(setting: number | 'auto'): number {
+  return setting === 'auto' ? availableParallelism() : setting;
+}
 
 export interface TaskPool<I, O> {
   /** Runs one task on an idle thread; callers keep at most `size` tasks running (see runConcurrent). */

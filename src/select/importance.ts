@@ -68,6 +68,12 @@ export class NgramBag {
     return this;
   }
 
+  /** Adds counts made elsewhere (a worker thread's bag of the same features): sums of whole counts, exact in any order. */
+  merge(counts: Float64Array, texts: number): void {
+    for (let k = 0; k < counts.length; k++) this.counts[k]! += counts[k]!;
+    this.texts += texts;
+  }
+
   /** Adds a text to one bag or two, hashing it once. */
   static addTo(text: string, a: NgramBag | null, b: NgramBag | null): void {
     const { ids, counts } = (a ?? b)!.counter.count(text);
@@ -90,4 +96,21 @@ function logRatios(target: Float64Array<ArrayBufferLike>, raw: Float64Array<Arra
   const out = new Float64Array(b);
   for (let f = 0; f < b; f++) out[f] = Math.log((target[f]! + ALPHA) / (nt + ALPHA * b)) - Math.log((raw[f]! + ALPHA) / (nr + ALPHA * b));
   return out;
+}
+
+/** The bags of a window of texts: every text (when `all`) and the flagged ones. */
+export interface WindowBags {
+  all: Float64Array | null;
+  allTexts: number;
+  flagged: Float64Array;
+  flaggedTexts: number;
+}
+
+export function countWindow(texts: readonly string[], flags: Uint8Array, all: boolean): WindowBags {
+  const a = all ? new NgramBag() : null;
+  const f = new NgramBag();
+  texts.forEach((t, i) => {
+    if (a || flags[i]) NgramBag.addTo(t, a, flags[i] ? f : null);
+  });
+  return { all: a?.counts ?? null, allTexts: a?.texts ?? 0, flagged: f.counts, flaggedTexts: f.texts };
 }

@@ -6,7 +6,10 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { SelectConfig } from '../config/schema.js';
 import { ConfigError } from '../core/errors.js';
 import { quoteLiteral } from '../store/sql.js';
-import { NgramBag } from './importance.js';
+import { countWindow, NgramBag, type WindowBags } from './importance.js';
+import { openTaskPool, runConcurrent } from '../executors/task-pool.js';
+import { builtWorker } from '../executors/worker-thread.js';
+import type { NgramTask } from '../executors/ngram-worker.js';
 import { poolRows } from './store-pool.js';
 
 /** The two n-gram models importance weighs a row by: the wanted text's and the raw text's. */
@@ -25,18 +28,18 @@ export interface ImportanceModel {
  * there is, and a kept row whose n-grams are those of rejected rows (junk, other languages, repeats)
  * weighs less. Texts stream past: the pool's rows are weighed later, a block at a time.
  */
-export async function importanceModel(c: DuckDBConnection, where: string, target: SelectConfig['target'], baseDir: string): Promise<ImportanceModel> {
+export async function importanceModel(c: DuckDBConnection, where: string, target: SelectConfig['target'], baseDir: string, threads = 1): Promise<ImportanceModel> {
   const poolBag = new NgramBag();
   if (target?.source === undefined && target?.path === undefined) {
     // Every row read, in one pass: a pool row is hashed once for both bags.
     const raw = new NgramBag();
-    await streamTexts(c, `SELECT s.text, e.uid IS NOT NULL AND coalesce(${where}, false) FROM samples s LEFT JOIN embeddings e USING (uid) WHERE s.text IS NOT NULL`, raw, poolBag);
+    await streamTexts(c, `SELECT s.text, e.uid IS NOT NULL AND coalesce(${where}, false) FROM samples s LEFT JOIN embeddings e USING (uid) WHERE s.text IS NOT NULL`, raw, poolBag, threads);
     return checked({ wanted: poolBag, raw, target: 'kept-vs-read', targetTexts: poolBag.texts });
   }
-  await streamTexts(c, `SELECT s.text, true ${poolRows(where)}`, null, poolBag);
+  await streamTexts(c, `SELECT s.text, true ${poolRows(where)}`, null, poolBag, threads);
   const wanted = new NgramBag();
   if (target.source !== undefined) {
-    await streamTexts(c, `SELECT text, true FROM samples WHERE ${ALIVE} AND source::VARCHAR = ${quoteLiteral(target.source)}`, null, wanted);
+    await streamTexts(c, `SELECT text, true FROM samples WHERE ${ALIVE} AND source::VARCHAR = ${quoteLiteral(target.source)}`, null, wanted, threads);
     return checked({ wanted, raw: poolBag, target: `source:${target.source}`, targetTexts: wanted.texts });
   }
   for (const t of readTargetFile(path.resolve(baseDir, target.path!))) wanted.add(t);
@@ -48,17 +51,55 @@ function checked(model: ImportanceModel): ImportanceModel {
   return model;
 }
 
-/** Streams (text, flag) rows: each text goes into `all` (when given) and, when flagged, into `flagged`. */
-async function streamTexts(c: DuckDBConnection, sql: string, all: NgramBag | null, flagged: NgramBag): Promise<void> {
+/** Rows of texts counted at a time, on one thread: enough that a window's counting outweighs sending it. */
+const WINDOW_ROWS = 32_768;
+/** Below this many rows the texts are counted on the main thread: starting threads costs more than it saves. */
+const POOL_MIN_ROWS = 100_000;
+const NGRAM_WORKER = builtWorker('ngram-worker');
+
+/**
+ * Streams (text, flag) rows: each text goes into `all` (when given) and, when flagged, into
+ * `flagged`. Windows of texts are counted on worker threads; a bag is a sum of whole counts, the
+ * same whatever order the windows come back in.
+ */
+async function streamTexts(c: DuckDBConnection, sql: string, all: NgramBag | null, flagged: NgramBag, threads: number): Promise<void> {
+  const [[rows]] = (await c.runAndReadAll(`SELECT count(*) FROM (${sql})`)).getRows() as [[bigint]];
+  const pool = threads > 1 && Number(rows) >= POOL_MIN_ROWS ? openTaskPool<NgramTask, WindowBags>(NGRAM_WORKER, null, threads, 'the select stage') : null;
+  const add = (w: WindowBags): void => {
+    if (all && w.all) all.merge(w.all, w.allTexts);
+    flagged.merge(w.flagged, w.flaggedTexts);
+  };
+  try {
+    await runConcurrent(textWindows(c, sql, all !== null), pool?.size ?? 1, async (task) =>
+      add(pool ? await pool.run(task, [task.flags.buffer as ArrayBuffer]) : countWindow(task.texts, task.flags, task.all)),
+    );
+  } finally {
+    await pool?.close();
+  }
+}
+
+async function* textWindows(c: DuckDBConnection, sql: string, all: boolean): AsyncGenerator<NgramTask> {
   const result = await c.stream(sql);
+  let texts: string[] = [];
+  let flags: number[] = [];
+  const take = (): NgramTask => {
+    const task = { texts, flags: Uint8Array.from(flags), all };
+    texts = [];
+    flags = [];
+    return task;
+  };
   for (;;) {
     const chunk = await result.fetchChunk();
     if (chunk === null || chunk.rowCount === 0) break;
-    const flags = chunk.getColumnValues(1) as (boolean | null)[];
+    const fs = chunk.getColumnValues(1) as (boolean | null)[];
     (chunk.getColumnValues(0) as (string | null)[]).forEach((t, r) => {
-      if (t) NgramBag.addTo(t, all, flags[r] ? flagged : null);
+      if (!t) return;
+      texts.push(t);
+      flags.push(fs[r] ? 1 : 0);
     });
+    if (texts.length >= WINDOW_ROWS) yield take();
   }
+  if (texts.length > 0) yield take();
 }
 
 /** Texts of a target file: .txt (one per line) or .jsonl (a "text" field), either optionally gzipped. */

@@ -11,9 +11,8 @@ import { shingleHashes, sortedJaccard } from '../dedup/shingle-set.js';
 import { appendChunks, appendColumns, CHUNK_ROWS } from '../store/append.js';
 import { rowsByUid, uidRanges, UID_WINDOW } from '../store/uid-windows.js';
 import { signTexts, type SignParams, type Signed } from '../dedup/sign.js';
-import { openTaskPool, runConcurrent } from '../executors/task-pool.js';
+import { openTaskPool, runConcurrent, threadCount } from '../executors/task-pool.js';
 import { builtWorker } from '../executors/worker-thread.js';
-import { availableParallelism } from 'node:os';
 import type { BarrierContext, BarrierResult, BarrierStage } from './barrier.js';
 
 /**
@@ -378,7 +377,7 @@ async function signCurrent(ctx: BarrierContext, hasher: MinHasher, np: NearParam
   const hold = mayHold && total * np.numPerm <= HOLD_SHARE * timesFits(ctx.memory, 1);
   const prints = new Uint8Array(hold ? total * np.numPerm : 0);
   const params: SignParams = { ...np, key: keyOpts, near, hold };
-  const threads = ctx.workers === 'auto' ? availableParallelism() : ctx.workers;
+  const threads = threadCount(ctx.workers);
   const pool = threads > 1 && total >= SIGN_POOL_MIN_ROWS ? openTaskPool<string[], Signed>(SIGN_WORKER, params, threads, 'the dedup stage') : null;
   const sign = async (texts: string[], at: number): Promise<void> => {
     const s = pool ? await pool.run(texts) : signTexts(texts, params, hasher);

@@ -3,6 +3,7 @@ import { BIGINT, DOUBLE, INTEGER, VARCHAR, type DuckDBConnection } from '@duckdb
 import { ALIVE, alive } from '../core/reasons.js';
 import { checkFits, timesFits } from '../core/memory.js';
 import { openBlockWorkers, rankBlocks } from '../executors/block-pool.js';
+import { threadCount } from '../executors/task-pool.js';
 import { CharLm } from '../langid/char-lm.js';
 import { quantiles } from '../math/quantile.js';
 import { MatMulKernel } from '../onnx/kernels.js';
@@ -69,7 +70,7 @@ async function runSelect(ctx: BarrierContext): Promise<BarrierResult<SelectManif
   const training = cfg.strategy === 'hybrid' && !cfg.labelled_first;
   const [[rows]] = (await c.runAndReadAll(`SELECT count(*) ${poolRows(where)}`)).getRows() as [[bigint]];
   const blocks = Math.max(1, Math.ceil(Number(rows) / cfg.block_rows));
-  const model = training ? await importanceModel(c, where, cfg.target, ctx.baseDir) : undefined;
+  const model = training ? await importanceModel(c, where, cfg.target, ctx.baseDir, threadCount(ctx.workers)) : undefined;
   // Every blocks-th row by uid (input order): each block a sample of every source and part of the input,
   // fixed by the config, so the blocks (and the selection) do not depend on the memory budget.
   const parts = await rankAllBlocks(ctx, blocks, (b) => (blocks > 1 ? `${where} AND s.uid % ${blocks} = ${b}` : where), training, model);
@@ -135,7 +136,7 @@ async function rankAllBlocks(ctx: BarrierContext, blocks: number, whereOf: (b: n
   const setting = ctx.workers;
   const cores = availableParallelism();
   // A worker thread holds its block plus its own heap and kernel (WORKER_BYTES); the first block, read, is counted twice.
-  const concurrency = Math.max(1, Math.min(setting === 'auto' ? cores : setting, blocks, timesFits(ctx.memory, need + WORKER_BYTES)));
+  const concurrency = Math.max(1, Math.min(threadCount(setting), blocks, timesFits(ctx.memory, need + WORKER_BYTES)));
   const read = async (b: number): Promise<BlockInput> => {
     // Block 0 was read to size the executor; handed over once, it is not kept here.
     const block = b === 0 ? first! : await readBlock(ctx, whereOf(b), training, model);
