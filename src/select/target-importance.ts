@@ -7,7 +7,7 @@ import type { SelectConfig } from '../config/schema.js';
 import { ConfigError } from '../core/errors.js';
 import { quoteLiteral } from '../store/sql.js';
 import { countWindow, NgramBag, type WindowBags } from './importance.js';
-import { openTaskPool, runConcurrent } from '../executors/task-pool.js';
+import { openTaskPool, runConcurrent, type TaskPool } from '../executors/task-pool.js';
 import { builtWorker } from '../executors/worker-thread.js';
 import type { NgramTask } from '../executors/ngram-worker.js';
 import { poolRows } from './store-pool.js';
@@ -53,26 +53,26 @@ function checked(model: ImportanceModel): ImportanceModel {
 
 /** Rows of texts counted at a time, on one thread: enough that a window's counting outweighs sending it. */
 const WINDOW_ROWS = 32_768;
-/** Below this many rows the texts are counted on the main thread: starting threads costs more than it saves. */
-const POOL_MIN_ROWS = 100_000;
 const NGRAM_WORKER = builtWorker('ngram-worker');
 
 /**
  * Streams (text, flag) rows: each text goes into `all` (when given) and, when flagged, into
- * `flagged`. Windows of texts are counted on worker threads; a bag is a sum of whole counts, the
- * same whatever order the windows come back in.
+ * `flagged`. From the second window on, windows are counted on worker threads (one window is not
+ * worth starting them); a bag is a sum of whole counts, the same whatever order the windows come
+ * back in, and whichever thread counted them.
  */
 async function streamTexts(c: DuckDBConnection, sql: string, all: NgramBag | null, flagged: NgramBag, threads: number): Promise<void> {
-  const [[rows]] = (await c.runAndReadAll(`SELECT count(*) FROM (${sql})`)).getRows() as [[bigint]];
-  const pool = threads > 1 && Number(rows) >= POOL_MIN_ROWS ? openTaskPool<NgramTask, WindowBags>(NGRAM_WORKER, null, threads, 'the select stage') : null;
+  // Asserted, not annotated: assigned in the callback, so the type must not narrow to null here.
+  let pool = null as TaskPool<NgramTask, WindowBags> | null;
   const add = (w: WindowBags): void => {
     if (all && w.all) all.merge(w.all, w.allTexts);
     flagged.merge(w.flagged, w.flaggedTexts);
   };
   try {
-    await runConcurrent(textWindows(c, sql, all !== null), pool?.size ?? 1, async (task) =>
-      add(pool ? await pool.run(task, [task.flags.buffer as ArrayBuffer]) : countWindow(task.texts, task.flags, task.all)),
-    );
+    await runConcurrent(textWindows(c, sql, all !== null), threads, async (task, i) => {
+      if (i === 1 && threads > 1) pool = openTaskPool<NgramTask, WindowBags>(NGRAM_WORKER, null, threads, 'the select stage');
+      add(pool ? await pool.run(task, [task.flags.buffer as ArrayBuffer]) : countWindow(task.texts, task.flags, task.all));
+    });
   } finally {
     await pool?.close();
   }
